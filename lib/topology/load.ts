@@ -1,0 +1,101 @@
+/**
+ * Turning a topology file (or the embedded default) into a validated Topology. Parsing is pure (parseTopology);
+ * reading files and picking the source are the thin I/O shell around it.
+ */
+import { readFileSync } from 'node:fs';
+import { extname } from 'node:path';
+import { parseDocument } from 'yaml';
+import type { z } from 'zod';
+import { DEFAULT_TOPOLOGY } from './default';
+import { formatPath, TopologyError, type TopologyProblem } from './errors';
+import { TopologySchema, type Topology } from './schema';
+import { validateTopology } from './validate';
+
+/** Name used in messages for the embedded default. */
+export const DEFAULT_TOPOLOGY_SOURCE = 'embedded default (registry.k8s.io)';
+
+function schemaProblems(error: z.ZodError): TopologyProblem[] {
+  return error.issues.map((issue) => {
+    // Scalars are shown as given; whole objects would bury the message.
+    const input = 'input' in issue ? issue.input : undefined;
+    const shown = input !== undefined && (typeof input !== 'object' || input === null) ? ` (got ${JSON.stringify(input)})` : '';
+    return { path: formatPath(issue.path), message: `${issue.message}${shown}` };
+  });
+}
+
+/** Validates raw data (parsed JSON/YAML); throws a TopologyError listing every problem. */
+export function parseTopology(raw: unknown, source: string): Topology {
+  const parsed = TopologySchema.safeParse(raw, { reportInput: true });
+  if (!parsed.success) throw new TopologyError(source, schemaProblems(parsed.error));
+  const problems = validateTopology(parsed.data);
+  if (problems.length > 0) throw new TopologyError(source, problems);
+  return parsed.data;
+}
+
+/** Parses file text as JSON (`.json`) or YAML (anything else; duplicate keys are errors). */
+export function parseTopologyText(text: string, fileName: string): unknown {
+  if (extname(fileName).toLowerCase() === '.json') {
+    try {
+      return JSON.parse(text);
+    } catch (err) {
+      throw new TopologyError(fileName, [{ path: '', message: `not valid JSON: ${(err as Error).message}` }]);
+    }
+  }
+  const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: true });
+  if (doc.errors.length > 0) {
+    throw new TopologyError(
+      fileName,
+      doc.errors.map((e) => ({ path: '', message: `not valid YAML: ${e.message.split('\n')[0]}` })),
+    );
+  }
+  return doc.toJS();
+}
+
+export function readTopologyFile(path: string): Topology {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new TopologyError(path, [{ path: '', message: `cannot read file: ${(err as Error).message}` }]);
+  }
+  return parseTopology(parseTopologyText(text, path), path);
+}
+
+export interface TopologySourceOptions {
+  /** Command-line arguments; `--topology FILE` and `--topology=FILE` are recognised. */
+  readonly argv?: readonly string[];
+  /** Environment; `TOPOLOGY=FILE` is recognised. */
+  readonly env?: Readonly<Record<string, string | undefined>>;
+  /** A path from elsewhere, e.g. the CDK context value `topology`. */
+  readonly contextPath?: string;
+}
+
+/** The topology file to use, by precedence: --topology, then cdk context, then TOPOLOGY; undefined = default. */
+export function topologyPathFrom(options: TopologySourceOptions): string | undefined {
+  const argv = options.argv ?? [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '--topology') {
+      const value = argv[i + 1];
+      if (!value || value.startsWith('--')) throw new TopologyError('--topology', [{ path: '', message: '--topology needs a file path' }]);
+      return value;
+    }
+    if (arg.startsWith('--topology=')) return arg.slice('--topology='.length);
+  }
+  if (options.contextPath) return options.contextPath;
+  const fromEnv = options.env?.TOPOLOGY;
+  return fromEnv ? fromEnv : undefined;
+}
+
+export interface LoadedTopology {
+  readonly topology: Topology;
+  /** The file it came from, or DEFAULT_TOPOLOGY_SOURCE. */
+  readonly source: string;
+}
+
+/** Loads the topology named by the options, or the embedded default. */
+export function loadTopology(options: TopologySourceOptions = {}): LoadedTopology {
+  const path = topologyPathFrom(options);
+  if (path) return { topology: readTopologyFile(path), source: path };
+  return { topology: parseTopology(DEFAULT_TOPOLOGY, DEFAULT_TOPOLOGY_SOURCE), source: DEFAULT_TOPOLOGY_SOURCE };
+}

@@ -1,0 +1,37 @@
+/**
+ * What one redirector instance needs to decide where a request goes: derived from the topology for a Cloud Run
+ * region (views.ts), baked into the service's environment as JSON, and parsed back here at start-up.
+ * Runtime-safe: no infrastructure imports.
+ */
+import { z } from 'zod';
+
+const baseUrl = z
+  .url({ protocol: /^https?$/, error: 'must be an http(s) URL' })
+  .refine((u) => !u.endsWith('/'), { error: 'must not end with "/"' });
+
+export const UpstreamSchema = z.strictObject({
+  /** Registry base URL, e.g. `https://us-central1-docker.pkg.dev`. */
+  endpoint: baseUrl,
+  /** Repository path prefix under /v2/, e.g. `k8s-artifacts-prod/images`. */
+  path: z.string().regex(/^[a-z0-9._-]+(\/[a-z0-9._-]+)*$/, { error: 'must be a repository path like "project/images"' }),
+});
+
+export const RoutingTableSchema = z.strictObject({
+  /** The Cloud Run region this table is for. */
+  region: z.string().min(1),
+  infoUrl: baseUrl,
+  privacyUrl: baseUrl,
+  /** Manifests, tags, referrers and fallback blobs go here. */
+  upstream: UpstreamSchema,
+  /** Cosign `.sig`/`.att` manifests go here when set. */
+  signatureUpstream: UpstreamSchema.optional(),
+  /** Blob base URL for clients in no donor's network; blob URL = `<base>/containers/images/<digest>`. */
+  defaultBlobBaseUrl: baseUrl,
+  /** Clouds whose clients fetch blobs straight from the upstream (the upstream's own cloud). */
+  upstreamClouds: z.array(z.string().min(1)),
+  /** Per cloud, per client region: the blob base URL of the mirror serving that region. */
+  mirrors: z.record(z.string().min(1), z.record(z.string().min(1), baseUrl)),
+});
+
+export type Upstream = z.infer<typeof UpstreamSchema>;
+export type RoutingTable = z.infer<typeof RoutingTableSchema>;

@@ -1,0 +1,213 @@
+/**
+ * The shape of a topology: field types, formats and defaults. Cross-field rules (a region must exist, an alias
+ * must point at a bucket, ...) live in validate.ts so that every problem is reported at once, each with its path.
+ *
+ * Runtime-safe: imported by the redirector and the replicator, so it must never import infrastructure libraries.
+ */
+import { z } from 'zod';
+
+const httpsUrl = z
+  .url({ protocol: /^https?$/, error: 'must be an http(s) URL' })
+  .refine((u) => !u.endsWith('/'), { error: 'must not end with "/"' });
+
+/** AWS region names look like `us-east-2`, `us-gov-west-1`, `eusc-de-east-1`. */
+const awsRegionName = z.string().regex(/^[a-z]{2,4}(-[a-z]+)+-\d+$/, { error: 'is not an AWS region name' });
+/** Google Cloud region names look like `us-central1`, `europe-west10`. */
+const gcpRegionName = z.string().regex(/^[a-z]+-[a-z]+\d+$/, { error: 'is not a Google Cloud region name' });
+
+const cronExpression = z
+  .string()
+  .regex(/^(\S+\s+){4}\S+$/, { error: 'must be a five-field cron expression (minute hour day month weekday)' });
+
+/** A container image reference with a tag or a digest: `host/path/name:tag` or `...@sha256:<hex>`. */
+const imageReference = z
+  .string()
+  .regex(/^[a-z0-9.-]+(:\d+)?(\/[a-z0-9._-]+)+(:[\w][\w.-]{0,127}|@sha256:[a-f0-9]{64})$/, {
+    error: 'must be an image reference with a tag or digest, e.g. us-docker.pkg.dev/project/repo/name:v1',
+  });
+
+/** Where a redirector region sends blob requests of clients in no donor's network: the CDN or a mirror region. */
+export const CDN_BACKEND = 'cdn';
+
+export const CdnSchema = z.strictObject({
+  /** Deploy the CloudFront distribution. @default true */
+  enabled: z.boolean().default(true),
+  /** Mirror region whose bucket is the CDN's primary origin. */
+  primaryRegion: awsRegionName,
+  /** Mirror region whose bucket the CDN fails over to on 403/404/5xx from the primary. */
+  failoverRegion: awsRegionName,
+  /** Custom domain served by the CDN (needs a certificate in us-east-1). @default none: the cloudfront.net name */
+  domainName: z.string().regex(/^([a-z0-9-]+\.)+[a-z]{2,}$/, { error: 'must be a DNS name' }).optional(),
+  /** ACM certificate (us-east-1) for domainName. @default a DNS-validated certificate is created */
+  certificateArn: z
+    .string()
+    .regex(/^arn:aws:acm:us-east-1:\d{12}:certificate\/[\w-]+$/, { error: 'must be an ACM certificate ARN in us-east-1' })
+    .optional(),
+  /**
+   * The URL clients use to reach the CDN; the redirector sends blob requests there.
+   * @default `https://<domainName>` when a domain is set (required otherwise if any region uses the CDN)
+   */
+  publicUrl: httpsUrl.optional(),
+  /** CloudFront price class. @default 'PriceClass_All' */
+  priceClass: z.enum(['PriceClass_100', 'PriceClass_200', 'PriceClass_All']).default('PriceClass_All'),
+  /** Days the CDN's access logs are kept. @default 30 */
+  logRetentionDays: z.number().int().positive().default(30),
+});
+
+export const WriterIdentitySchema = z.strictObject({
+  /** Name of the IAM role the replication job assumes. @default 'registry-replicator-writer' */
+  roleName: z
+    .string()
+    .regex(/^[\w+=,.@-]{1,64}$/, { error: 'must be a valid IAM role name' })
+    .default('registry-replicator-writer'),
+  /** OIDC issuer of the job's identity tokens (`https://accounts.google.com` for GCP service accounts). */
+  oidcIssuer: z.url({ protocol: /^https$/, error: 'must be an https URL' }),
+  /** Audience the job requests its token for. */
+  audience: z.string().min(1),
+  /** Subject of the job's token (for Google: the unique ID of the replicator service account). */
+  subject: z.string().min(1),
+});
+
+export const AwsSchema = z.strictObject({
+  /** Account all AWS stacks deploy to. @default the CLI's current account (env-agnostic synth) */
+  accountId: z
+    .string()
+    .regex(/^\d{12}$/, { error: 'must be a 12-digit AWS account ID' })
+    .optional(),
+  /** Bucket names are `<bucketPrefix><region>`. */
+  bucketPrefix: z.string().regex(/^[a-z0-9][a-z0-9.-]*-$/, { error: 'must be lowercase and end with "-"' }),
+  /** The authoritative bucket: the replication job writes here, S3 replication fans out from here. */
+  uploadRegion: awsRegionName,
+  /** Regions that get their own mirror bucket. */
+  mirrorRegions: z.array(awsRegionName).min(1),
+  /** Regions without a bucket whose clients use another region's bucket (`ap-east-2` -> `ap-east-1`). */
+  regionAliases: z.record(awsRegionName, awsRegionName).default({}),
+  /** Regions whose clients are not routed to any mirror (they get the default backend). @default [] */
+  unroutedRegions: z.array(awsRegionName).default([]),
+  /**
+   * Public base URL of a bucket; `{bucket}` and `{region}` are substituted. Point it at a local S3 stand-in in tests.
+   * @default 'https://{bucket}.s3.dualstack.{region}.amazonaws.com'
+   */
+  blobEndpointTemplate: z
+    .string()
+    .regex(/^https?:\/\/\S*\{bucket\}\S*$/, { error: 'must be an http(s) URL containing {bucket}' })
+    .refine((u) => !u.endsWith('/'), { error: 'must not end with "/"' })
+    .default('https://{bucket}.s3.dualstack.{region}.amazonaws.com'),
+  /** Days a replaced or deleted object version is kept. @default 30 */
+  noncurrentVersionExpirationDays: z.number().int().positive().default(30),
+  cdn: CdnSchema,
+  writer: WriterIdentitySchema,
+});
+
+export const RedirectorRegionSchema = z.strictObject({
+  /** Blob backend for clients in no donor's network: `'cdn'` or a mirror region (or alias). */
+  defaultBlobBackend: z.string().min(1),
+});
+
+export const RedirectorSchema = z.strictObject({
+  /** Cloud Run regions running the redirector, each with its own defaults. */
+  regions: z.record(gcpRegionName, RedirectorRegionSchema),
+  /** @default '1' */
+  cpu: z.string().regex(/^\d+(\.\d+)?$|^\d+m$/, { error: 'must be a Cloud Run CPU value like "1" or "1000m"' }).default('1'),
+  /** @default '512Mi' */
+  memory: z.string().regex(/^\d+(Mi|Gi)$/, { error: 'must be a Cloud Run memory value like "512Mi"' }).default('512Mi'),
+  /** Requests one instance serves at once. @default 800 */
+  concurrency: z.number().int().min(1).max(1000).default(800),
+  /** @default 0 */
+  minInstances: z.number().int().min(0).default(0),
+  /** @default 10 */
+  maxInstances: z.number().int().min(1).default(10),
+  /** Request timeout. @default 60 */
+  timeoutSeconds: z.number().int().min(1).max(3600).default(60),
+  /** Registry serving cosign signatures, when they live apart from the images. @default none */
+  signatureUpstream: z
+    .strictObject({ endpoint: httpsUrl, path: z.string().regex(/^[a-z0-9._/-]+$/, { error: 'must be a repository path' }) })
+    .optional(),
+});
+
+export const CloudArmorSchema = z.strictObject({
+  /** Requests one client IP may make per interval before it gets 429s. @default 5000 */
+  rateLimitCount: z.number().int().positive().default(5000),
+  /** @default 60 */
+  rateLimitIntervalSeconds: z
+    .union([10, 30, 60, 120, 180, 240, 300, 600, 900, 1200, 1800, 2700, 3600].map((n) => z.literal(n)))
+    .default(60),
+  /** Sensitivity of the preconfigured WAF rules (1 = fewest false positives). @default 1 */
+  wafSensitivity: z.union([z.literal(1), z.literal(2), z.literal(3), z.literal(4)]).default(1),
+});
+
+export const ObservabilitySchema = z.strictObject({
+  /** Where alerts go. */
+  notificationEmail: z.email({ error: 'must be an e-mail address' }),
+  /** BigQuery dataset receiving request logs. @default 'registry_request_logs' */
+  logDataset: z.string().regex(/^\w{1,1024}$/, { error: 'must be a BigQuery dataset ID' }).default('registry_request_logs'),
+  /** Alert when the TLS certificate expires in fewer days than this. @default 15 */
+  certificateExpiryDays: z.number().int().positive().default(15),
+});
+
+export const StateBackendSchema = z.discriminatedUnion('type', [
+  z.strictObject({ type: z.literal('local') }),
+  z.strictObject({ type: z.literal('gcs'), bucket: z.string().min(3), prefix: z.string().default('terraform/state') }),
+]);
+
+export const GcpSchema = z.strictObject({
+  /** Project holding the Artifact Registry repositories. */
+  artifactsProject: z.string().regex(/^[a-z][a-z0-9-]{4,28}[a-z0-9]$/, { error: 'is not a GCP project ID' }),
+  /** Project holding the redirector, the load balancer and the replication jobs. */
+  servingProject: z.string().regex(/^[a-z][a-z0-9-]{4,28}[a-z0-9]$/, { error: 'is not a GCP project ID' }),
+  /** Artifact Registry repository ID, the same in every region. */
+  repository: z.string().regex(/^[a-z]([a-z0-9-]*[a-z0-9])?$/, { error: 'is not an Artifact Registry repository ID' }),
+  /** The region images are promoted to; replication fans out from here. */
+  canonicalRegion: gcpRegionName,
+  /** Regions with an Artifact Registry repository. */
+  artifactRegions: z.array(gcpRegionName).min(1),
+  /** Refuse to move an existing tag. @default false */
+  immutableTags: z.boolean().default(false),
+  redirector: RedirectorSchema,
+  /** Public host name of the registry, e.g. `registry.k8s.io`. */
+  domain: z.string().regex(/^([a-z0-9-]+\.)+[a-z]{2,}$/, { error: 'must be a DNS name' }),
+  armor: CloudArmorSchema.default(CloudArmorSchema.parse({})),
+  observability: ObservabilitySchema,
+  /** Where Terraform keeps its state. @default local (synth works offline) */
+  stateBackend: StateBackendSchema.default({ type: 'local' }),
+});
+
+export const ReplicationSchema = z.strictObject({
+  /** When the replication jobs run (cron, in timeZone). @default every 2 hours */
+  schedule: cronExpression.default('0 */2 * * *'),
+  /** @default 'Etc/UTC' */
+  timeZone: z.string().min(1).default('Etc/UTC'),
+  /** Requests per second each job makes to a registry. @default 80 */
+  requestsPerSecond: z.number().positive().default(80),
+  /** Blobs copied at once. @default 8 */
+  concurrency: z.number().int().min(1).max(256).default(8),
+  /** Repositories to copy, relative to the source path. @default all: the source is walked */
+  repositories: z.array(z.string().regex(/^[a-z0-9]+([._-][a-z0-9]+)*(\/[a-z0-9]+([._-][a-z0-9]+)*)*$/)).optional(),
+});
+
+export const ImagesSchema = z.strictObject({
+  /** Image the Cloud Run redirector services run. */
+  redirector: imageReference,
+  /** Image the Cloud Run replication jobs run. */
+  replicator: imageReference,
+});
+
+export const TopologySchema = z.strictObject({
+  /** Short name used in resource names. */
+  name: z.string().regex(/^[a-z][a-z0-9-]{1,30}[a-z0-9]$/, { error: 'must be 3-32 lowercase letters, digits or "-"' }),
+  /** Where `/` redirects. */
+  infoUrl: httpsUrl,
+  /** Where `/privacy` redirects. */
+  privacyUrl: httpsUrl,
+  images: ImagesSchema,
+  aws: AwsSchema,
+  gcp: GcpSchema,
+  replication: ReplicationSchema.default(ReplicationSchema.parse({})),
+});
+
+/** A topology as written in a file: defaults may be left out. */
+export type TopologyInput = z.input<typeof TopologySchema>;
+/** A topology with every default filled in. */
+export type Topology = z.output<typeof TopologySchema>;
+export type CdnConfig = Topology['aws']['cdn'];
+export type WriterIdentity = Topology['aws']['writer'];

@@ -1,0 +1,115 @@
+/**
+ * Everything the stacks, the redirector and the replicator derive from a topology. Pure functions: the same
+ * topology always gives the same views, and no region list exists anywhere but in the topology.
+ */
+import { bucketBaseUrl } from '../clouds/aws/layout';
+import { artifactRegistryHost, artifactRegistryPath } from '../clouds/gcp/layout';
+import type { RoutingTable, Upstream } from './routing-table';
+import { CDN_BACKEND, type Topology } from './schema';
+
+/** The mirror bucket's name in a region, e.g. `prod-registry-k8s-io-us-east-2`. */
+export function bucketName(topology: Topology, region: string): string {
+  return `${topology.aws.bucketPrefix}${region}`;
+}
+
+/** The public base URL of a region's mirror bucket (blob URL = base + `/containers/images/<digest>`). */
+export function bucketUrl(topology: Topology, region: string): string {
+  return bucketBaseUrl(topology.aws.blobEndpointTemplate, bucketName(topology, region), region);
+}
+
+/** Regions the upload bucket replicates to: every mirror but itself. */
+export function replicationDestinations(topology: Topology): string[] {
+  return topology.aws.mirrorRegions.filter((region) => region !== topology.aws.uploadRegion);
+}
+
+/** The mirror region serving clients of an AWS region (itself, or its alias target); undefined if none. */
+export function mirrorRegionFor(topology: Topology, awsRegion: string): string | undefined {
+  if (topology.aws.mirrorRegions.includes(awsRegion)) return awsRegion;
+  return topology.aws.regionAliases[awsRegion];
+}
+
+/** Client AWS region -> mirror base URL, for every routed region (mirrors and aliases, sorted). */
+export function awsMirrorMap(topology: Topology): Record<string, string> {
+  const regions = [...topology.aws.mirrorRegions, ...Object.keys(topology.aws.regionAliases)].sort();
+  return Object.fromEntries(regions.map((region) => [region, bucketUrl(topology, mirrorRegionFor(topology, region)!)]));
+}
+
+/** How clients reach the CDN; undefined when it has no known address yet. */
+export function cdnUrl(topology: Topology): string | undefined {
+  const { cdn } = topology.aws;
+  return cdn.publicUrl ?? (cdn.domainName ? `https://${cdn.domainName}` : undefined);
+}
+
+/** The blob base URL for clients outside the donors' networks, as configured for a Cloud Run region. */
+export function defaultBlobBaseUrl(topology: Topology, redirectorRegion: string): string {
+  const backend = redirectorRegionSettings(topology, redirectorRegion).defaultBlobBackend;
+  if (backend === CDN_BACKEND) return cdnUrl(topology)!;
+  return bucketUrl(topology, mirrorRegionFor(topology, backend)!);
+}
+
+/** The Artifact Registry repository in a region, as a registry upstream. */
+export function artifactRegistryUpstream(topology: Topology, region: string): Upstream {
+  return {
+    endpoint: `https://${artifactRegistryHost(region)}`,
+    path: artifactRegistryPath(topology.gcp.artifactsProject, topology.gcp.repository),
+  };
+}
+
+/** The Cloud Run regions running the redirector, sorted. */
+export function redirectorRegions(topology: Topology): string[] {
+  return Object.keys(topology.gcp.redirector.regions).sort();
+}
+
+function redirectorRegionSettings(topology: Topology, region: string) {
+  const settings = topology.gcp.redirector.regions[region];
+  if (!settings) {
+    throw new Error(`${JSON.stringify(region)} is not a redirector region (known: ${redirectorRegions(topology).join(', ')})`);
+  }
+  return settings;
+}
+
+/** The routing table the redirector in a Cloud Run region runs with. */
+export function routingTableFor(topology: Topology, redirectorRegion: string): RoutingTable {
+  redirectorRegionSettings(topology, redirectorRegion);
+  const signature = topology.gcp.redirector.signatureUpstream;
+  return {
+    region: redirectorRegion,
+    infoUrl: topology.infoUrl,
+    privacyUrl: topology.privacyUrl,
+    upstream: artifactRegistryUpstream(topology, redirectorRegion),
+    ...(signature ? { signatureUpstream: { ...signature } } : {}),
+    defaultBlobBaseUrl: defaultBlobBaseUrl(topology, redirectorRegion),
+    upstreamClouds: ['gcp'],
+    mirrors: { aws: awsMirrorMap(topology) },
+  };
+}
+
+/** Where the registry -> registry job copies from and to. */
+export interface RegistryFanOut {
+  readonly source: Upstream;
+  readonly destinations: readonly Upstream[];
+}
+
+export function registryFanOut(topology: Topology): RegistryFanOut {
+  return {
+    source: artifactRegistryUpstream(topology, topology.gcp.canonicalRegion),
+    destinations: topology.gcp.artifactRegions
+      .filter((region) => region !== topology.gcp.canonicalRegion)
+      .map((region) => artifactRegistryUpstream(topology, region)),
+  };
+}
+
+/** Where the registry -> S3 job copies from and to. */
+export interface S3Upload {
+  readonly source: Upstream;
+  readonly bucket: string;
+  readonly region: string;
+}
+
+export function s3Upload(topology: Topology): S3Upload {
+  return {
+    source: artifactRegistryUpstream(topology, topology.gcp.canonicalRegion),
+    bucket: bucketName(topology, topology.aws.uploadRegion),
+    region: topology.aws.uploadRegion,
+  };
+}

@@ -13,6 +13,7 @@ export const DEFAULT_TOPOLOGY: TopologyInput = {
     replicator: 'us-central1-docker.pkg.dev/k8s-infra-oci-proxy-prod/services/replicator:v0.1.0',
   },
   aws: {
+    accountId: '513428760722',
     bucketPrefix: 'prod-registry-k8s-io-',
     uploadRegion: 'us-east-2',
     mirrorRegions: [

@@ -69,11 +69,8 @@ export const WriterIdentitySchema = z.strictObject({
 });
 
 export const AwsSchema = z.strictObject({
-  /** Account all AWS stacks deploy to. @default the CLI's current account (env-agnostic synth) */
-  accountId: z
-    .string()
-    .regex(/^\d{12}$/, { error: 'must be a 12-digit AWS account ID' })
-    .optional(),
+  /** Account all AWS stacks deploy to (also names the writer role ARN the GCP replication job assumes). */
+  accountId: z.string().regex(/^\d{12}$/, { error: 'must be a 12-digit AWS account ID' }),
   /** Bucket names are `<bucketPrefix><region>`. */
   bucketPrefix: z.string().regex(/^[a-z0-9][a-z0-9.-]*-$/, { error: 'must be lowercase and end with "-"' }),
   /** The authoritative bucket: the replication job writes here, S3 replication fans out from here. */

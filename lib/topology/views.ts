@@ -113,3 +113,8 @@ export function s3Upload(topology: Topology): S3Upload {
     region: topology.aws.uploadRegion,
   };
 }
+
+/** The ARN of the IAM role the replication job assumes to write to the upload bucket. */
+export function writerRoleArn(topology: Topology): string {
+  return `arn:aws:iam::${topology.aws.accountId}:role/${topology.aws.writer.roleName}`;
+}

@@ -1,0 +1,101 @@
+/**
+ * `npm run synth [-- --topology FILE] [--only aws|gcp]`: validates the topology, synthesizes every cloud's app in
+ * parallel into temporary directories, and only when all of them succeeded swaps them in as cdk.out/ and
+ * cdktf.out/ and prints a summary. An invalid topology or a failing app leaves the previous output untouched.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, renameSync, rmSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { DEFAULT_TOPOLOGY_SOURCE, loadTopology, TopologyError } from '../lib/topology';
+import { formatSummary } from '../lib/synth/summary';
+import { SYNTH_TARGETS, type SynthTarget } from '../lib/synth/targets';
+
+const REPO_ROOT = resolve(__dirname, '..');
+
+function usage(message: string): never {
+  process.stderr.write(`synth: ${message}\nusage: npm run synth [-- --topology FILE] [--only ${SYNTH_TARGETS.map((t) => t.cloud.toLowerCase()).join('|')}]\n`);
+  process.exit(2);
+}
+
+function parseCommandLine(argv: string[]) {
+  try {
+    const { values } = parseArgs({ args: argv, options: { topology: { type: 'string' }, only: { type: 'string' } }, strict: true });
+    return values;
+  } catch (err) {
+    return usage((err as Error).message);
+  }
+}
+
+function selectTargets(only: string | undefined): readonly SynthTarget[] {
+  if (only === undefined) return SYNTH_TARGETS;
+  const selected = SYNTH_TARGETS.filter((t) => t.cloud.toLowerCase() === only.toLowerCase());
+  return selected.length > 0 ? selected : usage(`--only ${JSON.stringify(only)}: not one of the apps`);
+}
+
+interface AppRun {
+  readonly target: SynthTarget;
+  readonly tmpdir: string;
+  readonly code: number | null;
+  readonly output: string;
+}
+
+/** Runs one app with its output directory redirected; resolves with its exit code and everything it printed. */
+function runApp(target: SynthTarget, topologyPath: string | undefined): Promise<AppRun> {
+  const tmpdir = resolve(`${target.outdir}.tmp-${process.pid}`);
+  rmSync(tmpdir, { recursive: true, force: true });
+  const args = ['--import', 'tsx', resolve(REPO_ROOT, target.script), ...(topologyPath ? ['--topology', topologyPath] : [])];
+  const env = { ...process.env, [target.outdirEnv]: tmpdir };
+  delete env.TOPOLOGY; // the path, if any, is passed explicitly above
+  return new Promise((done) => {
+    const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const chunks: Buffer[] = [];
+    child.stdout.on('data', (c: Buffer) => chunks.push(c));
+    child.stderr.on('data', (c: Buffer) => chunks.push(c));
+    child.on('error', (err) => chunks.push(Buffer.from(String(err))));
+    child.on('close', (code) => done({ target, tmpdir, code, output: Buffer.concat(chunks).toString('utf8') }));
+  });
+}
+
+/** Replaces `outdir` by `tmpdir` so that a reader sees either the old output or the new one. */
+function swapIn(tmpdir: string, outdir: string): void {
+  const previous = `${outdir}.old-${process.pid}`;
+  if (existsSync(outdir)) renameSync(outdir, previous);
+  renameSync(tmpdir, outdir);
+  rmSync(previous, { recursive: true, force: true });
+}
+
+async function main(): Promise<void> {
+  const options = parseCommandLine(process.argv.slice(2));
+  const targets = selectTargets(options.only);
+  let topologyPath: string | undefined;
+  try {
+    const loaded = loadTopology({ argv: options.topology ? ['--topology', options.topology] : [], env: process.env });
+    topologyPath = loaded.source === DEFAULT_TOPOLOGY_SOURCE ? undefined : resolve(loaded.source);
+    process.stdout.write(`topology: ${loaded.source}\n`);
+  } catch (err) {
+    if (err instanceof TopologyError) {
+      process.stderr.write(`${err.message}\nnothing was synthesized.\n`);
+      process.exit(1);
+    }
+    throw err;
+  }
+
+  const started = Date.now();
+  const runs = await Promise.all(targets.map((target) => runApp(target, topologyPath)));
+  const failed = runs.filter((run) => run.code !== 0);
+  if (failed.length > 0) {
+    for (const run of runs) rmSync(run.tmpdir, { recursive: true, force: true });
+    for (const run of failed) process.stderr.write(`${run.target.cloud} synth failed (exit ${run.code}):\n${run.output}\n`);
+    process.stderr.write('nothing was written: the previous output, if any, is unchanged.\n');
+    process.exit(1);
+  }
+  for (const run of runs) swapIn(run.tmpdir, run.target.outdir);
+  const summaries = runs.map(({ target }) => ({ cloud: target.cloud, outdir: target.outdir, stacks: target.readOutput(target.outdir) }));
+  process.stdout.write(`${formatSummary(summaries)}\nsynthesized in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`synth: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exit(1);
+});

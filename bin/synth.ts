@@ -10,6 +10,7 @@ import { parseArgs } from 'node:util';
 import { DEFAULT_TOPOLOGY_SOURCE, loadTopology, TopologyError } from '../lib/topology';
 import { formatSummary } from '../lib/synth/summary';
 import { SYNTH_TARGETS, type SynthTarget } from '../lib/synth/targets';
+import { tsxNodeArgs } from '../lib/synth/tsx';
 
 const REPO_ROOT = resolve(__dirname, '..');
 
@@ -44,7 +45,7 @@ interface AppRun {
 function runApp(target: SynthTarget, topologyPath: string | undefined): Promise<AppRun> {
   const tmpdir = resolve(`${target.outdir}.tmp-${process.pid}`);
   rmSync(tmpdir, { recursive: true, force: true });
-  const args = ['--import', 'tsx', resolve(REPO_ROOT, target.script), ...(topologyPath ? ['--topology', topologyPath] : [])];
+  const args = [...tsxNodeArgs(resolve(REPO_ROOT, target.script)), ...(topologyPath ? ['--topology', topologyPath] : [])];
   const env = { ...process.env, [target.outdirEnv]: tmpdir };
   delete env.TOPOLOGY; // the path, if any, is passed explicitly above
   return new Promise((done) => {

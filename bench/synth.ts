@@ -1,0 +1,94 @@
+/**
+ * Synth benchmark: wall time and peak RSS of the AWS app, the GCP app and the whole `npm run synth` on the embedded
+ * default topology, median of several runs. The reference, measured in the same run, is each framework's empty
+ * app (load the library, synthesize nothing), so the ratio shows what our stacks add on top of the fixed cost.
+ *
+ *   npm run bench:synth [-- --runs 5]
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { tsxNodeArgs } from '../lib/synth/tsx';
+
+const REPO = resolve(__dirname, '..');
+const REPORTER = join(REPO, 'bench', 'report-max-rss.cjs');
+
+interface Measurement {
+  readonly seconds: number;
+  /** Peak RSS of the largest single process, MB. */
+  readonly maxProcessMb: number;
+  /** Sum of the peak RSS of every process (they may overlap in time), MB. */
+  readonly sumMb: number;
+}
+
+function measure(args: string[], env: Record<string, string> = {}, cwd = REPO): Measurement {
+  const reportDir = mkdtempSync(join(tmpdir(), 'bench-rss-'));
+  const started = process.hrtime.bigint();
+  const result = spawnSync(process.execPath, args, {
+    cwd,
+    env: { ...process.env, ...env, RSS_REPORT_DIR: reportDir, NODE_OPTIONS: `--require ${REPORTER}` },
+    encoding: 'utf8',
+  });
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  if (result.status !== 0) throw new Error(`${args.join(' ')} failed (${result.status}):\n${result.stderr}`);
+  const rssKb = readFileSync(join(reportDir, 'max-rss.txt'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((line) => Number(line.split(' ')[1]));
+  rmSync(reportDir, { recursive: true, force: true });
+  return { seconds, maxProcessMb: Math.max(...rssKb) / 1024, sumMb: rssKb.reduce((a, b) => a + b, 0) / 1024 };
+}
+
+const median = (values: number[]): number => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)]!;
+};
+
+function medianOf(runs: number, make: () => Measurement): Measurement {
+  const all = Array.from({ length: runs }, make);
+  return {
+    seconds: median(all.map((m) => m.seconds)),
+    maxProcessMb: median(all.map((m) => m.maxProcessMb)),
+    sumMb: median(all.map((m) => m.sumMb)),
+  };
+}
+
+function inTempDir<T>(work: (dir: string) => T): T {
+  const dir = mkdtempSync(join(tmpdir(), 'bench-synth-'));
+  try {
+    return work(dir);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const EMPTY_CDK_APP = "const { App } = require('aws-cdk-lib'); new App().synth();";
+const EMPTY_CDKTF_APP = "const { App } = require('cdktf'); new App().synth();";
+
+function main(): void {
+  const { values } = parseArgs({ options: { runs: { type: 'string', default: '5' } } });
+  const runs = Number(values.runs);
+  if (!Number.isInteger(runs) || runs < 1) throw new Error(`--runs must be a positive integer, got ${values.runs}`);
+
+  const rows: Array<[string, Measurement, Measurement | undefined, string]> = [];
+  const emptyCdk = medianOf(runs, () => inTempDir((d) => measure(['-e', EMPTY_CDK_APP], { CDK_OUTDIR: d })));
+  const aws = medianOf(runs, () => inTempDir((d) => measure(tsxNodeArgs(join(REPO, 'bin', 'aws.ts')), { CDK_OUTDIR: join(d, 'out') })));
+  rows.push(['AWS app (bin/aws.ts)', aws, emptyCdk, 'target < 8 s, < 1536 MB']);
+  const emptyCdktf = medianOf(runs, () => inTempDir((d) => measure(['-e', EMPTY_CDKTF_APP], { CDKTF_OUTDIR: d }, d)));
+  const gcp = medianOf(runs, () => inTempDir((d) => measure(tsxNodeArgs(join(REPO, 'bin', 'gcp.ts')), { CDKTF_OUTDIR: join(d, 'out') })));
+  rows.push(['GCP app (bin/gcp.ts)', gcp, emptyCdktf, 'target < 5 s, < 1024 MB']);
+  const both = medianOf(runs, () => inTempDir((d) => measure(tsxNodeArgs(join(REPO, 'bin', 'synth.ts')), {}, d)));
+  rows.push(['npm run synth (both, parallel)', both, undefined, 'target < 12 s']);
+
+  console.log(`synth benchmark, default topology, median of ${runs} runs, ${new Date().toISOString()}`);
+  console.log('| what | wall s | peak RSS MB (largest process) | RSS MB (all processes) | vs empty app (time) | target |');
+  console.log('|---|---|---|---|---|---|');
+  for (const [name, m, reference, target] of rows) {
+    const ratio = reference ? `${(m.seconds / reference.seconds).toFixed(2)}x of ${reference.seconds.toFixed(2)} s` : '-';
+    console.log(`| ${name} | ${m.seconds.toFixed(2)} | ${m.maxProcessMb.toFixed(0)} | ${m.sumMb.toFixed(0)} | ${ratio} | ${target} |`);
+  }
+}
+
+main();

@@ -1,0 +1,83 @@
+/**
+ * `npm run synth` end to end on the small topology: both clouds written, twice gives byte-identical output, and an
+ * invalid topology writes nothing and leaves earlier output alone.
+ */
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative, resolve } from 'node:path';
+import { tsxNodeArgs } from '../../lib/synth/tsx';
+
+const REPO = resolve(__dirname, '..', '..');
+const SMALL = join(REPO, 'test', 'fixtures', 'topology-small.yaml');
+
+function synth(cwd: string, ...args: string[]) {
+  const env = { ...process.env };
+  delete env.TOPOLOGY;
+  return spawnSync(process.execPath, [...tsxNodeArgs(join(REPO, 'bin', 'synth.ts')), ...args], { cwd, env, encoding: 'utf8' });
+}
+
+/** Relative path -> sha256 of every file below dir. */
+function treeHashes(dir: string): Record<string, string> {
+  const hashes: Record<string, string> = {};
+  const walk = (d: string) => {
+    for (const entry of readdirSync(d, { withFileTypes: true })) {
+      const path = join(d, entry.name);
+      if (entry.isDirectory()) walk(path);
+      else hashes[relative(dir, path)] = createHash('sha256').update(readFileSync(path)).digest('hex');
+    }
+  };
+  walk(dir);
+  return hashes;
+}
+
+describe('npm run synth', () => {
+  let work: string;
+  beforeAll(() => {
+    work = mkdtempSync(join(tmpdir(), 'synth-test-'));
+  });
+  afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+  it('synthesizes both clouds, prints a summary, and gives identical output twice', () => {
+    const first = synth(work, '--topology', SMALL);
+    expect(first.stderr).toBe('');
+    expect(first.status).toBe(0);
+    expect(first.stdout).toMatch(/^AWS: \d+ stacks, \d+ resources -> cdk\.out\/$/m);
+    expect(first.stdout).toMatch(/^GCP: \d+ stacks, \d+ resources -> cdktf\.out\/$/m);
+    expect(first.stdout).toMatch(/AWS::S3::Bucket/);
+    const aws = treeHashes(join(work, 'cdk.out'));
+    const gcp = treeHashes(join(work, 'cdktf.out'));
+    expect(Object.keys(aws).length).toBeGreaterThan(2);
+
+    const second = synth(work, '--topology', SMALL);
+    expect(second.status).toBe(0);
+    expect(treeHashes(join(work, 'cdk.out'))).toEqual(aws);
+    expect(treeHashes(join(work, 'cdktf.out'))).toEqual(gcp);
+    expect(readdirSync(work).sort()).toEqual(['cdk.out', 'cdktf.out']);
+  });
+
+  it('writes nothing for an invalid topology and keeps the previous output', () => {
+    const dir = join(work, 'invalid');
+    mkdirSync(join(dir, 'cdk.out'), { recursive: true });
+    writeFileSync(join(dir, 'cdk.out', 'previous.txt'), 'kept');
+    const bad = join(dir, 'bad.yaml');
+    writeFileSync(bad, readFileSync(SMALL, 'utf8').replace('uploadRegion: us-east-2', 'uploadRegion: us-east-9'));
+
+    const result = synth(dir, '--topology', bad);
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain('aws.uploadRegion: "us-east-9" is not one of aws.mirrorRegions');
+    expect(result.stderr).toContain('nothing was synthesized');
+    expect(readdirSync(dir).sort()).toEqual(['bad.yaml', 'cdk.out']);
+    expect(readFileSync(join(dir, 'cdk.out', 'previous.txt'), 'utf8')).toBe('kept');
+  });
+
+  it.each([
+    [['--only', 'azure'], /--only "azure": not one of the apps/],
+    [['--bogus'], /Unknown option '--bogus'/],
+  ])('refuses bad arguments %j with usage', (args, message) => {
+    const result = synth(work, ...args);
+    expect(result.status).toBe(2);
+    expect(result.stderr).toMatch(message);
+  });
+});

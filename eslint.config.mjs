@@ -19,7 +19,10 @@ export default tseslint.config(
         'error',
         {
           patterns: [
-            { group: ['aws-cdk-lib', 'aws-cdk-lib/*', 'cdktf', 'cdktf/*', '@cdktf/*', 'constructs', 'cdk-nag'], message: 'runtime code must not import infrastructure libraries' },
+            {
+              group: ['aws-cdk-lib', 'aws-cdk-lib/*', 'cdktf', 'cdktf/*', '@cdktf/*', 'constructs', 'cdk-nag'],
+              message: 'runtime code must not import infrastructure libraries',
+            },
           ],
         },
       ],
@@ -30,7 +33,10 @@ export default tseslint.config(
     files: ['**/*.ts'],
     ignores: ['lib/redirector/**', 'lib/replicator/**', 'lib/oci/**', 'lib/topology/**'],
     rules: {
-      'no-restricted-imports': ['error', { paths: [{ name: '@cdktf/provider-google', message: 'import from @cdktf/provider-google/lib/<resource>' }] }],
+      'no-restricted-imports': [
+        'error',
+        { paths: [{ name: '@cdktf/provider-google', message: 'import from @cdktf/provider-google/lib/<resource>' }] },
+      ],
     },
   },
 );

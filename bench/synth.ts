@@ -74,20 +74,30 @@ function main(): void {
 
   const rows: Array<[string, Measurement, Measurement | undefined, string]> = [];
   const emptyCdk = medianOf(runs, () => inTempDir((d) => measure(['-e', EMPTY_CDK_APP], { CDK_OUTDIR: d })));
-  const aws = medianOf(runs, () => inTempDir((d) => measure(tsxNodeArgs(join(REPO, 'bin', 'aws.ts')), { CDK_OUTDIR: join(d, 'out') })));
+  const aws = medianOf(runs, () =>
+    inTempDir((d) => measure(tsxNodeArgs(join(REPO, 'bin', 'aws.ts')), { CDK_OUTDIR: join(d, 'out') })),
+  );
   rows.push(['AWS app (bin/aws.ts)', aws, emptyCdk, 'target < 8 s, < 1536 MB']);
   const emptyCdktf = medianOf(runs, () => inTempDir((d) => measure(['-e', EMPTY_CDKTF_APP], { CDKTF_OUTDIR: d }, d)));
-  const gcp = medianOf(runs, () => inTempDir((d) => measure(tsxNodeArgs(join(REPO, 'bin', 'gcp.ts')), { CDKTF_OUTDIR: join(d, 'out') })));
+  const gcp = medianOf(runs, () =>
+    inTempDir((d) => measure(tsxNodeArgs(join(REPO, 'bin', 'gcp.ts')), { CDKTF_OUTDIR: join(d, 'out') })),
+  );
   rows.push(['GCP app (bin/gcp.ts)', gcp, emptyCdktf, 'target < 5 s, < 1024 MB']);
   const both = medianOf(runs, () => inTempDir((d) => measure(tsxNodeArgs(join(REPO, 'bin', 'synth.ts')), {}, d)));
   rows.push(['npm run synth (both, parallel)', both, undefined, 'target < 12 s']);
 
   console.log(`synth benchmark, default topology, median of ${runs} runs, ${new Date().toISOString()}`);
-  console.log('| what | wall s | peak RSS MB (largest process) | RSS MB (all processes) | vs empty app (time) | target |');
+  console.log(
+    '| what | wall s | peak RSS MB (largest process) | RSS MB (all processes) | vs empty app (time) | target |',
+  );
   console.log('|---|---|---|---|---|---|');
   for (const [name, m, reference, target] of rows) {
-    const ratio = reference ? `${(m.seconds / reference.seconds).toFixed(2)}x of ${reference.seconds.toFixed(2)} s` : '-';
-    console.log(`| ${name} | ${m.seconds.toFixed(2)} | ${m.maxProcessMb.toFixed(0)} | ${m.sumMb.toFixed(0)} | ${ratio} | ${target} |`);
+    const ratio = reference
+      ? `${(m.seconds / reference.seconds).toFixed(2)}x of ${reference.seconds.toFixed(2)} s`
+      : '-';
+    console.log(
+      `| ${name} | ${m.seconds.toFixed(2)} | ${m.maxProcessMb.toFixed(0)} | ${m.sumMb.toFixed(0)} | ${ratio} | ${target} |`,
+    );
   }
 }
 

@@ -15,13 +15,19 @@ import { tsxNodeArgs } from '../lib/synth/tsx';
 const REPO_ROOT = resolve(__dirname, '..');
 
 function usage(message: string): never {
-  process.stderr.write(`synth: ${message}\nusage: npm run synth [-- --topology FILE] [--only ${SYNTH_TARGETS.map((t) => t.cloud.toLowerCase()).join('|')}]\n`);
+  process.stderr.write(
+    `synth: ${message}\nusage: npm run synth [-- --topology FILE] [--only ${SYNTH_TARGETS.map((t) => t.cloud.toLowerCase()).join('|')}]\n`,
+  );
   process.exit(2);
 }
 
 function parseCommandLine(argv: string[]) {
   try {
-    const { values } = parseArgs({ args: argv, options: { topology: { type: 'string' }, only: { type: 'string' } }, strict: true });
+    const { values } = parseArgs({
+      args: argv,
+      options: { topology: { type: 'string' }, only: { type: 'string' } },
+      strict: true,
+    });
     return values;
   } catch (err) {
     return usage((err as Error).message);
@@ -45,7 +51,10 @@ interface AppRun {
 function runApp(target: SynthTarget, topologyPath: string | undefined): Promise<AppRun> {
   const tmpdir = resolve(`${target.outdir}.tmp-${process.pid}`);
   rmSync(tmpdir, { recursive: true, force: true });
-  const args = [...tsxNodeArgs(resolve(REPO_ROOT, target.script)), ...(topologyPath ? ['--topology', topologyPath] : [])];
+  const args = [
+    ...tsxNodeArgs(resolve(REPO_ROOT, target.script)),
+    ...(topologyPath ? ['--topology', topologyPath] : []),
+  ];
   const env = { ...process.env, [target.outdirEnv]: tmpdir };
   delete env.TOPOLOGY; // the path, if any, is passed explicitly above
   return new Promise((done) => {
@@ -87,12 +96,17 @@ async function main(): Promise<void> {
   const failed = runs.filter((run) => run.code !== 0);
   if (failed.length > 0) {
     for (const run of runs) rmSync(run.tmpdir, { recursive: true, force: true });
-    for (const run of failed) process.stderr.write(`${run.target.cloud} synth failed (exit ${run.code}):\n${run.output}\n`);
+    for (const run of failed)
+      process.stderr.write(`${run.target.cloud} synth failed (exit ${run.code}):\n${run.output}\n`);
     process.stderr.write('nothing was written: the previous output, if any, is unchanged.\n');
     process.exit(1);
   }
   for (const run of runs) swapIn(run.tmpdir, run.target.outdir);
-  const summaries = runs.map(({ target }) => ({ cloud: target.cloud, outdir: target.outdir, stacks: target.readOutput(target.outdir) }));
+  const summaries = runs.map(({ target }) => ({
+    cloud: target.cloud,
+    outdir: target.outdir,
+    stacks: target.readOutput(target.outdir),
+  }));
   process.stdout.write(`${formatSummary(summaries)}\nsynthesized in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
 }
 

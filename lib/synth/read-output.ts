@@ -17,7 +17,9 @@ export function readCdkAssembly(outdir: string): StackSummary[] {
     .map(([name, artifact]) => ({
       name,
       resourcesByType: countCloudFormationResources(
-        readJson(join(outdir, artifact.properties!.templateFile!)) as Parameters<typeof countCloudFormationResources>[0],
+        readJson(join(outdir, artifact.properties!.templateFile!)) as Parameters<
+          typeof countCloudFormationResources
+        >[0],
       ),
     }))
     .sort((a, b) => a.name.localeCompare(b.name));

@@ -16,12 +16,16 @@ export interface CloudSummary {
 }
 
 /** Counts the resources of a CloudFormation template by `Type`. */
-export function countCloudFormationResources(template: { Resources?: Record<string, { Type: string }> }): Record<string, number> {
+export function countCloudFormationResources(template: {
+  Resources?: Record<string, { Type: string }>;
+}): Record<string, number> {
   return countBy(Object.values(template.Resources ?? {}).map((resource) => resource.Type));
 }
 
 /** Counts the resources of a Terraform JSON configuration (`resource.<type>.<name>`) by type. */
-export function countTerraformResources(config: { resource?: Record<string, Record<string, unknown>> }): Record<string, number> {
+export function countTerraformResources(config: {
+  resource?: Record<string, Record<string, unknown>>;
+}): Record<string, number> {
   return Object.fromEntries(
     Object.entries(config.resource ?? {}).map(([type, instances]) => [type, Object.keys(instances).length]),
   );
@@ -36,7 +40,8 @@ function countBy(values: readonly string[]): Record<string, number> {
 function totals(stacks: readonly StackSummary[]): Map<string, number> {
   const byType = new Map<string, number>();
   for (const stack of stacks) {
-    for (const [type, count] of Object.entries(stack.resourcesByType)) byType.set(type, (byType.get(type) ?? 0) + count);
+    for (const [type, count] of Object.entries(stack.resourcesByType))
+      byType.set(type, (byType.get(type) ?? 0) + count);
   }
   return byType;
 }

@@ -18,7 +18,8 @@ function schemaProblems(error: z.ZodError): TopologyProblem[] {
   return error.issues.map((issue) => {
     // Scalars are shown as given; whole objects would bury the message.
     const input = 'input' in issue ? issue.input : undefined;
-    const shown = input !== undefined && (typeof input !== 'object' || input === null) ? ` (got ${JSON.stringify(input)})` : '';
+    const shown =
+      input !== undefined && (typeof input !== 'object' || input === null) ? ` (got ${JSON.stringify(input)})` : '';
     return { path: formatPath(issue.path), message: `${issue.message}${shown}` };
   });
 }
@@ -77,7 +78,8 @@ export function topologyPathFrom(options: TopologySourceOptions): string | undef
     const arg = argv[i]!;
     if (arg === '--topology') {
       const value = argv[i + 1];
-      if (!value || value.startsWith('--')) throw new TopologyError('--topology', [{ path: '', message: '--topology needs a file path' }]);
+      if (!value || value.startsWith('--'))
+        throw new TopologyError('--topology', [{ path: '', message: '--topology needs a file path' }]);
       return value;
     }
     if (arg.startsWith('--topology=')) return arg.slice('--topology='.length);

@@ -37,11 +37,16 @@ export const CdnSchema = z.strictObject({
   /** Mirror region whose bucket the CDN fails over to on 403/404/5xx from the primary. */
   failoverRegion: awsRegionName,
   /** Custom domain served by the CDN (needs a certificate in us-east-1). @default none: the cloudfront.net name */
-  domainName: z.string().regex(/^([a-z0-9-]+\.)+[a-z]{2,}$/, { error: 'must be a DNS name' }).optional(),
+  domainName: z
+    .string()
+    .regex(/^([a-z0-9-]+\.)+[a-z]{2,}$/, { error: 'must be a DNS name' })
+    .optional(),
   /** ACM certificate (us-east-1) for domainName. @default a DNS-validated certificate is created */
   certificateArn: z
     .string()
-    .regex(/^arn:aws:acm:us-east-1:\d{12}:certificate\/[\w-]+$/, { error: 'must be an ACM certificate ARN in us-east-1' })
+    .regex(/^arn:aws:acm:us-east-1:\d{12}:certificate\/[\w-]+$/, {
+      error: 'must be an ACM certificate ARN in us-east-1',
+    })
     .optional(),
   /**
    * The URL clients use to reach the CDN; the redirector sends blob requests there.
@@ -105,9 +110,15 @@ export const RedirectorSchema = z.strictObject({
   /** Cloud Run regions running the redirector, each with its own defaults. */
   regions: z.record(gcpRegionName, RedirectorRegionSchema),
   /** @default '1' */
-  cpu: z.string().regex(/^\d+(\.\d+)?$|^\d+m$/, { error: 'must be a Cloud Run CPU value like "1" or "1000m"' }).default('1'),
+  cpu: z
+    .string()
+    .regex(/^\d+(\.\d+)?$|^\d+m$/, { error: 'must be a Cloud Run CPU value like "1" or "1000m"' })
+    .default('1'),
   /** @default '512Mi' */
-  memory: z.string().regex(/^\d+(Mi|Gi)$/, { error: 'must be a Cloud Run memory value like "512Mi"' }).default('512Mi'),
+  memory: z
+    .string()
+    .regex(/^\d+(Mi|Gi)$/, { error: 'must be a Cloud Run memory value like "512Mi"' })
+    .default('512Mi'),
   /** Requests one instance serves at once. @default 800 */
   concurrency: z.number().int().min(1).max(1000).default(800),
   /** @default 0 */
@@ -118,7 +129,10 @@ export const RedirectorSchema = z.strictObject({
   timeoutSeconds: z.number().int().min(1).max(3600).default(60),
   /** Registry serving cosign signatures, when they live apart from the images. @default none */
   signatureUpstream: z
-    .strictObject({ endpoint: httpsUrl, path: z.string().regex(/^[a-z0-9._/-]+$/, { error: 'must be a repository path' }) })
+    .strictObject({
+      endpoint: httpsUrl,
+      path: z.string().regex(/^[a-z0-9._/-]+$/, { error: 'must be a repository path' }),
+    })
     .optional(),
 });
 
@@ -137,7 +151,10 @@ export const ObservabilitySchema = z.strictObject({
   /** Where alerts go. */
   notificationEmail: z.email({ error: 'must be an e-mail address' }),
   /** BigQuery dataset receiving request logs. @default 'registry_request_logs' */
-  logDataset: z.string().regex(/^\w{1,1024}$/, { error: 'must be a BigQuery dataset ID' }).default('registry_request_logs'),
+  logDataset: z
+    .string()
+    .regex(/^\w{1,1024}$/, { error: 'must be a BigQuery dataset ID' })
+    .default('registry_request_logs'),
   /** Alert when the TLS certificate expires in fewer days than this. @default 15 */
   certificateExpiryDays: z.number().int().positive().default(15),
 });

@@ -118,7 +118,10 @@ const redirectorRegionsAreServable: Rule = (t) => {
     const path = `gcp.redirector.regions.${region}`;
     const problems: TopologyProblem[] = [];
     if (!t.gcp.artifactRegions.includes(region))
-      problems.push({ path, message: `Cloud Run region ${quote(region)} has no Artifact Registry repository (not in gcp.artifactRegions)` });
+      problems.push({
+        path,
+        message: `Cloud Run region ${quote(region)} has no Artifact Registry repository (not in gcp.artifactRegions)`,
+      });
     problems.push(...defaultBackendProblems(t, `${path}.defaultBlobBackend`, defaultBlobBackend));
     return problems;
   });
@@ -132,7 +135,12 @@ function defaultBackendProblems(t: Topology, path: string, backend: string): Top
     return [];
   }
   if (t.aws.mirrorRegions.includes(backend) || backend in t.aws.regionAliases) return [];
-  return [{ path, message: `default backend ${quote(backend)} does not exist (expected "${CDN_BACKEND}" or a region of aws.mirrorRegions or aws.regionAliases)` }];
+  return [
+    {
+      path,
+      message: `default backend ${quote(backend)} does not exist (expected "${CDN_BACKEND}" or a region of aws.mirrorRegions or aws.regionAliases)`,
+    },
+  ];
 }
 
 const RULES: readonly Rule[] = [

@@ -63,7 +63,9 @@ export function redirectorRegions(topology: Topology): string[] {
 function redirectorRegionSettings(topology: Topology, region: string) {
   const settings = topology.gcp.redirector.regions[region];
   if (!settings) {
-    throw new Error(`${JSON.stringify(region)} is not a redirector region (known: ${redirectorRegions(topology).join(', ')})`);
+    throw new Error(
+      `${JSON.stringify(region)} is not a redirector region (known: ${redirectorRegions(topology).join(', ')})`,
+    );
   }
   return settings;
 }

@@ -15,7 +15,11 @@ const SMALL = join(REPO, 'test', 'fixtures', 'topology-small.yaml');
 function synth(cwd: string, ...args: string[]) {
   const env = { ...process.env };
   delete env.TOPOLOGY;
-  return spawnSync(process.execPath, [...tsxNodeArgs(join(REPO, 'bin', 'synth.ts')), ...args], { cwd, env, encoding: 'utf8' });
+  return spawnSync(process.execPath, [...tsxNodeArgs(join(REPO, 'bin', 'synth.ts')), ...args], {
+    cwd,
+    env,
+    encoding: 'utf8',
+  });
 }
 
 /** Relative path -> sha256 of every file below dir. */

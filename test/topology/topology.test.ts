@@ -38,7 +38,12 @@ describe('the embedded default topology (registry.k8s.io)', () => {
 
   it('has the production layout', () => {
     expect(topology.aws.mirrorRegions).toHaveLength(32);
-    expect(Object.keys(topology.aws.regionAliases).sort()).toEqual(['ap-east-2', 'cn-north-1', 'cn-northwest-1', 'me-south-1']);
+    expect(Object.keys(topology.aws.regionAliases).sort()).toEqual([
+      'ap-east-2',
+      'cn-north-1',
+      'cn-northwest-1',
+      'me-south-1',
+    ]);
     expect(Object.keys(topology.gcp.redirector.regions)).toHaveLength(22);
     expect(topology.gcp.artifactRegions).toHaveLength(41);
     expect(topology.gcp.armor).toEqual({ rateLimitCount: 5000, rateLimitIntervalSeconds: 60, wafSensitivity: 1 });
@@ -48,10 +53,26 @@ describe('the embedded default topology (registry.k8s.io)', () => {
 
 describe('invalid topologies', () => {
   const cases: Array<[string, (t: TopologyInput) => void, string[]]> = [
-    ['an unknown AWS region', (t) => t.aws.mirrorRegions.push('us-east-9'), ['aws.mirrorRegions[32]: unknown AWS region "us-east-9"']],
-    ['a malformed AWS region', (t) => (t.aws.mirrorRegions[0] = 'Mars'), ['aws.mirrorRegions[0]: is not an AWS region name (got "Mars")']],
-    ['a duplicate mirror region', (t) => t.aws.mirrorRegions.push('eu-west-1'), ['aws.mirrorRegions[32]: duplicate "eu-west-1" (already at aws.mirrorRegions[21])']],
-    ['an upload region without a bucket', (t) => (t.aws.uploadRegion = 'me-south-1'), ['aws.uploadRegion: "me-south-1" is not one of aws.mirrorRegions']],
+    [
+      'an unknown AWS region',
+      (t) => t.aws.mirrorRegions.push('us-east-9'),
+      ['aws.mirrorRegions[32]: unknown AWS region "us-east-9"'],
+    ],
+    [
+      'a malformed AWS region',
+      (t) => (t.aws.mirrorRegions[0] = 'Mars'),
+      ['aws.mirrorRegions[0]: is not an AWS region name (got "Mars")'],
+    ],
+    [
+      'a duplicate mirror region',
+      (t) => t.aws.mirrorRegions.push('eu-west-1'),
+      ['aws.mirrorRegions[32]: duplicate "eu-west-1" (already at aws.mirrorRegions[21])'],
+    ],
+    [
+      'an upload region without a bucket',
+      (t) => (t.aws.uploadRegion = 'me-south-1'),
+      ['aws.uploadRegion: "me-south-1" is not one of aws.mirrorRegions'],
+    ],
     [
       'an alias pointing at a region without a bucket',
       (t) => (t.aws.regionAliases!['ap-east-2'] = 'cn-north-1'),
@@ -70,7 +91,9 @@ describe('invalid topologies', () => {
     [
       'a Cloud Run region without an AR repository',
       (t) => (t.gcp.artifactRegions = t.gcp.artifactRegions.filter((r) => r !== 'us-west2')),
-      ['gcp.redirector.regions.us-west2: Cloud Run region "us-west2" has no Artifact Registry repository (not in gcp.artifactRegions)'],
+      [
+        'gcp.redirector.regions.us-west2: Cloud Run region "us-west2" has no Artifact Registry repository (not in gcp.artifactRegions)',
+      ],
     ],
     [
       'a default backend that does not exist',
@@ -82,17 +105,45 @@ describe('invalid topologies', () => {
     [
       'the CDN as default backend while the CDN is off',
       (t) => (t.aws.cdn.enabled = false),
-      ['asia-east1', 'europe-west1', 'europe-west4'].map((r) => `gcp.redirector.regions.${r}.defaultBlobBackend: is "cdn" but aws.cdn.enabled is false`),
+      ['asia-east1', 'europe-west1', 'europe-west4'].map(
+        (r) => `gcp.redirector.regions.${r}.defaultBlobBackend: is "cdn" but aws.cdn.enabled is false`,
+      ),
     ],
-    ['a CDN origin without a bucket', (t) => (t.aws.cdn.failoverRegion = 'cn-north-1'), ['aws.cdn.failoverRegion: "cn-north-1" is not one of aws.mirrorRegions']],
-    ['an unknown GCP region', (t) => t.gcp.artifactRegions.push('mars-north1'), ['gcp.artifactRegions[41]: unknown Google Cloud region "mars-north1"']],
-    ['a canonical region without a repository', (t) => (t.gcp.canonicalRegion = 'us-central2'), ['gcp.canonicalRegion: "us-central2" is not one of gcp.artifactRegions']],
-    ['an unknown field (a typo)', (t) => ((t.aws as Record<string, unknown>).mirorRegions = []), ['aws: Unrecognized key: "mirorRegions"']],
-    ['a missing field', (t) => delete (t as Partial<TopologyInput>).gcp, ['gcp: Invalid input: expected object, received undefined']],
-    ['a bad e-mail', (t) => (t.gcp.observability.notificationEmail = 'nobody'), ['gcp.observability.notificationEmail: must be an e-mail address (got "nobody")']],
-    ['a bad cron schedule', (t) => (t.replication = { schedule: 'hourly' }), [
-      'replication.schedule: must be a five-field cron expression (minute hour day month weekday) (got "hourly")',
-    ]],
+    [
+      'a CDN origin without a bucket',
+      (t) => (t.aws.cdn.failoverRegion = 'cn-north-1'),
+      ['aws.cdn.failoverRegion: "cn-north-1" is not one of aws.mirrorRegions'],
+    ],
+    [
+      'an unknown GCP region',
+      (t) => t.gcp.artifactRegions.push('mars-north1'),
+      ['gcp.artifactRegions[41]: unknown Google Cloud region "mars-north1"'],
+    ],
+    [
+      'a canonical region without a repository',
+      (t) => (t.gcp.canonicalRegion = 'us-central2'),
+      ['gcp.canonicalRegion: "us-central2" is not one of gcp.artifactRegions'],
+    ],
+    [
+      'an unknown field (a typo)',
+      (t) => ((t.aws as Record<string, unknown>).mirorRegions = []),
+      ['aws: Unrecognized key: "mirorRegions"'],
+    ],
+    [
+      'a missing field',
+      (t) => delete (t as Partial<TopologyInput>).gcp,
+      ['gcp: Invalid input: expected object, received undefined'],
+    ],
+    [
+      'a bad e-mail',
+      (t) => (t.gcp.observability.notificationEmail = 'nobody'),
+      ['gcp.observability.notificationEmail: must be an e-mail address (got "nobody")'],
+    ],
+    [
+      'a bad cron schedule',
+      (t) => (t.replication = { schedule: 'hourly' }),
+      ['replication.schedule: must be a five-field cron expression (minute hour day month weekday) (got "hourly")'],
+    ],
   ];
 
   it.each(cases)('%s', (_name, change, expected) => {
@@ -118,11 +169,12 @@ describe('reading topology files', () => {
     expect(topology.gcp.redirector.concurrency).toBe(800);
   });
 
-  it.each([
-    ['missing.yaml', 'does-not-exist.yaml', /cannot read file/],
-  ])('names the file when it cannot be read (%s)', (_n, path, message) => {
-    expect(() => readTopologyFile(path)).toThrow(message);
-  });
+  it.each([['missing.yaml', 'does-not-exist.yaml', /cannot read file/]])(
+    'names the file when it cannot be read (%s)',
+    (_n, path, message) => {
+      expect(() => readTopologyFile(path)).toThrow(message);
+    },
+  );
 
   it('rejects duplicate YAML keys and bad JSON, naming the file', () => {
     const { mkdtempSync, writeFileSync } = jest.requireActual<typeof import('node:fs')>('node:fs');
@@ -139,7 +191,11 @@ describe('reading topology files', () => {
     ['--topology=FILE', { argv: ['--topology=b.yaml'] }, 'b.yaml'],
     ['TOPOLOGY env', { env: { TOPOLOGY: 'c.yaml' } }, 'c.yaml'],
     ['cdk context beats env', { contextPath: 'd.yaml', env: { TOPOLOGY: 'c.yaml' } }, 'd.yaml'],
-    ['flag beats context and env', { argv: ['--topology', 'a.yaml'], contextPath: 'd.yaml', env: { TOPOLOGY: 'c.yaml' } }, 'a.yaml'],
+    [
+      'flag beats context and env',
+      { argv: ['--topology', 'a.yaml'], contextPath: 'd.yaml', env: { TOPOLOGY: 'c.yaml' } },
+      'a.yaml',
+    ],
   ])('picks the source: %s', (_name, options, expected) => {
     expect(topologyPathFrom(options)).toBe(expected);
   });

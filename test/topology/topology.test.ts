@@ -1,3 +1,5 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   DEFAULT_TOPOLOGY,
@@ -177,8 +179,7 @@ describe('reading topology files', () => {
   );
 
   it('rejects duplicate YAML keys and bad JSON, naming the file', () => {
-    const { mkdtempSync, writeFileSync } = jest.requireActual<typeof import('node:fs')>('node:fs');
-    const dir = mkdtempSync(join(require('node:os').tmpdir(), 'topology-'));
+    const dir = mkdtempSync(join(tmpdir(), 'topology-'));
     writeFileSync(join(dir, 'dup.yaml'), 'name: a\nname: b\n');
     writeFileSync(join(dir, 'bad.json'), '{"name": ');
     expect(() => readTopologyFile(join(dir, 'dup.yaml'))).toThrow(/dup\.yaml.*\n.*not valid YAML/);

@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -180,10 +180,14 @@ describe('reading topology files', () => {
 
   it('rejects duplicate YAML keys and bad JSON, naming the file', () => {
     const dir = mkdtempSync(join(tmpdir(), 'topology-'));
-    writeFileSync(join(dir, 'dup.yaml'), 'name: a\nname: b\n');
-    writeFileSync(join(dir, 'bad.json'), '{"name": ');
-    expect(() => readTopologyFile(join(dir, 'dup.yaml'))).toThrow(/dup\.yaml.*\n.*not valid YAML/);
-    expect(() => readTopologyFile(join(dir, 'bad.json'))).toThrow(/bad\.json.*\n.*not valid JSON/);
+    try {
+      writeFileSync(join(dir, 'dup.yaml'), 'name: a\nname: b\n');
+      writeFileSync(join(dir, 'bad.json'), '{"name": ');
+      expect(() => readTopologyFile(join(dir, 'dup.yaml'))).toThrow(/dup\.yaml.*\n.*not valid YAML/);
+      expect(() => readTopologyFile(join(dir, 'bad.json'))).toThrow(/bad\.json.*\n.*not valid JSON/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it.each<[string, Parameters<typeof topologyPathFrom>[0], string | undefined]>([

@@ -1,0 +1,26 @@
+/**
+ * The CDK for Terraform app of the GCP side (cdktf.json runs it; bin/synth.ts spawns it).
+ * The topology is validated before the App exists: a bad topology writes nothing.
+ */
+import { App } from 'cdktf';
+import { addGcpStacks } from '../lib/clouds/gcp/app';
+import { loadTopology, TopologyError, type Topology } from '../lib/topology';
+
+function topologyOrExit(): Topology {
+  try {
+    return loadTopology({ argv: process.argv.slice(2), env: process.env }).topology;
+  } catch (err) {
+    if (err instanceof TopologyError) {
+      process.stderr.write(`${err.message}\n`);
+      process.exit(1);
+    }
+    throw err;
+  }
+}
+
+const topology = topologyOrExit();
+// Same precedence as cdktf itself (config, then CDKTF_OUTDIR, then cdktf.out), spelled out because the cdktf CLI
+// sets CDKTF_OUTDIR and bin/synth.ts relies on it.
+const app = new App({ outdir: process.env.CDKTF_OUTDIR ?? 'cdktf.out' });
+addGcpStacks(app, topology);
+app.synth();

@@ -1,0 +1,98 @@
+/** The redirector in one Cloud Run region: the service, its routing table, its probes and who may call it. */
+import { CloudRunV2Service } from '@cdktf/provider-google/lib/cloud-run-v2-service';
+import { CloudRunV2ServiceIamMember } from '@cdktf/provider-google/lib/cloud-run-v2-service-iam-member';
+import { Construct } from 'constructs';
+import type { RoutingTable } from '../../topology';
+import { ALL_USERS, ROLES } from './iam';
+
+/** The port the redirector listens on: Cloud Run passes it as PORT. */
+export const REDIRECTOR_PORT = 8080;
+/** The redirector's health endpoints (served by lib/redirector). */
+export const READINESS_PATH = '/-/ready';
+export const LIVENESS_PATH = '/-/healthy';
+/** The environment variable carrying the routing table as JSON (parsed with RoutingTableSchema). */
+export const ROUTING_TABLE_ENV = 'ROUTING_TABLE';
+
+export interface RedirectorServiceProps {
+  readonly project: string;
+  readonly region: string;
+  readonly name: string;
+  readonly image: string;
+  /** The routing table of this region, baked into the service's environment. */
+  readonly routingTable: RoutingTable;
+  /** The identity the service runs as; give it no roles. */
+  readonly serviceAccountEmail: string;
+  /**
+   * Who may reach the service. The default admits only the load balancer, so nobody bypasses Cloud Armor.
+   * @default 'INGRESS_TRAFFIC_INTERNAL_LOAD_BALANCER'
+   */
+  readonly ingress?: 'INGRESS_TRAFFIC_ALL' | 'INGRESS_TRAFFIC_INTERNAL_ONLY' | 'INGRESS_TRAFFIC_INTERNAL_LOAD_BALANCER';
+  /** Let unauthenticated callers invoke it (`allUsers` run.invoker); needed behind a public load balancer. @default false */
+  readonly allowUnauthenticated?: boolean;
+  /** @default '1' */
+  readonly cpu?: string;
+  /** @default '512Mi' */
+  readonly memory?: string;
+  /** @default 800 */
+  readonly concurrency?: number;
+  /** @default 0 */
+  readonly minInstances?: number;
+  /** @default 10 */
+  readonly maxInstances?: number;
+  /** @default 60 */
+  readonly timeoutSeconds?: number;
+}
+
+export class RedirectorService extends Construct {
+  readonly service: CloudRunV2Service;
+
+  constructor(scope: Construct, id: string, props: RedirectorServiceProps) {
+    super(scope, id);
+    this.service = new CloudRunV2Service(this, 'service', {
+      project: props.project,
+      location: props.region,
+      name: props.name,
+      ingress: props.ingress ?? 'INGRESS_TRAFFIC_INTERNAL_LOAD_BALANCER',
+      template: {
+        serviceAccount: props.serviceAccountEmail,
+        maxInstanceRequestConcurrency: props.concurrency ?? 800,
+        timeout: `${props.timeoutSeconds ?? 60}s`,
+        scaling: { minInstanceCount: props.minInstances ?? 0, maxInstanceCount: props.maxInstances ?? 10 },
+        containers: [
+          {
+            image: props.image,
+            ports: { containerPort: REDIRECTOR_PORT },
+            env: [{ name: ROUTING_TABLE_ENV, value: JSON.stringify(props.routingTable) }],
+            resources: {
+              limits: { cpu: props.cpu ?? '1', memory: props.memory ?? '512Mi' },
+              // CPU only while serving requests; the redirector does no background work.
+              cpuIdle: true,
+              startupCpuBoost: true,
+            },
+            startupProbe: {
+              httpGet: { path: READINESS_PATH, port: REDIRECTOR_PORT },
+              periodSeconds: 1,
+              timeoutSeconds: 1,
+              failureThreshold: 30,
+            },
+            livenessProbe: {
+              httpGet: { path: LIVENESS_PATH, port: REDIRECTOR_PORT },
+              periodSeconds: 10,
+              timeoutSeconds: 2,
+              failureThreshold: 3,
+            },
+          },
+        ],
+      },
+    });
+    if (props.allowUnauthenticated ?? false) {
+      new CloudRunV2ServiceIamMember(this, 'public-invoker', {
+        project: props.project,
+        location: props.region,
+        name: this.service.name,
+        role: ROLES.runInvoker,
+        member: ALL_USERS,
+      });
+    }
+  }
+}

@@ -1,0 +1,65 @@
+/**
+ * The command lines and environments of the replication jobs, as pure functions of the topology: what the
+ * replicator (bin/replicate.ts) is started with in Cloud Run.
+ */
+import { registryFanOut, s3Upload, writerRoleArn, type Topology, type Upstream } from '../../topology';
+
+/** How the replicator authenticates to Artifact Registry: the job's service account, via the metadata server. */
+export const REGISTRY_AUTH_GCP_METADATA = 'gcp-metadata';
+
+/** `https://us-central1-docker.pkg.dev` + `k8s-artifacts-prod/images` -> `us-central1-docker.pkg.dev/k8s-artifacts-prod/images`. */
+export function registryReference(upstream: Upstream): string {
+  return `${upstream.endpoint.replace(/^https?:\/\//, '')}/${upstream.path}`;
+}
+
+function rateArgs(topology: Topology): string[] {
+  const { concurrency, requestsPerSecond } = topology.replication;
+  return ['--concurrency', String(concurrency), '--rps', String(requestsPerSecond)];
+}
+
+function repositoryArgs(topology: Topology): string[] {
+  const repositories = topology.replication.repositories;
+  return repositories ? ['--repos', repositories.join(',')] : [];
+}
+
+/** registry -> registry: the canonical repository into every other Artifact Registry region. */
+export function fanOutJobArgs(topology: Topology): string[] {
+  const { source, destinations } = registryFanOut(topology);
+  return [
+    'registry',
+    '--source',
+    registryReference(source),
+    ...destinations.flatMap((destination) => ['--dest', registryReference(destination)]),
+    ...rateArgs(topology),
+    ...repositoryArgs(topology),
+  ];
+}
+
+export function fanOutJobEnv(): Record<string, string> {
+  return { REGISTRY_AUTH: REGISTRY_AUTH_GCP_METADATA };
+}
+
+/** registry -> S3: the canonical repository into the upload bucket (S3 replication does the rest). */
+export function s3UploadJobArgs(topology: Topology): string[] {
+  const { source, bucket, region } = s3Upload(topology);
+  return [
+    's3',
+    '--source',
+    registryReference(source),
+    '--bucket',
+    bucket,
+    '--region',
+    region,
+    ...rateArgs(topology),
+    ...repositoryArgs(topology),
+  ];
+}
+
+/** No AWS keys: the job trades a Google ID token for the audience below for the writer role's credentials. */
+export function s3UploadJobEnv(topology: Topology): Record<string, string> {
+  return {
+    REGISTRY_AUTH: REGISTRY_AUTH_GCP_METADATA,
+    AWS_ROLE_ARN: writerRoleArn(topology),
+    AWS_WEB_IDENTITY_AUDIENCE: topology.aws.writer.audience,
+  };
+}

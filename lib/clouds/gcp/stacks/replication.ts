@@ -1,0 +1,93 @@
+/**
+ * Replication: scheduled Cloud Run jobs copying the canonical repository into the other Artifact Registry regions
+ * and into the AWS upload bucket. Each job's identity can read the canonical repository and write only where its
+ * job copies to.
+ */
+import { ServiceAccount } from '@cdktf/provider-google/lib/service-account';
+import type { Construct } from 'constructs';
+import type { Topology } from '../../../topology';
+import { grantRepositoryRole, type RepositoryRef } from '../docker-repository';
+import { ROLES, serviceAccountMember } from '../iam';
+import { gcpNames, SERVICE_ACCOUNT_IDS } from '../names';
+import { fanOutJobArgs, fanOutJobEnv, s3UploadJobArgs, s3UploadJobEnv } from '../replication-args';
+import { ScheduledJob } from '../scheduled-job';
+import { GcpStack, outputs } from '../stack';
+
+export class ReplicationStack extends GcpStack {
+  readonly fanOut: ScheduledJob;
+  readonly s3Upload: ScheduledJob;
+  readonly s3UploadServiceAccount: ServiceAccount;
+
+  constructor(scope: Construct, id: string, topology: Topology) {
+    super(scope, id, { topology, project: topology.gcp.servingProject });
+    const project = topology.gcp.servingProject;
+    const { artifactsProject, repository, canonicalRegion, artifactRegions } = topology.gcp;
+    const { schedule, timeZone } = topology.replication;
+    const names = gcpNames(topology);
+    const repositoryIn = (region: string): RepositoryRef => ({
+      project: artifactsProject,
+      region,
+      repositoryId: repository,
+    });
+    const serviceAccount = (id: string, accountId: string, what: string) =>
+      new ServiceAccount(this, id, { project, accountId, displayName: `${topology.name}: ${what}` });
+
+    const scheduler = serviceAccount('scheduler', SERVICE_ACCOUNT_IDS.scheduler, 'starts the replication jobs');
+    const fanOutIdentity = serviceAccount('fan-out-identity', SERVICE_ACCOUNT_IDS.fanOut, 'copies between AR regions');
+    this.s3UploadServiceAccount = serviceAccount('s3-upload-identity', SERVICE_ACCOUNT_IDS.s3Upload, 'copies AR to S3');
+
+    grantRepositoryRole(
+      this,
+      'fan-out-reads-canonical',
+      repositoryIn(canonicalRegion),
+      ROLES.artifactRegistryReader,
+      serviceAccountMember(fanOutIdentity.email),
+    );
+    for (const region of artifactRegions.filter((r) => r !== canonicalRegion)) {
+      grantRepositoryRole(
+        this,
+        `fan-out-writes-${region}`,
+        repositoryIn(region),
+        ROLES.artifactRegistryWriter,
+        serviceAccountMember(fanOutIdentity.email),
+      );
+    }
+    grantRepositoryRole(
+      this,
+      's3-upload-reads-canonical',
+      repositoryIn(canonicalRegion),
+      ROLES.artifactRegistryReader,
+      serviceAccountMember(this.s3UploadServiceAccount.email),
+    );
+
+    const common = {
+      project,
+      region: canonicalRegion,
+      image: topology.images.replicator,
+      schedulerServiceAccountEmail: scheduler.email,
+      schedule,
+      timeZone,
+    };
+    this.fanOut = new ScheduledJob(this, 'fan-out', {
+      ...common,
+      name: names.fanOutJob,
+      args: fanOutJobArgs(topology),
+      env: fanOutJobEnv(),
+      serviceAccountEmail: fanOutIdentity.email,
+    });
+    this.s3Upload = new ScheduledJob(this, 's3-upload', {
+      ...common,
+      name: names.s3UploadJob,
+      args: s3UploadJobArgs(topology),
+      env: s3UploadJobEnv(topology),
+      serviceAccountEmail: this.s3UploadServiceAccount.email,
+    });
+
+    outputs(this, {
+      'replicator-unique-id': [
+        this.s3UploadServiceAccount.uniqueId,
+        'Subject of the S3 job identity tokens: put it into topology.aws.writer.subject, then deploy the AWS writer role',
+      ],
+    });
+  }
+}

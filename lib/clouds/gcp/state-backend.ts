@@ -1,0 +1,23 @@
+/** Where each GCP stack keeps its Terraform state, as configured in topology.gcp.stateBackend. */
+import { GcsBackend, LocalBackend, type TerraformStack } from 'cdktf';
+import type { Topology } from '../../topology';
+
+export type StackStateBackend =
+  { readonly type: 'local' } | { readonly type: 'gcs'; readonly bucket: string; readonly prefix: string };
+
+/** The backend of one stack: one GCS prefix per stack (`<prefix>/<stack>`) so their states never mix. */
+export function stateBackendFor(topology: Topology, stackId: string): StackStateBackend {
+  const backend = topology.gcp.stateBackend;
+  if (backend.type === 'local') return { type: 'local' };
+  const prefix = backend.prefix.replace(/\/+$/, '');
+  return { type: 'gcs', bucket: backend.bucket, prefix: prefix ? `${prefix}/${stackId}` : stackId };
+}
+
+export function addStateBackend(stack: TerraformStack, backend: StackStateBackend): void {
+  if (backend.type === 'gcs') {
+    new GcsBackend(stack, { bucket: backend.bucket, prefix: backend.prefix });
+  } else {
+    // The state file next to where cdktf runs: synth stays offline and needs no bucket.
+    new LocalBackend(stack, {});
+  }
+}

@@ -2,6 +2,7 @@
  * The CDK for Terraform app of the GCP side (cdktf.json runs it; bin/synth.ts spawns it).
  * The topology is validated before the App exists: a bad topology writes nothing.
  */
+import { mkdirSync } from 'node:fs';
 import { App } from 'cdktf';
 import { addGcpStacks } from '../lib/clouds/gcp/app';
 import { loadTopology, TopologyError, type Topology } from '../lib/topology';
@@ -21,6 +22,9 @@ function topologyOrExit(): Topology {
 const topology = topologyOrExit();
 // Same precedence as cdktf itself (config, then CDKTF_OUTDIR, then cdktf.out), spelled out because the cdktf CLI
 // sets CDKTF_OUTDIR and bin/synth.ts relies on it.
-const app = new App({ outdir: process.env.CDKTF_OUTDIR ?? 'cdktf.out' });
+const outdir = process.env.CDKTF_OUTDIR ?? 'cdktf.out';
+// cdktf creates only the last path segment; a fresh nested output directory (a temp dir's child) needs its parents.
+mkdirSync(outdir, { recursive: true });
+const app = new App({ outdir });
 addGcpStacks(app, topology);
 app.synth();

@@ -1,0 +1,183 @@
+/** The pure decisions of the GCP side, each as a table: job command lines, state backends, names, Cloud Armor rules. */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Testing, TerraformStack } from 'cdktf';
+import { gcpNames, SERVICE_ACCOUNT_IDS } from '../../../lib/clouds/gcp/names';
+import {
+  fanOutJobArgs,
+  registryReference,
+  s3UploadJobArgs,
+  s3UploadJobEnv,
+} from '../../../lib/clouds/gcp/replication-args';
+import { runJobUrl } from '../../../lib/clouds/gcp/scheduled-job';
+import {
+  DEFAULT_RULE_PRIORITY,
+  RegistrySecurityPolicy,
+  securityPolicyRules,
+  wafExpression,
+} from '../../../lib/clouds/gcp/security-policy';
+import { stateBackendFor } from '../../../lib/clouds/gcp/state-backend';
+import { requestLogFilter } from '../../../lib/clouds/gcp/stacks/observability';
+import { smallTopology } from './support';
+
+describe('replication command lines', () => {
+  it.each([
+    [
+      { endpoint: 'https://us-central1-docker.pkg.dev', path: 'k8s-artifacts-prod/images' },
+      'us-central1-docker.pkg.dev/k8s-artifacts-prod/images',
+    ],
+    [{ endpoint: 'http://127.0.0.1:5000', path: 'p/images' }, '127.0.0.1:5000/p/images'],
+  ])('registryReference(%j) = %s', (upstream, expected) => {
+    expect(registryReference(upstream)).toBe(expected);
+  });
+
+  it('fan-out: source, one --dest per other region, rates, then repositories when set', () => {
+    expect(fanOutJobArgs(smallTopology())).toEqual([
+      'registry',
+      '--source',
+      'us-central1-docker.pkg.dev/small-artifacts/images',
+      '--dest',
+      'europe-west1-docker.pkg.dev/small-artifacts/images',
+      '--concurrency',
+      '8',
+      '--rps',
+      '80',
+    ]);
+    const limited = smallTopology((t) => {
+      t.replication = { concurrency: 4, requestsPerSecond: 20, repositories: ['pause', 'etcd'] };
+    });
+    expect(fanOutJobArgs(limited).slice(-6)).toEqual(['--concurrency', '4', '--rps', '20', '--repos', 'pause,etcd']);
+  });
+
+  it('S3 upload: canonical source into the upload bucket, assuming the writer role by web identity', () => {
+    const topology = smallTopology();
+    expect(s3UploadJobArgs(topology)).toEqual([
+      's3',
+      '--source',
+      'us-central1-docker.pkg.dev/small-artifacts/images',
+      '--bucket',
+      'small-registry-us-east-2',
+      '--region',
+      'us-east-2',
+      '--concurrency',
+      '8',
+      '--rps',
+      '80',
+    ]);
+    expect(s3UploadJobEnv(topology)).toEqual({
+      REGISTRY_AUTH: 'gcp-metadata',
+      AWS_ROLE_ARN: 'arn:aws:iam::123456789012:role/registry-replicator-writer',
+      AWS_WEB_IDENTITY_AUDIENCE: 'sts.amazonaws.com',
+    });
+  });
+
+  it('Cloud Scheduler calls the v2 Admin API run method', () => {
+    expect(runJobUrl('p', 'us-central1', 'j')).toBe(
+      'https://run.googleapis.com/v2/projects/p/locations/us-central1/jobs/j:run',
+    );
+  });
+});
+
+describe('state backend', () => {
+  it.each([
+    [undefined, 'gcp-frontend', { type: 'local' }],
+    [{ type: 'local' as const }, 'gcp-frontend', { type: 'local' }],
+    [
+      { type: 'gcs' as const, bucket: 'tf-state' },
+      'gcp-frontend',
+      { type: 'gcs', bucket: 'tf-state', prefix: 'terraform/state/gcp-frontend' },
+    ],
+    [
+      { type: 'gcs' as const, bucket: 'tf-state', prefix: 'a/b/' },
+      'gcp-artifacts',
+      { type: 'gcs', bucket: 'tf-state', prefix: 'a/b/gcp-artifacts' },
+    ],
+    [
+      { type: 'gcs' as const, bucket: 'tf-state', prefix: '' },
+      'gcp-artifacts',
+      { type: 'gcs', bucket: 'tf-state', prefix: 'gcp-artifacts' },
+    ],
+  ])('%j for %s -> %j', (stateBackend, stackId, expected) => {
+    const topology = smallTopology((t) => {
+      if (stateBackend) t.gcp.stateBackend = stateBackend;
+    });
+    expect(stateBackendFor(topology, stackId)).toEqual(expected);
+  });
+});
+
+describe('names', () => {
+  // The longest name the topology schema allows.
+  const longest = smallTopology((t) => void (t.name = 'a'.repeat(32)));
+  const names = gcpNames(longest);
+  const plain = Object.entries(names).filter(([, v]) => typeof v === 'string') as [string, string][];
+  const all = [
+    ...plain,
+    ...[80, 443].flatMap((port) =>
+      (['ipv4', 'ipv6'] as const).map((v) => [`forwardingRule(${port}, ${v})`, names.forwardingRule(port, v)]),
+    ),
+  ];
+
+  it.each(all)('%s (%s) is a valid resource name of at most 63 characters', (_key, name) => {
+    expect(name).toMatch(/^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/);
+  });
+
+  it('the Cloud Run service name fits its 49-character limit', () => {
+    expect(names.redirectorService.length).toBeLessThanOrEqual(49);
+  });
+
+  it.each(Object.entries(SERVICE_ACCOUNT_IDS))('service account %s (%s) is a valid account ID', (_key, id) => {
+    expect(id).toMatch(/^[a-z][-a-z0-9]{4,28}[a-z0-9]$/);
+  });
+
+  it('forwarding rules are distinct per port and IP version', () => {
+    const rules = [80, 443].flatMap((p) => (['ipv4', 'ipv6'] as const).map((v) => names.forwardingRule(p, v)));
+    expect(new Set(rules).size).toBe(4);
+  });
+});
+
+describe('Cloud Armor rules', () => {
+  it.each([1, 2, 3, 4] as const)('sensitivity %i reaches every WAF expression', (sensitivity) => {
+    const rules = securityPolicyRules(sensitivity, { count: 10, intervalSeconds: 60 });
+    const expressions = rules.flatMap((r) => (r.match?.expr ? [r.match.expr.expression] : []));
+    expect(expressions).toContain(wafExpression('xss-v33-stable', sensitivity));
+    expect(expressions.every((e) => e.endsWith(`{'sensitivity': ${sensitivity}})`))).toBe(true);
+  });
+
+  it('priorities are unique and ascend from the WAF through the throttle to the default allow', () => {
+    const rules = securityPolicyRules(1, { count: 5000, intervalSeconds: 60 });
+    const priorities = rules.map((r) => r.priority as number);
+    expect(new Set(priorities).size).toBe(priorities.length);
+    expect([...priorities].sort((a, b) => a - b)).toEqual(priorities);
+    expect(rules.map((r) => r.action)).toEqual([...Array(rules.length - 2).fill('deny(403)'), 'throttle', 'allow']);
+    expect(priorities.at(-1)).toBe(DEFAULT_RULE_PRIORITY);
+  });
+
+  it('the construct defaults to production thresholds (5000 per 60 s, sensitivity 1)', () => {
+    const outdir = mkdtempSync(join(tmpdir(), 'gcp-armor-'));
+    let synthesized: string;
+    try {
+      const stack = new TerraformStack(Testing.app({ outdir }), 'armor');
+      new RegistrySecurityPolicy(stack, 'policy', { project: 'p', name: 'armor' });
+      synthesized = Testing.synth(stack);
+    } finally {
+      rmSync(outdir, { recursive: true, force: true });
+    }
+    expect(
+      Testing.toHaveResourceWithProperties(synthesized, 'google_compute_security_policy', {
+        name: 'armor',
+        type: 'CLOUD_ARMOR',
+      }),
+    ).toBe(true);
+    expect(synthesized).toContain(`"count": 5000`);
+    expect(synthesized).toContain(`{'sensitivity': 1}`);
+  });
+});
+
+describe('request log sink filter', () => {
+  it('selects the load balancer request logs of one URL map', () => {
+    expect(requestLogFilter('reg-https')).toBe(
+      'resource.type="http_load_balancer" AND resource.labels.url_map_name="reg-https"',
+    );
+  });
+});

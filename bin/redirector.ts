@@ -1,0 +1,79 @@
+/**
+ * Runs the redirector: `npm run redirector` (configuration from the environment and --topology/--region; see
+ * docs/redirector.md). Exits 2 on a bad configuration, 1 on an unusable range file, 0 after a graceful drain.
+ */
+import pino from 'pino';
+import { RangeFileError } from '../lib/clouds/ranges';
+import { ConfigError, configFromEnv } from '../lib/redirector/config';
+import { loadRangeIndex } from '../lib/redirector/load-ranges';
+import { Redirector } from '../lib/redirector/server';
+
+async function main(): Promise<void> {
+  const startedAt = performance.now();
+  let config;
+  try {
+    config = configFromEnv(process.env, process.argv.slice(2));
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
+  // Asynchronous, buffered writes keep logging off the request path; flushed before exit.
+  const destination = pino.destination({ dest: 1, sync: false });
+  const logger = pino(
+    { level: config.logLevel, base: { service: 'redirector', region: config.table.region } },
+    destination,
+  );
+  let index;
+  try {
+    index = loadRangeIndex(config.ipRanges);
+  } catch (err) {
+    if (err instanceof RangeFileError) {
+      logger.fatal({ file: err.fileName, entry: err.entry }, err.message);
+      destination.flushSync();
+      process.stderr.write(`${err.message}\n`);
+      process.exit(1);
+    }
+    throw err;
+  }
+  const redirector = new Redirector({ config, index, logger });
+  const { port, adminPort } = await redirector.listen();
+  logger.info(
+    {
+      port,
+      adminPort,
+      table: config.tableSource,
+      ranges: config.ipRanges,
+      intervals: index.intervalCount,
+      startupMs: Math.round(performance.now() - startedAt),
+    },
+    'listening',
+  );
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'draining');
+    redirector.drain().then(
+      () => {
+        logger.info('stopped');
+        destination.flushSync();
+        process.exit(0);
+      },
+      (err: unknown) => {
+        logger.error({ err }, 'drain failed');
+        destination.flushSync();
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGTERM', () => stop('SIGTERM'));
+  process.once('SIGINT', () => stop('SIGINT'));
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`redirector failed to start: ${(err as Error).stack ?? String(err)}\n`);
+  process.exit(1);
+});

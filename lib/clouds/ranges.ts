@@ -1,0 +1,234 @@
+/**
+ * What every donor's published IP-range file turns into, whatever its format: a list of prefixes, each owned by
+ * one (cloud, region). Shared by the per-donor parsers (lib/clouds/<donor>/ip-ranges.ts), the donor registry
+ * (lib/clouds/donors.ts) and the redirector's range index. Runtime-safe: no infrastructure imports.
+ *
+ * IP text is parsed by hand into a caller-supplied Uint32Array so that the redirector's hot path allocates nothing.
+ */
+
+/** One published prefix: `start` holds the address (IPv4: start[0]; IPv6: four big-endian 32-bit words). */
+export interface IpRange {
+  readonly family: 4 | 6;
+  readonly start: Uint32Array;
+  readonly prefixLength: number;
+  /** The donor's region name, as published (`us-east-1`, `GLOBAL`, `europe-west1`, `eastus2`). */
+  readonly region: string;
+}
+
+/** Turns a donor's parsed JSON file into ranges; throws RangeFileError naming the file and the bad entry. */
+export type RangeParser = (json: unknown, fileName: string) => IpRange[];
+
+/** A range file that cannot be used: names the file, and the entry (path with index, and its value) when there is one. */
+export class RangeFileError extends Error {
+  constructor(
+    readonly fileName: string,
+    readonly entry: string | undefined,
+    readonly problem: string,
+  ) {
+    super(`invalid IP-range file ${fileName}${entry ? `: ${entry}` : ''}: ${problem}`);
+    this.name = 'RangeFileError';
+  }
+}
+
+/** `prefixes[12] {"ip_prefix":"1.2.3.4/33"}` - the entry's position and its value, shortened for messages. */
+export function describeEntry(path: string, value: unknown): string {
+  const text = JSON.stringify(value) ?? String(value);
+  return `${path} ${text.length > 200 ? `${text.slice(0, 200)}...` : text}`;
+}
+
+/** What parseIpInto found: an IPv4 address (in out[0]), an IPv6 address (out[0..3]), or nothing valid. */
+export const NOT_AN_IP = 0;
+
+const COLON = 58;
+const DOT = 46;
+const PERCENT = 37;
+
+function hexValue(code: number): number {
+  if (code >= 48 && code <= 57) return code - 48;
+  if (code >= 97 && code <= 102) return code - 87;
+  if (code >= 65 && code <= 70) return code - 55;
+  return -1;
+}
+
+/** Dotted-quad IPv4 in text[from, to) (no leading zeros beyond a single 0), or -1. */
+function parseIpv4Range(text: string, from: number, to: number): number {
+  let value = 0;
+  let octets = 0;
+  let i = from;
+  while (i < to) {
+    let octet = 0;
+    let digits = 0;
+    const octetStart = i;
+    while (i < to) {
+      const code = text.charCodeAt(i);
+      if (code < 48 || code > 57) break;
+      octet = octet * 10 + (code - 48);
+      digits++;
+      i++;
+    }
+    if (digits === 0 || digits > 3 || octet > 255) return -1;
+    if (digits > 1 && text.charCodeAt(octetStart) === 48) return -1; // "01" is ambiguous (octal in some parsers)
+    value = value * 256 + octet;
+    octets++;
+    if (i === to) break;
+    if (text.charCodeAt(i) !== DOT || octets === 4) return -1;
+    i++;
+    if (i === to) return -1; // trailing dot
+  }
+  return octets === 4 ? value : -1;
+}
+
+// Scratch space for the eight 16-bit groups of an IPv6 address (module-level: the parser is synchronous).
+const groups = new Uint16Array(8);
+
+/** IPv6 in text[from, to) into out[0..3]; false if malformed. Accepts `::` and a trailing dotted IPv4. */
+function parseIpv6Range(text: string, from: number, to: number, out: Uint32Array): boolean {
+  groups.fill(0);
+  let count = 0;
+  let gapAt = -1;
+  let i = from;
+  if (to - from < 2) return false;
+  if (text.charCodeAt(i) === COLON) {
+    if (text.charCodeAt(i + 1) !== COLON) return false;
+    gapAt = 0;
+    i += 2;
+    if (i === to) return finishIpv6(count, gapAt, out);
+  }
+  while (i < to) {
+    if (count === 8) return false;
+    let value = 0;
+    let digits = 0;
+    const groupStart = i;
+    while (i < to && digits <= 4) {
+      const digit = hexValue(text.charCodeAt(i));
+      if (digit < 0) break;
+      value = value * 16 + digit;
+      digits++;
+      i++;
+    }
+    if (i < to && text.charCodeAt(i) === DOT) {
+      // Embedded IPv4 (`::ffff:1.2.3.4`): must be the last thing and take two groups.
+      if (count > 6) return false;
+      const v4 = parseIpv4Range(text, groupStart, to);
+      if (v4 < 0) return false;
+      groups[count++] = v4 >>> 16;
+      groups[count++] = v4 & 0xffff;
+      return finishIpv6(count, gapAt, out);
+    }
+    if (digits === 0 || digits > 4) return false;
+    groups[count++] = value;
+    if (i === to) break;
+    if (text.charCodeAt(i) !== COLON) return false;
+    i++;
+    if (i < to && text.charCodeAt(i) === COLON) {
+      if (gapAt >= 0) return false; // only one "::"
+      gapAt = count;
+      i++;
+      if (i === to) break;
+    } else if (i === to) {
+      return false; // trailing single colon
+    }
+  }
+  return finishIpv6(count, gapAt, out);
+}
+
+function finishIpv6(count: number, gapAt: number, out: Uint32Array): boolean {
+  if (gapAt < 0 ? count !== 8 : count > 7) return false;
+  if (gapAt >= 0) {
+    // Move the groups after the gap to the end; the gap is zeros.
+    const tail = count - gapAt;
+    for (let k = 1; k <= tail; k++) {
+      groups[8 - k] = groups[count - k]!;
+      groups[count - k] = 0;
+    }
+    for (let k = gapAt; k < 8 - tail; k++) groups[k] = 0;
+  }
+  out[0] = ((groups[0]! << 16) | groups[1]!) >>> 0;
+  out[1] = ((groups[2]! << 16) | groups[3]!) >>> 0;
+  out[2] = ((groups[4]! << 16) | groups[5]!) >>> 0;
+  out[3] = ((groups[6]! << 16) | groups[7]!) >>> 0;
+  return true;
+}
+
+/**
+ * Parses an IP address in text[from, to) into `out` without allocating. Returns 4 (IPv4 in out[0]), 6 (IPv6 in
+ * out[0..3]) or NOT_AN_IP. IPv4-mapped IPv6 (`::ffff:a.b.c.d`, also in hex form) is returned as IPv4 when `unmap`
+ * is set, so that it matches IPv4 ranges. Zone IDs (`%eth0`) are not addresses a client can have: refused.
+ */
+export function parseIpInto(text: string, out: Uint32Array, unmap: boolean, from = 0, to = text.length): 0 | 4 | 6 {
+  if (to <= from || to - from > 45) return NOT_AN_IP;
+  let hasColon = false;
+  for (let i = from; i < to; i++) {
+    const code = text.charCodeAt(i);
+    if (code === COLON) hasColon = true;
+    else if (code === PERCENT) return NOT_AN_IP;
+  }
+  if (!hasColon) {
+    const v4 = parseIpv4Range(text, from, to);
+    if (v4 < 0) return NOT_AN_IP;
+    out[0] = v4;
+    return 4;
+  }
+  if (!parseIpv6Range(text, from, to, out)) return NOT_AN_IP;
+  if (unmap && out[0] === 0 && out[1] === 0 && out[2] === 0xffff) {
+    out[0] = out[3]!;
+    return 4;
+  }
+  return 6;
+}
+
+/** Parses `address/length` (IPv4 or IPv6); host bits beyond the prefix are cleared. Throws a message on bad input. */
+export function parseCidr(text: string): { family: 4 | 6; start: Uint32Array; prefixLength: number } {
+  if (typeof text !== 'string') throw new Error('prefix must be a string');
+  const slash = text.indexOf('/');
+  if (slash < 0) throw new Error(`${JSON.stringify(text)} is not a CIDR prefix (address/length)`);
+  const lengthText = text.slice(slash + 1);
+  if (!/^\d{1,3}$/.test(lengthText)) throw new Error(`${JSON.stringify(text)} has no valid prefix length`);
+  const start = new Uint32Array(4);
+  const family = parseIpInto(text, start, false, 0, slash);
+  if (family === NOT_AN_IP) throw new Error(`${JSON.stringify(text)} has no valid IP address`);
+  const prefixLength = Number(lengthText);
+  const maxLength = family === 4 ? 32 : 128;
+  if (prefixLength > maxLength) {
+    throw new Error(`${JSON.stringify(text)}: prefix length ${prefixLength} is longer than ${maxLength}`);
+  }
+  const words = family === 4 ? 1 : 4;
+  for (let w = 0; w < words; w++) {
+    const bitsKept = Math.min(32, Math.max(0, prefixLength - w * 32));
+    start[w] = bitsKept === 0 ? 0 : bitsKept === 32 ? start[w]! : (start[w]! & ~(0xffffffff >>> bitsKept)) >>> 0;
+  }
+  return { family, start: family === 4 ? start.slice(0, 1) : start, prefixLength };
+}
+
+/** Builds one IpRange from a prefix text, or throws RangeFileError naming the entry. */
+export function rangeFromEntry(
+  fileName: string,
+  entryPath: string,
+  entry: unknown,
+  prefix: unknown,
+  region: unknown,
+): IpRange {
+  if (typeof region !== 'string' || region.length === 0) {
+    throw new RangeFileError(fileName, describeEntry(entryPath, entry), 'region must be a non-empty string');
+  }
+  try {
+    return { ...parseCidr(prefix as string), region };
+  } catch (err) {
+    throw new RangeFileError(fileName, describeEntry(entryPath, entry), (err as Error).message);
+  }
+}
+
+/** Reads an array field of a donor file, or throws RangeFileError naming it. */
+export function arrayField(json: unknown, field: string, fileName: string): unknown[] {
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) {
+    throw new RangeFileError(fileName, undefined, 'the file must hold a JSON object');
+  }
+  const value = (json as Record<string, unknown>)[field];
+  if (!Array.isArray(value)) throw new RangeFileError(fileName, undefined, `"${field}" must be an array`);
+  return value;
+}
+
+/** The field of an entry object, or undefined when the entry is not an object. */
+export function fieldOf(entry: unknown, field: string): unknown {
+  return typeof entry === 'object' && entry !== null ? (entry as Record<string, unknown>)[field] : undefined;
+}

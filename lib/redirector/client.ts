@@ -1,0 +1,69 @@
+/**
+ * Who the client is: its address from X-Forwarded-For (behind trusted proxies) or the socket, then its
+ * (cloud, region) from the range index. Allocation-free on the success path: the entry is located by scanning for
+ * commas from the end, and the Client values are built once per location.
+ */
+import { UNLISTED_CLIENT, type Client } from './decide';
+import { NO_MATCH, type RangeIndex } from './range-index';
+
+function invalid(message: string): Client {
+  return { kind: 'invalid', message };
+}
+
+function isSpace(code: number): boolean {
+  return code === 32 || code === 9;
+}
+
+export class ClientResolver {
+  private readonly located: readonly Client[];
+
+  /**
+   * @param trustedProxyHops how many X-Forwarded-For entries at the end were appended by our own proxies after the
+   *   client's address. The Google load balancer appends `<client-ip>,<lb-ip>`: 1 (the client is second-to-last).
+   */
+  constructor(
+    private readonly index: RangeIndex,
+    private readonly trustedProxyHops: number,
+  ) {
+    this.located = index.locations.map((location) => ({ kind: 'located', location }));
+  }
+
+  /** `forwardedFor` is the X-Forwarded-For header (node joins repeated headers with ", "), undefined if absent. */
+  resolve(forwardedFor: string | undefined, socketAddress: string | undefined): Client {
+    if (forwardedFor === undefined) {
+      return socketAddress === undefined
+        ? UNLISTED_CLIENT
+        : this.byAddress(socketAddress, 0, socketAddress.length, 'socket');
+    }
+    let end = forwardedFor.length;
+    for (let hop = 0; hop < this.trustedProxyHops; hop++) {
+      const comma = end > 0 ? forwardedFor.lastIndexOf(',', end - 1) : -1;
+      if (comma < 0) return this.tooShort(forwardedFor);
+      end = comma;
+    }
+    let start = end > 0 ? forwardedFor.lastIndexOf(',', end - 1) + 1 : 0;
+    while (start < end && isSpace(forwardedFor.charCodeAt(start))) start++;
+    while (end > start && isSpace(forwardedFor.charCodeAt(end - 1))) end--;
+    return this.byAddress(forwardedFor, start, end, 'X-Forwarded-For');
+  }
+
+  private byAddress(text: string, from: number, to: number, source: string): Client {
+    const id = this.index.lookup(text, from, to);
+    if (id >= 0) return this.located[id]!;
+    if (id === NO_MATCH) return UNLISTED_CLIENT;
+    const shown = JSON.stringify(text.slice(from, to).slice(0, 64));
+    return invalid(
+      source === 'socket'
+        ? `client address ${shown} is not an IP address`
+        : `X-Forwarded-For client entry ${shown} is not an IP address`,
+    );
+  }
+
+  private tooShort(forwardedFor: string): Client {
+    const entries = forwardedFor.split(',').length;
+    return invalid(
+      `X-Forwarded-For has ${entries} entr${entries === 1 ? 'y' : 'ies'}; expected the client address followed by ` +
+        `${this.trustedProxyHops} trusted proxy entr${this.trustedProxyHops === 1 ? 'y' : 'ies'}`,
+    );
+  }
+}

@@ -1,0 +1,160 @@
+/**
+ * Where a request goes: a pure function of the route, the client's location and the routing table. The server
+ * and the explain tool (bin/route.ts) both call decide(); when the decision depends on whether a mirror holds the
+ * blob, it names the URL to check and settle() picks the outcome from the check's answer.
+ */
+import { blobKey } from '../clouds/aws/layout';
+import type { RoutingTable, Upstream } from '../topology';
+import type { ClientLocation } from './range-index';
+import type { Route } from './route';
+
+/** Who answers: the decision label used in metrics, logs and the explain tool. */
+export type Backend =
+  'info' | 'privacy' | 'upstream' | 'signature-upstream' | 'mirror' | 'default' | 'health' | 'registry-api' | 'none';
+
+/** The client as the server resolved it. */
+export type Client =
+  | { readonly kind: 'located'; readonly location: ClientLocation }
+  | { readonly kind: 'unlisted' }
+  | { readonly kind: 'not-needed' }
+  | { readonly kind: 'invalid'; readonly message: string };
+
+export const UNLISTED_CLIENT: Client = { kind: 'unlisted' };
+export const CLIENT_NOT_NEEDED: Client = { kind: 'not-needed' };
+
+export interface Decision {
+  readonly status: number;
+  readonly backend: Backend;
+  /** Why, in a few words (for the explain tool and debug logs). */
+  readonly reason: string;
+  readonly location?: string;
+  /** JSON error body (OCI error format) or plain text. */
+  readonly body?: string;
+  /** Set when the decision holds only if `url` answers a HEAD with 200; otherwise `fallback` applies. */
+  readonly check?: { readonly url: string; readonly fallback: Decision };
+}
+
+export interface Health {
+  /** False while draining: readiness answers 503 so the load balancer stops sending traffic. */
+  readonly ready: boolean;
+}
+
+const ALWAYS_READY: Health = { ready: true };
+
+/** An OCI distribution error body. */
+export function ociError(code: string, message: string): string {
+  return JSON.stringify({ errors: [{ code, message }] });
+}
+
+const NOT_FOUND: Decision = { status: 404, backend: 'none', reason: 'no such path', body: 'Not Found\n' };
+const METHOD_NOT_ALLOWED: Decision = {
+  status: 405,
+  backend: 'none',
+  reason: 'only GET and HEAD are allowed',
+  body: 'Only GET and HEAD are allowed.\n',
+};
+const CATALOG: Decision = {
+  status: 404,
+  backend: 'none',
+  reason: 'the catalog is not served',
+  body: ociError('UNSUPPORTED', 'the catalog API is not supported'),
+};
+const V2_BASE: Decision = { status: 200, backend: 'registry-api', reason: 'registry API version check' };
+const HEALTHY: Decision = { status: 200, backend: 'health', reason: 'alive', body: 'ok\n' };
+const READY: Decision = { status: 200, backend: 'health', reason: 'ready', body: 'ok\n' };
+const DRAINING: Decision = { status: 503, backend: 'health', reason: 'draining', body: 'draining\n' };
+
+function upstreamUrl(upstream: Upstream, rest: string, query: string): string {
+  return `${upstream.endpoint}/v2/${upstream.path}/${rest}${query}`;
+}
+
+function toUpstream(table: RoutingTable, rest: string, query: string, reason: string): Decision {
+  return { status: 307, backend: 'upstream', reason, location: upstreamUrl(table.upstream, rest, query) };
+}
+
+function badRequest(code: string, message: string): Decision {
+  return { status: 400, backend: 'none', reason: message, body: ociError(code, message) };
+}
+
+/** Where a blob goes: upstream for clients in the upstream's cloud, else a mirror or the default, if it has the blob. */
+function decideBlob(route: Extract<Route, { kind: 'blob' }>, client: Client, table: RoutingTable): Decision {
+  const rest = `${route.repository}/blobs/${route.digest}`;
+  let location: ClientLocation | undefined;
+  if (client.kind === 'located') {
+    location = client.location;
+    if (table.upstreamClouds.includes(location.cloud)) {
+      return toUpstream(table, rest, route.query, 'client is in the upstream cloud');
+    }
+  }
+  const mirror = location ? table.mirrors[location.cloud]?.[location.region] : undefined;
+  const backend: Backend = mirror ? 'mirror' : 'default';
+  const url = `${mirror ?? table.defaultBlobBaseUrl}/${blobKey(route.digest)}`;
+  const reason = mirror
+    ? 'mirror of the client region'
+    : location
+      ? 'no mirror for the client region: default backend'
+      : 'client in no donor range: default backend';
+  return {
+    status: 307,
+    backend,
+    reason,
+    location: url,
+    check: { url, fallback: toUpstream(table, rest, route.query, `${backend} backend does not have the blob`) },
+  };
+}
+
+export function decide(route: Route, client: Client, table: RoutingTable, health: Health = ALWAYS_READY): Decision {
+  if (client.kind === 'invalid')
+    return { status: 400, backend: 'none', reason: client.message, body: `${client.message}\n` };
+  switch (route.kind) {
+    case 'method-not-allowed':
+      return METHOD_NOT_ALLOWED;
+    case 'root':
+      return { status: 307, backend: 'info', reason: 'project information', location: table.infoUrl };
+    case 'privacy':
+      return { status: 307, backend: 'privacy', reason: 'privacy policy', location: table.privacyUrl };
+    case 'healthy':
+      return HEALTHY;
+    case 'ready':
+      return health.ready ? READY : DRAINING;
+    case 'v2-base':
+      return V2_BASE;
+    case 'catalog':
+      return CATALOG;
+    case 'not-found':
+      return NOT_FOUND;
+    case 'bad-name':
+      return badRequest('NAME_INVALID', `invalid repository name ${JSON.stringify(route.name)}`);
+    case 'bad-digest':
+      return badRequest(
+        'DIGEST_INVALID',
+        `invalid digest ${JSON.stringify(route.digest)} (sha256:<64 hex> or sha512:<128 hex>)`,
+      );
+    case 'bad-reference':
+      return badRequest('MANIFEST_INVALID', `invalid tag ${JSON.stringify(route.reference)}`);
+    case 'manifest': {
+      const rest = `${route.repository}/manifests/${route.reference}`;
+      if (route.signature && table.signatureUpstream) {
+        return {
+          status: 307,
+          backend: 'signature-upstream',
+          reason: 'cosign signature',
+          location: upstreamUrl(table.signatureUpstream, rest, route.query),
+        };
+      }
+      return toUpstream(table, rest, route.query, 'manifests come from the upstream');
+    }
+    case 'blob':
+      return decideBlob(route, client, table);
+    case 'other-v2':
+      return toUpstream(table, route.rest, route.query, 'registry API served by the upstream');
+  }
+}
+
+/**
+ * The decision that applies once the existence check answered (`present`: the HEAD returned 200): the decision
+ * itself (its `check` is then done with) or its fallback.
+ */
+export function settle(decision: Decision, present: boolean): Decision {
+  return present || !decision.check ? decision : decision.check.fallback;
+}

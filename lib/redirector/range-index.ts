@@ -1,0 +1,204 @@
+/**
+ * Client IP -> (cloud, region), by longest-prefix match over every loaded donor's ranges.
+ *
+ * Nested prefixes are flattened once, at start-up, into sorted disjoint intervals where the most specific prefix
+ * wins (production returned the least specific one, so AWS regional prefixes inside GLOBAL ones never matched).
+ * The intervals live in flat typed arrays (IPv4: one word per bound; IPv6: four words) so the GC has nothing to
+ * trace, and a lookup is one binary search with no allocation.
+ */
+import { NOT_AN_IP, parseIpInto, type IpRange } from '../clouds/ranges';
+
+/** Where a client address belongs. */
+export interface ClientLocation {
+  readonly cloud: string;
+  readonly region: string;
+}
+
+/** A cloud's ranges, as parsed from its file. */
+export interface CloudRanges {
+  readonly cloud: string;
+  readonly ranges: readonly IpRange[];
+}
+
+/** lookup() results that are not a location id. */
+export const NO_MATCH = -1;
+export const INVALID_IP = -2;
+
+interface Prefix {
+  readonly start: bigint;
+  readonly end: bigint;
+  readonly prefixLength: number;
+  readonly location: number;
+}
+
+interface Interval {
+  start: bigint;
+  end: bigint;
+  location: number;
+}
+
+/** Sorted, disjoint intervals; on nesting the innermost prefix wins, on identical prefixes the later one. */
+export function flattenPrefixes(prefixes: readonly Prefix[]): Interval[] {
+  const sorted = prefixes
+    .map((p, order) => ({ p, order }))
+    .sort((a, b) =>
+      a.p.start !== b.p.start
+        ? a.p.start < b.p.start
+          ? -1
+          : 1
+        : a.p.prefixLength - b.p.prefixLength || a.order - b.order,
+    )
+    .map(({ p }) => p);
+  const out: Interval[] = [];
+  const emit = (start: bigint, end: bigint, location: number) => {
+    if (start > end) return;
+    const last = out[out.length - 1];
+    if (last && last.location === location && last.end + 1n === start) last.end = end;
+    else out.push({ start, end, location });
+  };
+  // Enclosing prefixes of the current position, innermost last; `cursor` is the first address not yet emitted.
+  const open: Prefix[] = [];
+  let cursor = 0n;
+  const closeUpTo = (limit: bigint) => {
+    while (open.length > 0 && open[open.length - 1]!.end < limit) {
+      const inner = open.pop()!;
+      emit(cursor, inner.end, inner.location);
+      if (inner.end + 1n > cursor) cursor = inner.end + 1n;
+    }
+  };
+  for (const prefix of sorted) {
+    closeUpTo(prefix.start);
+    const enclosing = open[open.length - 1];
+    if (enclosing) emit(cursor, prefix.start - 1n, enclosing.location);
+    if (prefix.start > cursor) cursor = prefix.start;
+    open.push(prefix);
+  }
+  closeUpTo(1n << 129n);
+  return out;
+}
+
+function toBigInt(words: Uint32Array): bigint {
+  let value = 0n;
+  for (const word of words) value = (value << 32n) | BigInt(word);
+  return value;
+}
+
+function prefixOf(range: IpRange, location: number): Prefix {
+  const bits = range.family === 4 ? 32 : 128;
+  const start = toBigInt(range.start);
+  const size = 1n << BigInt(bits - range.prefixLength);
+  return { start, end: start + size - 1n, prefixLength: range.prefixLength, location };
+}
+
+/** An immutable index over the loaded ranges. */
+export class RangeIndex {
+  /** Location ids are positions in this list. */
+  readonly locations: readonly ClientLocation[];
+  private readonly v4Starts: Uint32Array;
+  private readonly v4Ends: Uint32Array;
+  private readonly v4Locations: Uint32Array;
+  /** Four big-endian words per bound. */
+  private readonly v6Starts: Uint32Array;
+  private readonly v6Ends: Uint32Array;
+  private readonly v6Locations: Uint32Array;
+  private readonly scratch = new Uint32Array(4);
+
+  constructor(clouds: readonly CloudRanges[]) {
+    const locations: ClientLocation[] = [];
+    const ids = new Map<string, number>();
+    const v4: Prefix[] = [];
+    const v6: Prefix[] = [];
+    for (const { cloud, ranges } of clouds) {
+      for (const range of ranges) {
+        const key = `${cloud}\u0000${range.region}`;
+        let id = ids.get(key);
+        if (id === undefined) {
+          id = locations.length;
+          ids.set(key, id);
+          locations.push(Object.freeze({ cloud, region: range.region }));
+        }
+        (range.family === 4 ? v4 : v6).push(prefixOf(range, id));
+      }
+    }
+    this.locations = locations;
+    const flat4 = flattenPrefixes(v4);
+    this.v4Starts = Uint32Array.from(flat4, (i) => Number(i.start));
+    this.v4Ends = Uint32Array.from(flat4, (i) => Number(i.end));
+    this.v4Locations = Uint32Array.from(flat4, (i) => i.location);
+    const flat6 = flattenPrefixes(v6);
+    this.v6Starts = new Uint32Array(flat6.length * 4);
+    this.v6Ends = new Uint32Array(flat6.length * 4);
+    flat6.forEach((interval, n) => {
+      for (let w = 0; w < 4; w++) {
+        const shift = BigInt(96 - 32 * w);
+        this.v6Starts[n * 4 + w] = Number((interval.start >> shift) & 0xffffffffn);
+        this.v6Ends[n * 4 + w] = Number((interval.end >> shift) & 0xffffffffn);
+      }
+    });
+    this.v6Locations = Uint32Array.from(flat6, (i) => i.location);
+  }
+
+  /** Number of disjoint intervals (IPv4 + IPv6) after flattening. */
+  get intervalCount(): number {
+    return this.v4Starts.length + this.v6Locations.length;
+  }
+
+  /** Location id of an address (text, IPv4 or IPv6; IPv4-mapped IPv6 is unmapped), NO_MATCH or INVALID_IP. */
+  lookup(address: string, from = 0, to = address.length): number {
+    const ip = this.scratch;
+    const family = parseIpInto(address, ip, true, from, to);
+    if (family === NOT_AN_IP) return INVALID_IP;
+    return family === 4 ? this.lookupV4(ip[0]!) : this.lookupV6(ip);
+  }
+
+  /** The location of an address, undefined when it is in no range; throws on text that is not an IP. */
+  locate(address: string): ClientLocation | undefined {
+    const id = this.lookup(address);
+    if (id === INVALID_IP) throw new Error(`${JSON.stringify(address)} is not an IP address`);
+    return id === NO_MATCH ? undefined : this.locations[id];
+  }
+
+  private lookupV4(ip: number): number {
+    const starts = this.v4Starts;
+    let lo = 0;
+    let hi = starts.length - 1;
+    let found = -1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      if (starts[mid]! <= ip) {
+        found = mid;
+        lo = mid + 1;
+      } else {
+        hi = mid - 1;
+      }
+    }
+    return found >= 0 && ip <= this.v4Ends[found]! ? this.v4Locations[found]! : NO_MATCH;
+  }
+
+  private lookupV6(ip: Uint32Array): number {
+    const starts = this.v6Starts;
+    let lo = 0;
+    let hi = this.v6Locations.length - 1;
+    let found = -1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      if (compareV6(starts, mid * 4, ip) <= 0) {
+        found = mid;
+        lo = mid + 1;
+      } else {
+        hi = mid - 1;
+      }
+    }
+    return found >= 0 && compareV6(this.v6Ends, found * 4, ip) >= 0 ? this.v6Locations[found]! : NO_MATCH;
+  }
+}
+
+/** Compares the bound at words[at..at+3] with ip: negative, zero or positive. */
+function compareV6(words: Uint32Array, at: number, ip: Uint32Array): number {
+  for (let w = 0; w < 4; w++) {
+    const a = words[at + w]!;
+    const b = ip[w]!;
+    if (a !== b) return a < b ? -1 : 1;
+  }
+  return 0;
+}

@@ -1,0 +1,232 @@
+/**
+ * The HTTP shell around the pure routing functions: parse the request, resolve the client when the route needs
+ * it, decide, run the existence check when the decision asks for one, write the answer. No framework; cache hits
+ * are answered synchronously, and the per-request debug line is only built when debug is on.
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Logger } from 'pino';
+import { ClientResolver } from './client';
+import type { Config } from './config';
+import { CLIENT_NOT_NEEDED, decide, settle, type Client, type Decision, type Health } from './decide';
+import { ExistenceChecker } from './existence';
+import { RedirectorMetrics } from './metrics';
+import type { RangeIndex } from './range-index';
+import { needsClient, parseRequest, type Route } from './route';
+
+const JSON_TYPE = 'application/json; charset=utf-8';
+const TEXT_TYPE = 'text/plain; charset=utf-8';
+const ALLOW = 'GET, HEAD';
+const API_VERSION = 'registry/2.0';
+
+/** How the blob existence check went, for the debug line. */
+type CacheNote = 'hit' | 'checked' | undefined;
+
+export interface RedirectorOptions {
+  readonly config: Config;
+  readonly index: RangeIndex;
+  readonly logger: Logger;
+  /** @default a new RedirectorMetrics with the default process metrics */
+  readonly metrics?: RedirectorMetrics;
+}
+
+export interface ListeningAddresses {
+  readonly port: number;
+  readonly adminPort: number;
+}
+
+export class Redirector {
+  readonly server: http.Server;
+  readonly adminServer: http.Server;
+  readonly metrics: RedirectorMetrics;
+  readonly existence: ExistenceChecker;
+  private readonly config: Config;
+  private readonly clients: ClientResolver;
+  private readonly logger: Logger;
+  private health: Health = { ready: false };
+  private draining = false;
+
+  constructor(options: RedirectorOptions) {
+    this.config = options.config;
+    this.logger = options.logger;
+    this.metrics = options.metrics ?? new RedirectorMetrics();
+    this.clients = new ClientResolver(options.index, options.config.trustedProxyHops);
+    this.existence = new ExistenceChecker(options.config.existence, this.metrics.existence);
+    const { http: limits } = options.config;
+    this.server = http.createServer(
+      {
+        maxHeaderSize: limits.maxHeaderSize,
+        headersTimeout: limits.headersTimeoutMs,
+        requestTimeout: limits.requestTimeoutMs,
+        keepAlive: true,
+        noDelay: true,
+      },
+      (req, res) => this.handle(req, res),
+    );
+    this.server.keepAliveTimeout = limits.keepAliveTimeoutMs;
+    this.adminServer = http.createServer((req, res) => void this.serveAdmin(req, res));
+  }
+
+  /** Starts both servers; readiness turns 200 once the public one listens. */
+  async listen(): Promise<ListeningAddresses> {
+    const { listen, admin } = this.config;
+    const adminPort = await listenOn(this.adminServer, admin.port, admin.address);
+    const port = await listenOn(this.server, listen.port, listen.address);
+    this.health = { ready: true };
+    return { port, adminPort };
+  }
+
+  /**
+   * Graceful drain: readiness answers 503 and responses carry `Connection: close` from now on, the listener stops
+   * accepting, in-flight requests finish (connections still open after `shutdownGraceMs` are cut), then the admin
+   * server and the HEAD connections close.
+   */
+  async drain(): Promise<void> {
+    this.draining = true;
+    this.health = { ready: false };
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    this.server.closeIdleConnections();
+    const cut = setTimeout(() => this.server.closeAllConnections(), this.config.http.shutdownGraceMs);
+    await closed;
+    clearTimeout(cut);
+    await new Promise<void>((resolve) => this.adminServer.close(() => resolve()));
+    this.adminServer.closeAllConnections();
+    this.existence.close();
+  }
+
+  private handle(req: http.IncomingMessage, res: http.ServerResponse): void {
+    const started = this.logger.isLevelEnabled('debug') ? performance.now() : -1;
+    try {
+      const route = parseRequest(req.method, req.url ?? '');
+      const client = needsClient(route)
+        ? this.clients.resolve(req.headers['x-forwarded-for'] as string | undefined, req.socket.remoteAddress)
+        : CLIENT_NOT_NEEDED;
+      const decision = decide(route, client, this.config.table, this.health);
+      const check = decision.check;
+      if (!check) {
+        this.respond(req, res, route, client, decision, undefined, started);
+        return;
+      }
+      const cached = this.existence.cached(check.url);
+      if (cached !== undefined) {
+        this.respond(req, res, route, client, settle(decision, cached), 'hit', started);
+        return;
+      }
+      this.existence.exists(check.url).then(
+        (present) => this.respond(req, res, route, client, settle(decision, present), 'checked', started),
+        (err: unknown) => this.fail(res, err),
+      );
+    } catch (err) {
+      this.fail(res, err);
+    }
+  }
+
+  private respond(
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    route: Route,
+    client: Client,
+    decision: Decision,
+    cache: CacheNote,
+    started: number,
+  ): void {
+    const headers: http.OutgoingHttpHeaders = {};
+    if (decision.location !== undefined) headers.location = decision.location;
+    if (route.kind === 'v2-base') headers['docker-distribution-api-version'] = API_VERSION;
+    if (route.kind === 'method-not-allowed') headers.allow = ALLOW;
+    const body = decision.body;
+    if (body !== undefined) {
+      headers['content-type'] = body.startsWith('{') ? JSON_TYPE : TEXT_TYPE;
+      headers['content-length'] = Buffer.byteLength(body);
+    } else {
+      headers['content-length'] = 0;
+    }
+    if (this.draining) headers.connection = 'close';
+    res.writeHead(decision.status, headers);
+    res.end(req.method === 'HEAD' ? undefined : body);
+    this.metrics.request(route.kind, decision.backend, decision.status);
+    if (route.kind === 'manifest' && req.method === 'GET') this.logPull(route, client, decision);
+    if (started >= 0) this.logRequest(req, route, client, decision, cache, started);
+  }
+
+  /** One info line per image pull (a manifest GET). */
+  private logPull(route: Extract<Route, { kind: 'manifest' }>, client: Client, decision: Decision): void {
+    const location = client.kind === 'located' ? client.location : undefined;
+    this.logger.info(
+      {
+        repository: route.repository,
+        reference: route.reference,
+        clientCloud: location?.cloud ?? null,
+        clientRegion: location?.region ?? null,
+        upstreamRegion: this.config.table.region,
+        backend: decision.backend,
+        status: decision.status,
+      },
+      'image pull',
+    );
+  }
+
+  /** The full decision, at debug only. */
+  private logRequest(
+    req: http.IncomingMessage,
+    route: Route,
+    client: Client,
+    decision: Decision,
+    cache: CacheNote,
+    started: number,
+  ): void {
+    const location = client.kind === 'located' ? client.location : undefined;
+    this.logger.debug(
+      {
+        method: req.method,
+        target: req.url,
+        route: route.kind,
+        status: decision.status,
+        backend: decision.backend,
+        location: decision.location ?? null,
+        reason: decision.reason,
+        cloud: location?.cloud ?? null,
+        region: location?.region ?? null,
+        cache: cache ?? null,
+        durationMs: Math.round((performance.now() - started) * 1000) / 1000,
+      },
+      'request',
+    );
+  }
+
+  private fail(res: http.ServerResponse, err: unknown): void {
+    this.logger.error({ err }, 'request failed');
+    if (res.headersSent) {
+      res.destroy();
+      return;
+    }
+    res.writeHead(500, { 'content-type': TEXT_TYPE });
+    res.end('internal error\n');
+  }
+
+  private async serveAdmin(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    if (req.method === 'GET' && (req.url === '/metrics' || req.url?.startsWith('/metrics?'))) {
+      try {
+        const text = await this.metrics.registry.metrics();
+        res.writeHead(200, { 'content-type': this.metrics.registry.contentType });
+        res.end(text);
+      } catch (err) {
+        this.fail(res, err);
+      }
+      return;
+    }
+    res.writeHead(404, { 'content-type': TEXT_TYPE });
+    res.end('Not Found\n');
+  }
+}
+
+function listenOn(server: http.Server, port: number, address: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const onError = (err: Error) => reject(err);
+    server.once('error', onError);
+    server.listen(port, address, () => {
+      server.off('error', onError);
+      resolve((server.address() as AddressInfo).port);
+    });
+  });
+}

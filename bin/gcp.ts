@@ -19,6 +19,8 @@ function topologyOrExit(): Topology {
   }
 }
 
+// cdktf captures a stack trace for every token; mapping each through source maps doubles synth time.
+process.setSourceMapsEnabled(false);
 const topology = topologyOrExit();
 // Same precedence as cdktf itself (config, then CDKTF_OUTDIR, then cdktf.out), spelled out because the cdktf CLI
 // sets CDKTF_OUTDIR and bin/synth.ts relies on it.

@@ -3,31 +3,17 @@
  * reported before anything is written.
  */
 import { App } from 'aws-cdk-lib';
-import * as cxapi from 'aws-cdk-lib/cx-api';
 import { addAwsStacks } from '../lib/clouds/aws/app';
-import { cdkJsonContext } from '../lib/clouds/aws/cdk-context';
+import { awsAppProps } from '../lib/clouds/aws/cdk-context';
 import { loadTopology, TopologyError, type Topology } from '../lib/topology';
 
-// cdk.json's feature flags also apply when this file runs without the CDK CLI (npm run synth): same templates either
-// way. Like the CLI without --debug, record no creation stack traces: they cost time and put absolute paths in cdk.out.
-// The built-in CloudFormation schema validation (a WASM linter, about 0.2 s a stack, warnings only) runs in the
-// tests instead (test/clouds/aws/app.test.ts), so that synthesizing 33 stacks stays within a few seconds.
-const app = new App({
-  builtinCloudFormationValidation: false,
-  context: {
-    [cxapi.DISABLE_METADATA_STACK_TRACE]: true,
-    [cxapi.DISABLE_CREATION_STACK_TRACES]: true,
-    ...cdkJsonContext(),
-  },
-});
+// cdk.json's feature flags apply even without the CDK CLI: `cdk synth` and `npm run synth` write the same templates.
+const app = new App(awsAppProps());
 
 function topologyOrExit(): Topology {
   try {
-    return loadTopology({
-      argv: process.argv.slice(2),
-      env: process.env,
-      contextPath: app.node.tryGetContext('topology'),
-    }).topology;
+    const contextPath: string | undefined = app.node.tryGetContext('topology');
+    return loadTopology({ argv: process.argv.slice(2), env: process.env, contextPath }).topology;
   } catch (err) {
     if (err instanceof TopologyError) {
       process.stderr.write(`${err.message}\n`);

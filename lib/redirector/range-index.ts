@@ -24,70 +24,80 @@ export interface CloudRanges {
 export const NO_MATCH = -1;
 export const INVALID_IP = -2;
 
-interface Prefix {
-  readonly start: bigint;
-  readonly end: bigint;
+/** An address as a number (IPv4: exact as a double, fast) or a bigint (IPv6: 128 bits). */
+type Address = number | bigint;
+
+export interface Prefix<T extends Address> {
+  readonly start: T;
+  /** Last address, inclusive. */
+  readonly end: T;
   readonly prefixLength: number;
   readonly location: number;
 }
 
-interface Interval {
-  start: bigint;
-  end: bigint;
+export interface Interval<T extends Address> {
+  start: T;
+  end: T;
   location: number;
 }
 
-/** Sorted, disjoint intervals; on nesting the innermost prefix wins, on identical prefixes the later one. */
-export function flattenPrefixes(prefixes: readonly Prefix[]): Interval[] {
-  const sorted = prefixes
-    .map((p, order) => ({ p, order }))
-    .sort((a, b) =>
-      a.p.start !== b.p.start
-        ? a.p.start < b.p.start
-          ? -1
-          : 1
-        : a.p.prefixLength - b.p.prefixLength || a.order - b.order,
-    )
-    .map(({ p }) => p);
-  const out: Interval[] = [];
-  const emit = (start: bigint, end: bigint, location: number) => {
+/** The arithmetic flattening needs, for numbers or bigints. */
+interface Successor<T extends Address> {
+  next(address: T): T;
+  previous(address: T): T;
+}
+
+const NUMBERS: Successor<number> = { next: (a) => a + 1, previous: (a) => a - 1 };
+const BIGINTS: Successor<bigint> = { next: (a) => a + 1n, previous: (a) => a - 1n };
+
+/**
+ * Sorted, disjoint intervals from CIDR prefixes (which are either nested or disjoint): inside a prefix, a more
+ * specific prefix wins; of identical prefixes, the later one wins. Adjacent intervals of one location are merged.
+ */
+export function flattenPrefixes<T extends Address>(prefixes: readonly Prefix<T>[], math: Successor<T>): Interval<T>[] {
+  // Outer prefixes before the prefixes they contain; the sort is stable, so identical prefixes keep their order.
+  const sorted = [...prefixes].sort((a, b) =>
+    a.start !== b.start ? (a.start < b.start ? -1 : 1) : a.prefixLength - b.prefixLength,
+  );
+  const out: Interval<T>[] = [];
+  const emit = (start: T, end: T, location: number) => {
     if (start > end) return;
     const last = out[out.length - 1];
-    if (last && last.location === location && last.end + 1n === start) last.end = end;
+    if (last && last.location === location && math.next(last.end) === start) last.end = end;
     else out.push({ start, end, location });
   };
-  // Enclosing prefixes of the current position, innermost last; `cursor` is the first address not yet emitted.
-  const open: Prefix[] = [];
-  let cursor = 0n;
-  const closeUpTo = (limit: bigint) => {
-    while (open.length > 0 && open[open.length - 1]!.end < limit) {
+  // The prefixes enclosing the current position, innermost last; `cursor` is the first address not yet emitted.
+  const open: Prefix<T>[] = [];
+  let cursor: T | undefined;
+  const closeBefore = (limit: T | undefined) => {
+    while (open.length > 0 && (limit === undefined || open[open.length - 1]!.end < limit)) {
       const inner = open.pop()!;
-      emit(cursor, inner.end, inner.location);
-      if (inner.end + 1n > cursor) cursor = inner.end + 1n;
+      emit(cursor!, inner.end, inner.location);
+      const after = math.next(inner.end);
+      if (after > cursor!) cursor = after;
     }
   };
   for (const prefix of sorted) {
-    closeUpTo(prefix.start);
+    closeBefore(prefix.start);
     const enclosing = open[open.length - 1];
-    if (enclosing) emit(cursor, prefix.start - 1n, enclosing.location);
-    if (prefix.start > cursor) cursor = prefix.start;
+    if (enclosing) emit(cursor!, math.previous(prefix.start), enclosing.location);
+    if (cursor === undefined || prefix.start > cursor) cursor = prefix.start;
     open.push(prefix);
   }
-  closeUpTo(1n << 129n);
+  closeBefore(undefined);
   return out;
 }
 
-function toBigInt(words: Uint32Array): bigint {
-  let value = 0n;
-  for (const word of words) value = (value << 32n) | BigInt(word);
-  return value;
+function v4Prefix(range: IpRange, location: number): Prefix<number> {
+  const start = range.start[0]!;
+  return { start, end: start + 2 ** (32 - range.prefixLength) - 1, prefixLength: range.prefixLength, location };
 }
 
-function prefixOf(range: IpRange, location: number): Prefix {
-  const bits = range.family === 4 ? 32 : 128;
-  const start = toBigInt(range.start);
-  const size = 1n << BigInt(bits - range.prefixLength);
-  return { start, end: start + size - 1n, prefixLength: range.prefixLength, location };
+function v6Prefix(range: IpRange, location: number): Prefix<bigint> {
+  let start = 0n;
+  for (const word of range.start) start = (start << 32n) | BigInt(word);
+  const end = start + (1n << BigInt(128 - range.prefixLength)) - 1n;
+  return { start, end, prefixLength: range.prefixLength, location };
 }
 
 /** An immutable index over the loaded ranges. */
@@ -106,8 +116,8 @@ export class RangeIndex {
   constructor(clouds: readonly CloudRanges[]) {
     const locations: ClientLocation[] = [];
     const ids = new Map<string, number>();
-    const v4: Prefix[] = [];
-    const v6: Prefix[] = [];
+    const v4: Prefix<number>[] = [];
+    const v6: Prefix<bigint>[] = [];
     for (const { cloud, ranges } of clouds) {
       for (const range of ranges) {
         const key = `${cloud}\u0000${range.region}`;
@@ -117,15 +127,16 @@ export class RangeIndex {
           ids.set(key, id);
           locations.push(Object.freeze({ cloud, region: range.region }));
         }
-        (range.family === 4 ? v4 : v6).push(prefixOf(range, id));
+        if (range.family === 4) v4.push(v4Prefix(range, id));
+        else v6.push(v6Prefix(range, id));
       }
     }
     this.locations = locations;
-    const flat4 = flattenPrefixes(v4);
-    this.v4Starts = Uint32Array.from(flat4, (i) => Number(i.start));
-    this.v4Ends = Uint32Array.from(flat4, (i) => Number(i.end));
+    const flat4 = flattenPrefixes(v4, NUMBERS);
+    this.v4Starts = Uint32Array.from(flat4, (i) => i.start);
+    this.v4Ends = Uint32Array.from(flat4, (i) => i.end);
     this.v4Locations = Uint32Array.from(flat4, (i) => i.location);
-    const flat6 = flattenPrefixes(v6);
+    const flat6 = flattenPrefixes(v6, BIGINTS);
     this.v6Starts = new Uint32Array(flat6.length * 4);
     this.v6Ends = new Uint32Array(flat6.length * 4);
     flat6.forEach((interval, n) => {

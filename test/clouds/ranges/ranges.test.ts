@@ -1,0 +1,178 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseAwsRanges } from '../../../lib/clouds/aws/ip-ranges';
+import { parseAzureRanges } from '../../../lib/clouds/azure/ip-ranges';
+import { DONORS, donorById } from '../../../lib/clouds/donors';
+import { parseGcpRanges } from '../../../lib/clouds/gcp/ip-ranges';
+import { NOT_AN_IP, parseCidr, parseIpInto, RangeFileError, type IpRange } from '../../../lib/clouds/ranges';
+
+const FIXTURES = join(__dirname, '../../fixtures/ip-ranges');
+const fixture = (name: string): unknown => JSON.parse(readFileSync(join(FIXTURES, name), 'utf8'));
+
+function words(text: string): { family: number; words: number[] } {
+  const out = new Uint32Array(4);
+  const family = parseIpInto(text, out, true);
+  return { family, words: family === 4 ? [out[0]!] : family === 6 ? [...out] : [] };
+}
+
+describe('parseIpInto', () => {
+  it.each([
+    ['0.0.0.0', 4, [0]],
+    ['255.255.255.255', 4, [0xffffffff]],
+    ['3.5.140.9', 4, [0x03058c09]],
+    ['::', 6, [0, 0, 0, 0]],
+    ['::1', 6, [0, 0, 0, 1]],
+    ['2600:1f16::1', 6, [0x26001f16, 0, 0, 1]],
+    ['2600:1F16:0:0:0:0:0:1', 6, [0x26001f16, 0, 0, 1]],
+    ['1:2:3:4:5:6:7:8', 6, [0x10002, 0x30004, 0x50006, 0x70008]],
+    ['1::8', 6, [0x10000, 0, 0, 8]],
+    ['1:2:3:4:5:6::', 6, [0x10002, 0x30004, 0x50006, 0]],
+    ['64:ff9b::1.2.3.4', 6, [0x0064ff9b, 0, 0, 0x01020304]],
+    // IPv4-mapped IPv6 is unmapped (production never matched these against IPv4 ranges).
+    ['::ffff:3.5.140.9', 4, [0x03058c09]],
+    ['::ffff:305:8c09', 4, [0x03058c09]],
+    ['0:0:0:0:0:ffff:3.5.140.9', 4, [0x03058c09]],
+  ])('%s', (text, family, expected) => {
+    expect(words(text)).toEqual({ family, words: expected });
+  });
+
+  it.each([
+    '',
+    '1.2.3',
+    '1.2.3.4.5',
+    '1.2.3.256',
+    '01.2.3.4',
+    '1.2.3.4.',
+    '.1.2.3',
+    '1..2.3',
+    ' 1.2.3.4',
+    '1.2.3.4 ',
+    '1.2.3.-4',
+    'a.b.c.d',
+    ':::',
+    '1:2:3:4:5:6:7:8:9',
+    '1::2::3',
+    '12345::1',
+    ':1',
+    '1:',
+    'fe80::1%eth0',
+    '::ffff:1.2.3',
+    '1:2:3:4:5:6:7:1.2.3.4',
+    'g::1',
+    '[::1]',
+    '1.2.3.4:80',
+    'x'.repeat(100),
+  ])('refuses %j', (text) => {
+    expect(parseIpInto(text, new Uint32Array(4), true)).toBe(NOT_AN_IP);
+  });
+});
+
+describe('parseCidr', () => {
+  it.each([
+    ['10.1.2.3/8', 4, [0x0a000000], 8],
+    ['3.5.140.0/22', 4, [0x03058c00], 22],
+    ['0.0.0.0/0', 4, [0], 0],
+    ['1.2.3.4/32', 4, [0x01020304], 32],
+    ['2600:1f16:ffff::/36', 6, [0x26001f16, 0xf0000000, 0, 0], 36],
+    ['2600:1f16:ffff::/32', 6, [0x26001f16, 0, 0, 0], 32],
+    ['2600:1f16:ffff::/40', 6, [0x26001f16, 0xff000000, 0, 0], 40],
+    ['::1/128', 6, [0, 0, 0, 1], 128],
+  ])('%s (host bits cleared)', (text, family, start, length) => {
+    const parsed = parseCidr(text);
+    expect({ family: parsed.family, start: [...parsed.start], length: parsed.prefixLength }).toEqual({
+      family,
+      start,
+      length,
+    });
+  });
+
+  it.each([
+    ['1.2.3.4', /not a CIDR prefix/],
+    ['1.2.3.4/33', /longer than 32/],
+    ['::/129', /longer than 128/],
+    ['1.2.3.4/x', /no valid prefix length/],
+    ['1.2.3/8', /no valid IP address/],
+  ])('refuses %j', (text, message) => {
+    expect(() => parseCidr(text)).toThrow(message);
+  });
+});
+
+const summary = (ranges: IpRange[]) => ranges.map((r) => `${r.family}:${r.region}/${r.prefixLength}`);
+
+describe('donor parsers on the fixtures', () => {
+  it('AWS: IPv4 and IPv6 prefixes with their region (GLOBAL kept)', () => {
+    const ranges = parseAwsRanges(fixture('aws.json'), 'aws.json');
+    expect(ranges).toHaveLength(10);
+    expect(summary(ranges)).toContain('4:GLOBAL/9');
+    expect(summary(ranges)).toContain('6:us-east-2/36');
+  });
+
+  it('GCP: ipv4Prefix or ipv6Prefix, region from scope', () => {
+    expect(summary(parseGcpRanges(fixture('gcp.json'), 'gcp.json'))).toEqual([
+      '4:us-central1/20',
+      '4:global/17',
+      '4:europe-west1/19',
+      '6:us-central1/44',
+    ]);
+  });
+
+  it('Azure: only the AzureCloud.<region> tags', () => {
+    expect(summary(parseAzureRanges(fixture('azure.json'), 'azure.json'))).toEqual(['4:eastus/17', '6:eastus/47']);
+  });
+});
+
+describe('malformed files name the file and the entry (index and value)', () => {
+  it.each([
+    [parseAwsRanges, [], /aws\.json: the file must hold a JSON object/],
+    [parseAwsRanges, { prefixes: [] }, /aws\.json: "ipv6_prefixes" must be an array/],
+    [
+      parseAwsRanges,
+      {
+        prefixes: [
+          { ip_prefix: '1.0.0.0/8', region: 'x' },
+          { ip_prefix: '1.2.3.4/40', region: 'us-east-1' },
+        ],
+        ipv6_prefixes: [],
+      },
+      /aws\.json: prefixes\[1\] \{"ip_prefix":"1\.2\.3\.4\/40","region":"us-east-1"\}: .*longer than 32/,
+    ],
+    [
+      parseAwsRanges,
+      { prefixes: [], ipv6_prefixes: [{ ipv6_prefix: '2600::/24' }] },
+      /aws\.json: ipv6_prefixes\[0\] .*region must be a non-empty string/,
+    ],
+    [
+      parseGcpRanges,
+      { prefixes: [{ scope: 'us-central1' }] },
+      /aws\.json: prefixes\[0\] .*neither ipv4Prefix nor ipv6Prefix/,
+    ],
+    [parseGcpRanges, { prefixes: [{ ipv4Prefix: 'nope', scope: 'x' }] }, /prefixes\[0\] .*"nope" is not a CIDR prefix/],
+    [
+      parseAzureRanges,
+      { values: [{ name: 'AzureCloud.eastus', properties: { addressPrefixes: ['1.2.3.0/24', 'bad/1'] } }] },
+      /values\[0\]\.properties\.addressPrefixes\[1\] "bad\/1"/,
+    ],
+    [
+      parseAzureRanges,
+      { values: [{ name: 'AzureCloud.eastus', properties: {} }] },
+      /values\[0\] .*addressPrefixes must be an array/,
+    ],
+  ])('%#', (parse, json, message) => {
+    const attempt = () => parse(json, 'aws.json');
+    expect(attempt).toThrow(RangeFileError);
+    expect(attempt).toThrow(message);
+  });
+});
+
+describe('donor registry', () => {
+  it('has one entry per cloud id, each with a parser and a download', () => {
+    expect(DONORS.map((d) => d.id)).toEqual(['aws', 'gcp', 'azure']);
+    expect(new Set(DONORS.map((d) => d.fileName)).size).toBe(DONORS.length);
+    for (const donor of DONORS) expect(donor.download.url).toMatch(/^https:\/\//);
+  });
+
+  it('names the known clouds for an unknown id', () => {
+    expect(donorById('gcp').parseRanges).toBe(parseGcpRanges);
+    expect(() => donorById('oracle')).toThrow('unknown cloud "oracle" (known: aws, gcp, azure)');
+  });
+});

@@ -1,0 +1,316 @@
+/** The pure routing functions: parseRequest (what is asked), ClientResolver (who asks), decide/settle (where it goes). */
+import { ClientResolver } from '../../lib/redirector/client';
+import { CLIENT_NOT_NEEDED, decide, settle, UNLISTED_CLIENT, type Client } from '../../lib/redirector/decide';
+import { parseRequest, safeQuery } from '../../lib/redirector/route';
+import { DIGEST, fixtureIndex, HEX64, smallTable } from './fixtures';
+
+describe('parseRequest', () => {
+  it.each([
+    ['POST', '/v2/', { kind: 'method-not-allowed' }],
+    ['DELETE', '/v2/pause/manifests/3.9', { kind: 'method-not-allowed' }],
+    [undefined, '/', { kind: 'method-not-allowed' }],
+    ['get', '/', { kind: 'method-not-allowed' }],
+    ['GET', '/', { kind: 'root' }],
+    ['HEAD', '/?x=1', { kind: 'root' }],
+    ['GET', '/privacy', { kind: 'privacy' }],
+    ['GET', '/-/healthy', { kind: 'healthy' }],
+    ['GET', '/-/ready', { kind: 'ready' }],
+    ['GET', '/v2', { kind: 'v2-base' }],
+    ['GET', '/v2/', { kind: 'v2-base' }],
+    ['GET', '/v2/_catalog', { kind: 'catalog' }],
+    ['GET', '/favicon.ico', { kind: 'not-found' }],
+    ['GET', '/v22/', { kind: 'not-found' }],
+    ['GET', 'http://evil.example/v2/', { kind: 'not-found' }],
+    [
+      'GET',
+      '/v2/pause/manifests/3.9',
+      { kind: 'manifest', repository: 'pause', reference: '3.9', signature: false, query: '' },
+    ],
+    [
+      'GET',
+      `/v2/kube/a-b/c.d/manifests/${DIGEST}`,
+      { kind: 'manifest', repository: 'kube/a-b/c.d', reference: DIGEST, signature: false, query: '' },
+    ],
+    [
+      'GET',
+      `/v2/pause/manifests/sha256-${HEX64}.sig`,
+      { kind: 'manifest', repository: 'pause', reference: `sha256-${HEX64}.sig`, signature: true, query: '' },
+    ],
+    [
+      'GET',
+      `/v2/pause/manifests/sha256-${HEX64}.att`,
+      { kind: 'manifest', repository: 'pause', reference: `sha256-${HEX64}.att`, signature: true, query: '' },
+    ],
+    ['GET', `/v2/pause/blobs/${DIGEST}`, { kind: 'blob', repository: 'pause', digest: DIGEST, query: '' }],
+    // A repository may contain a "blobs" component: the last endpoint marker wins.
+    ['GET', `/v2/blobs/blobs/${DIGEST}`, { kind: 'blob', repository: 'blobs', digest: DIGEST, query: '' }],
+    [
+      'GET',
+      `/v2/pause/blobs/sha512:${'c'.repeat(128)}`,
+      { kind: 'blob', repository: 'pause', digest: `sha512:${'c'.repeat(128)}`, query: '' },
+    ],
+    [
+      'GET',
+      '/v2/pause/tags/list?n=10&last=3.8',
+      { kind: 'other-v2', repository: 'pause', rest: 'pause/tags/list', query: '?n=10&last=3.8' },
+    ],
+    [
+      'GET',
+      `/v2/pause/referrers/${DIGEST}?artifactType=x`,
+      { kind: 'other-v2', repository: 'pause', rest: `pause/referrers/${DIGEST}`, query: '?artifactType=x' },
+    ],
+    [
+      'GET',
+      '/v2/pause/blobs/uploads/',
+      { kind: 'other-v2', repository: undefined, rest: 'pause/blobs/uploads/', query: '' },
+    ],
+    // Bad names, digests and references: 400 with an OCI error, never forwarded.
+    ['GET', '/v2/Pause/manifests/3.9', { kind: 'bad-name', name: 'Pause' }],
+    ['GET', '/v2/pause/../etc/manifests/3.9', { kind: 'bad-name', name: 'pause/../etc' }],
+    ['GET', '/v2//pause/manifests/3.9', { kind: 'bad-name', name: '/pause' }],
+    ['GET', '/v2/pause%2f../manifests/3.9', { kind: 'bad-name', name: 'pause%2f..' }],
+    ['GET', `/v2/${'a'.repeat(256)}/manifests/3.9`, { kind: 'bad-name', name: 'a'.repeat(256) }],
+    ['GET', '/v2/pause/blobs/sha256:abc', { kind: 'bad-digest', digest: 'sha256:abc' }],
+    ['GET', `/v2/pause/blobs/sha256:${'A'.repeat(64)}`, { kind: 'bad-digest', digest: `sha256:${'A'.repeat(64)}` }],
+    ['GET', `/v2/pause/blobs/md5:${HEX64}`, { kind: 'bad-digest', digest: `md5:${HEX64}` }],
+    ['GET', '/v2/pause/blobs/latest', { kind: 'bad-digest', digest: 'latest' }],
+    ['GET', '/v2/pause/manifests/sha256:123', { kind: 'bad-digest', digest: 'sha256:123' }],
+    ['GET', '/v2/pause/manifests/.hidden', { kind: 'bad-reference', reference: '.hidden' }],
+    ['GET', `/v2/pause/manifests/${'t'.repeat(129)}`, { kind: 'bad-reference', reference: 't'.repeat(129) }],
+    ['GET', '/v2/pause/referrers/nope', { kind: 'bad-digest', digest: 'nope' }],
+    ['GET', '/v2/../../x', { kind: 'bad-name', name: '../../x' }],
+    ['GET', '/v2/%2e%2e/x', { kind: 'bad-name', name: '%2e%2e/x' }],
+  ])('%s %s', (method, target, expected) => {
+    expect(parseRequest(method, target)).toEqual(expected);
+  });
+});
+
+describe('safeQuery', () => {
+  it.each([
+    ['', ''],
+    ['?', ''],
+    ['?n=10&last=a', '?n=10&last=a'],
+    ['?a=b#frag', '?a=b%23frag'],
+    ['?a="<x>"', '?a=%22%3Cx%3E%22'],
+    ['?\u00e9', '?%E9'],
+  ])('%j -> %j', (query, expected) => {
+    expect(safeQuery(query)).toBe(expected);
+  });
+});
+
+describe('ClientResolver', () => {
+  const index = fixtureIndex();
+  const google = new ClientResolver(index, 1);
+  const located = (cloud: string, region: string): Client => ({ kind: 'located', location: { cloud, region } });
+  it.each([
+    // Google LB form: [<client-supplied>,]<client-ip>,<lb-ip>: the client is second-to-last.
+    ['3.5.140.9, 34.1.1.1', undefined, located('aws', 'us-east-2')],
+    ['1.2.3.4,3.5.140.9,34.1.1.1', undefined, located('aws', 'us-east-2')],
+    ['  3.5.140.9  ,34.1.1.1', undefined, located('aws', 'us-east-2')],
+    ['::ffff:18.200.0.1, 34.1.1.1', undefined, located('aws', 'eu-west-1')],
+    ['2600:1900:4000::1, 34.1.1.1', undefined, located('gcp', 'us-central1')],
+    ['8.8.8.8, 34.1.1.1', undefined, UNLISTED_CLIENT],
+    // A client-supplied first entry is never trusted.
+    ['34.1.208.1, 8.8.8.8, 35.0.0.1', undefined, UNLISTED_CLIENT],
+    // No XFF: the socket address (IPv4-mapped unmapped).
+    [undefined, '::ffff:3.5.140.9', located('aws', 'us-east-2')],
+    [undefined, '127.0.0.1', UNLISTED_CLIENT],
+    [undefined, undefined, UNLISTED_CLIENT],
+  ])('XFF %j socket %j', (xff, socket, expected) => {
+    expect(google.resolve(xff, socket)).toEqual(expected);
+  });
+
+  it.each([
+    ['3.5.140.9', /X-Forwarded-For has 1 entry; expected the client address followed by 1 trusted proxy entry/],
+    ['', /X-Forwarded-For has 1 entry/],
+    ['nope, 34.1.1.1', /X-Forwarded-For client entry "nope" is not an IP address/],
+    [', 34.1.1.1', /X-Forwarded-For client entry "" is not an IP address/],
+    ['3.5.140.9:443, 34.1.1.1', /not an IP address/],
+  ])('refuses XFF %j', (xff, message) => {
+    const client = google.resolve(xff, '10.0.0.1');
+    expect(client.kind).toBe('invalid');
+    expect(client.kind === 'invalid' && client.message).toMatch(message);
+  });
+
+  it('takes the hop count from configuration', () => {
+    expect(new ClientResolver(index, 0).resolve('8.8.8.8, 3.5.140.9', undefined)).toEqual(located('aws', 'us-east-2'));
+    expect(new ClientResolver(index, 2).resolve('3.5.140.9, 1.1.1.1, 2.2.2.2', undefined)).toEqual(
+      located('aws', 'us-east-2'),
+    );
+    expect(new ClientResolver(index, 2).resolve('1.1.1.1, 2.2.2.2', undefined).kind).toBe('invalid');
+  });
+});
+
+describe('decide', () => {
+  const table = smallTable('us-central1');
+  const cdnTable = smallTable('europe-west1');
+  const withSignatures = { ...table, signatureUpstream: { endpoint: 'https://sigs.example.com', path: 'sigs/images' } };
+  const AR = 'https://us-central1-docker.pkg.dev/v2/small-artifacts/images';
+  const bucket = (region: string) => `https://small-registry-${region}.s3.dualstack.${region}.amazonaws.com`;
+  const aws = (region: string): Client => ({ kind: 'located', location: { cloud: 'aws', region } });
+  const client = (cloud: string, region: string): Client => ({ kind: 'located', location: { cloud, region } });
+  const blob = parseRequest('GET', `/v2/pause/blobs/${DIGEST}?ns=registry.k8s.io`);
+  const blobPath = `containers/images/${DIGEST}`;
+
+  it.each([
+    [
+      'root',
+      parseRequest('GET', '/'),
+      CLIENT_NOT_NEEDED,
+      table,
+      { status: 307, backend: 'info', location: 'https://example.com/registry' },
+    ],
+    [
+      'privacy',
+      parseRequest('GET', '/privacy'),
+      CLIENT_NOT_NEEDED,
+      table,
+      { status: 307, location: 'https://example.com/privacy' },
+    ],
+    [
+      '405',
+      parseRequest('PUT', '/v2/'),
+      CLIENT_NOT_NEEDED,
+      table,
+      { status: 405, body: 'Only GET and HEAD are allowed.\n' },
+    ],
+    ['v2', parseRequest('GET', '/v2/'), CLIENT_NOT_NEEDED, table, { status: 200, backend: 'registry-api' }],
+    ['catalog', parseRequest('GET', '/v2/_catalog'), CLIENT_NOT_NEEDED, table, { status: 404 }],
+    ['other path', parseRequest('GET', '/robots.txt'), CLIENT_NOT_NEEDED, table, { status: 404 }],
+    ['liveness', parseRequest('GET', '/-/healthy'), CLIENT_NOT_NEEDED, table, { status: 200, backend: 'health' }],
+    [
+      'manifest -> upstream, query kept',
+      parseRequest('GET', '/v2/pause/manifests/3.9?x=1'),
+      aws('us-east-2'),
+      table,
+      { status: 307, backend: 'upstream', location: `${AR}/pause/manifests/3.9?x=1` },
+    ],
+    [
+      'tags/list pagination kept',
+      parseRequest('GET', '/v2/kube/proxy/tags/list?n=2&last=v1'),
+      CLIENT_NOT_NEEDED,
+      table,
+      { status: 307, location: `${AR}/kube/proxy/tags/list?n=2&last=v1` },
+    ],
+    [
+      'referrers',
+      parseRequest('GET', `/v2/pause/referrers/${DIGEST}`),
+      CLIENT_NOT_NEEDED,
+      table,
+      { status: 307, location: `${AR}/pause/referrers/${DIGEST}` },
+    ],
+    [
+      'cosign signature -> signature upstream',
+      parseRequest('GET', `/v2/pause/manifests/sha256-${HEX64}.sig`),
+      UNLISTED_CLIENT,
+      withSignatures,
+      {
+        status: 307,
+        backend: 'signature-upstream',
+        location: `https://sigs.example.com/v2/sigs/images/pause/manifests/sha256-${HEX64}.sig`,
+      },
+    ],
+    [
+      'cosign signature without a signature upstream -> upstream',
+      parseRequest('GET', `/v2/pause/manifests/sha256-${HEX64}.att`),
+      UNLISTED_CLIENT,
+      table,
+      { status: 307, backend: 'upstream', location: `${AR}/pause/manifests/sha256-${HEX64}.att` },
+    ],
+    [
+      'blob, GCP client -> upstream without a check',
+      blob,
+      client('gcp', 'europe-west1'),
+      table,
+      { status: 307, backend: 'upstream', location: `${AR}/pause/blobs/${DIGEST}?ns=registry.k8s.io` },
+    ],
+    [
+      'blob, AWS client of a mirror region -> that mirror, if present',
+      blob,
+      aws('eu-west-1'),
+      table,
+      { status: 307, backend: 'mirror', location: `${bucket('eu-west-1')}/${blobPath}` },
+    ],
+    [
+      'blob, AWS client of an alias region -> the alias target',
+      blob,
+      aws('eu-west-2'),
+      table,
+      { status: 307, backend: 'mirror', location: `${bucket('eu-west-1')}/${blobPath}` },
+    ],
+    [
+      'blob, AWS GLOBAL -> default',
+      blob,
+      aws('GLOBAL'),
+      table,
+      { status: 307, backend: 'default', location: `${bucket('us-east-2')}/${blobPath}` },
+    ],
+    [
+      'blob, AWS region without a mirror -> default',
+      blob,
+      aws('us-gov-west-1'),
+      table,
+      { status: 307, backend: 'default', location: `${bucket('us-east-2')}/${blobPath}` },
+    ],
+    [
+      'blob, Azure client -> default (no Azure mirrors in the table)',
+      blob,
+      client('azure', 'eastus'),
+      cdnTable,
+      { status: 307, backend: 'default', location: `https://cdn.example.com/${blobPath}` },
+    ],
+    [
+      'blob, unlisted client -> default (the CDN for europe-west1)',
+      blob,
+      UNLISTED_CLIENT,
+      cdnTable,
+      { status: 307, backend: 'default', location: `https://cdn.example.com/${blobPath}` },
+    ],
+    [
+      'blob, new donor with mirrors in the table -> its mirror, no code change',
+      blob,
+      client('azure', 'eastus'),
+      { ...table, mirrors: { ...table.mirrors, azure: { eastus: 'https://azmirror.example.com/c' } } },
+      { status: 307, backend: 'mirror', location: `https://azmirror.example.com/c/${blobPath}` },
+    ],
+    [
+      'invalid client -> 400',
+      blob,
+      { kind: 'invalid', message: 'X-Forwarded-For client entry "x" is not an IP address' } as Client,
+      table,
+      { status: 400, backend: 'none' },
+    ],
+  ])('%s', (_name, route, who, routingTable, expected) => {
+    expect(decide(route, who, routingTable)).toMatchObject(expected);
+  });
+
+  it('asks for no existence check when the blob goes to the upstream', () => {
+    expect(decide(blob, client('gcp', 'us-central1'), table).check).toBeUndefined();
+  });
+
+  it('a blob check falls back to the upstream (query kept) when the mirror lacks the blob', () => {
+    const decision = decide(blob, aws('us-east-2'), table);
+    expect(decision.check?.url).toBe(`${bucket('us-east-2')}/${blobPath}`);
+    expect(settle(decision, true)).toMatchObject({ status: 307, backend: 'mirror', location: decision.check?.url });
+    expect(settle(decision, false)).toMatchObject({
+      status: 307,
+      backend: 'upstream',
+      location: `${AR}/pause/blobs/${DIGEST}?ns=registry.k8s.io`,
+    });
+  });
+
+  it.each([
+    ['/v2/Bad/manifests/x', 'NAME_INVALID'],
+    ['/v2/ok/blobs/sha256:short', 'DIGEST_INVALID'],
+    ['/v2/ok/manifests/-bad', 'MANIFEST_INVALID'],
+  ])('%s -> 400 %s with an OCI error body', (target, code) => {
+    const decision = decide(parseRequest('GET', target), UNLISTED_CLIENT, table);
+    expect(decision.status).toBe(400);
+    expect(JSON.parse(decision.body!)).toEqual({ errors: [{ code, message: expect.any(String) }] });
+  });
+
+  it('readiness is 503 while draining', () => {
+    expect(decide(parseRequest('GET', '/-/ready'), CLIENT_NOT_NEEDED, table, { ready: true }).status).toBe(200);
+    expect(decide(parseRequest('GET', '/-/ready'), CLIENT_NOT_NEEDED, table, { ready: false }).status).toBe(503);
+  });
+});

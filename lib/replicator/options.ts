@@ -1,0 +1,191 @@
+/**
+ * The command line of the replication jobs, parsed with node's util.parseArgs into a validated command. Pure: every
+ * bad flag becomes a UsageError naming it (exit code 2).
+ */
+import { parseArgs } from 'node:util';
+import { isHost, isRepositoryName, parseRegistryLocation, type RegistryLocation } from '../oci';
+import { UsageError } from './errors';
+
+export const USAGE = `Usage:
+  replicate s3 --source <host>/<repo-path> --bucket <name> [--endpoint <s3-url>] [--region <aws-region>] [selection] [options]
+  replicate registry --source <host>/<repo-path> --dest <host>/<repo-path> [--dest ...] [selection] [options]
+
+Selection (default: every repository under the source path, via _catalog):
+  --repos a,b            only these repositories (relative to the source path)
+  --images FILE          promoter-style YAML/JSON list: [{name, dmap: {"sha256:...": ["tag", ...]}}]
+Options:
+  --dry-run              print the plan (images, blobs, bytes) and write nothing
+  --concurrency N        blobs copied at once (default 8)
+  --rps N                registry requests started per second (default 80)
+  --insecure-registry H  speak plain HTTP to registry host:port H (repeatable; local stand-ins only)
+  -h, --help             this text
+Exit codes: 0 ok, 1 some items failed, 2 usage or configuration error, 3 could not start, 130/143 interrupted.`;
+
+export type Selection =
+  | { readonly kind: 'walk' }
+  | { readonly kind: 'repos'; readonly repositories: readonly string[] }
+  | { readonly kind: 'images'; readonly file: string };
+
+interface CommonOptions {
+  readonly source: RegistryLocation;
+  readonly selection: Selection;
+  readonly dryRun: boolean;
+  readonly concurrency: number;
+  readonly rps: number;
+  /** Registry hosts spoken to in plain HTTP. */
+  readonly insecureRegistries: ReadonlySet<string>;
+}
+
+export interface S3Command extends CommonOptions {
+  readonly kind: 's3';
+  readonly bucket: string;
+  /** A custom S3 endpoint (path-style addressing is then used). */
+  readonly endpoint?: string;
+  readonly region?: string;
+}
+
+export interface RegistryCommand extends CommonOptions {
+  readonly kind: 'registry';
+  readonly destinations: readonly RegistryLocation[];
+}
+
+export type Command = S3Command | RegistryCommand | { readonly kind: 'help' };
+
+export const DEFAULT_CONCURRENCY = 8;
+export const DEFAULT_RPS = 80;
+
+const OPTIONS = {
+  source: { type: 'string' },
+  bucket: { type: 'string' },
+  endpoint: { type: 'string' },
+  region: { type: 'string' },
+  dest: { type: 'string', multiple: true },
+  repos: { type: 'string' },
+  images: { type: 'string' },
+  'dry-run': { type: 'boolean' },
+  concurrency: { type: 'string' },
+  rps: { type: 'string' },
+  'insecure-registry': { type: 'string', multiple: true },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+const ONLY_FOR: Record<string, 's3' | 'registry'> = { bucket: 's3', endpoint: 's3', region: 's3', dest: 'registry' };
+
+export function parseCommandLine(argv: readonly string[]): Command {
+  let parsed;
+  try {
+    parsed = parseArgs({ args: [...argv], options: OPTIONS, allowPositionals: true, strict: true });
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  const { values, positionals } = parsed;
+  if (values.help) return { kind: 'help' };
+  const [subcommand, ...extra] = positionals;
+  if (subcommand !== 's3' && subcommand !== 'registry') {
+    throw new UsageError(
+      subcommand === undefined
+        ? 'missing subcommand: s3 or registry'
+        : `unknown subcommand ${JSON.stringify(subcommand)} (expected s3 or registry)`,
+    );
+  }
+  if (extra.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(extra[0])}`);
+  for (const [flag, owner] of Object.entries(ONLY_FOR)) {
+    if (values[flag as keyof typeof values] !== undefined && owner !== subcommand)
+      throw new UsageError(`--${flag} applies only to the ${owner} subcommand`);
+  }
+
+  const insecureRegistries = new Set<string>();
+  for (const host of values['insecure-registry'] ?? []) {
+    if (!isHost(host)) throw new UsageError(`--insecure-registry ${JSON.stringify(host)}: expected host:port`);
+    insecureRegistries.add(host);
+  }
+  const common: CommonOptions = {
+    source: location('--source', required('--source', values.source)),
+    selection: selection(values.repos, values.images),
+    dryRun: values['dry-run'] ?? false,
+    concurrency: positiveInteger('--concurrency', values.concurrency, DEFAULT_CONCURRENCY, 256),
+    rps: positiveNumber('--rps', values.rps, DEFAULT_RPS),
+    insecureRegistries,
+  };
+
+  if (subcommand === 's3') {
+    const bucket = required('--bucket', values.bucket);
+    if (!isBucketName(bucket)) throw new UsageError(`--bucket ${JSON.stringify(bucket)} is not a valid S3 bucket name`);
+    if (values.endpoint !== undefined && !isHttpUrl(values.endpoint)) {
+      throw new UsageError(`--endpoint ${JSON.stringify(values.endpoint)} is not an http(s) URL`);
+    }
+    if (values.region !== undefined && !/^[a-z]{2}(-[a-z0-9]+)+-\d+$/.test(values.region)) {
+      throw new UsageError(`--region ${JSON.stringify(values.region)} is not an AWS region name`);
+    }
+    return { kind: 's3', ...common, bucket, endpoint: values.endpoint, region: values.region };
+  }
+
+  const destinations = (values.dest ?? []).map((text) => location('--dest', text));
+  if (destinations.length === 0) throw new UsageError('--dest is required (at least one destination)');
+  const seen = new Set<string>();
+  for (const destination of destinations) {
+    const key = `${destination.host}/${destination.path}`;
+    if (key === `${common.source.host}/${common.source.path}`)
+      throw new UsageError(`--dest ${key} is the source itself`);
+    if (seen.has(key)) throw new UsageError(`--dest ${key} is given twice`);
+    seen.add(key);
+  }
+  return { kind: 'registry', ...common, destinations };
+}
+
+function required(flag: string, value: string | undefined): string {
+  if (value === undefined || value === '') throw new UsageError(`${flag} is required`);
+  return value;
+}
+
+function location(flag: string, text: string): RegistryLocation {
+  try {
+    return parseRegistryLocation(text);
+  } catch (error) {
+    throw new UsageError(`${flag}: ${(error as Error).message}`);
+  }
+}
+
+function selection(repos: string | undefined, images: string | undefined): Selection {
+  if (repos !== undefined && images !== undefined) throw new UsageError('--repos and --images are mutually exclusive');
+  if (images !== undefined) {
+    if (images === '') throw new UsageError('--images needs a file path');
+    return { kind: 'images', file: images };
+  }
+  if (repos === undefined) return { kind: 'walk' };
+  const repositories = repos.split(',').map((name) => name.trim());
+  for (const name of repositories) {
+    if (!isRepositoryName(name))
+      throw new UsageError(`--repos: ${JSON.stringify(name)} is not a valid repository name`);
+  }
+  return { kind: 'repos', repositories: [...new Set(repositories)] };
+}
+
+function positiveInteger(flag: string, text: string | undefined, fallback: number, max: number): number {
+  if (text === undefined) return fallback;
+  const value = Number(text);
+  if (!/^\d+$/.test(text) || value < 1 || value > max)
+    throw new UsageError(`${flag} ${JSON.stringify(text)}: expected an integer from 1 to ${max}`);
+  return value;
+}
+
+function positiveNumber(flag: string, text: string | undefined, fallback: number): number {
+  if (text === undefined) return fallback;
+  const value = Number(text);
+  if (!/^\d+(\.\d+)?$/.test(text) || !(value > 0))
+    throw new UsageError(`${flag} ${JSON.stringify(text)}: expected a positive number`);
+  return value;
+}
+
+function isBucketName(name: string): boolean {
+  return /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(name) && !name.includes('..') && !/^\d+\.\d+\.\d+\.\d+$/.test(name);
+}
+
+function isHttpUrl(text: string): boolean {
+  try {
+    const url = new URL(text);
+    return (url.protocol === 'http:' || url.protocol === 'https:') && url.host !== '';
+  } catch {
+    return false;
+  }
+}

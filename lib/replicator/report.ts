@@ -1,0 +1,194 @@
+/**
+ * What a run tells its operator: a progress bar (blobs, bytes, rate) on a TTY, structured JSON lines (pino) otherwise,
+ * and a final summary. Also keeps the tally that decides the exit code.
+ */
+import { SingleBar } from 'cli-progress';
+import pino, { type Logger } from 'pino';
+import type { Writable } from 'node:stream';
+import { describeError } from './errors';
+
+export type BlobOutcome = 'copied' | 'mounted' | 'skipped';
+export type ImageOutcome = 'copied' | 'skipped' | 'failed';
+
+export interface Tally {
+  images: { copied: number; skipped: number; failed: number };
+  manifests: { copied: number; skipped: number };
+  blobs: { copied: number; mounted: number; skipped: number; failed: number };
+  /** Bytes of blobs copied (each blob counted once per destination it was written to). */
+  bytes: number;
+}
+
+export interface Summary extends Tally {
+  readonly ok: boolean;
+  readonly seconds: number;
+  readonly mebibytesPerSecond: number;
+  readonly maxRssMiB: number;
+}
+
+export interface PlanLine {
+  readonly repository: string;
+  readonly digest: string;
+  readonly tags: readonly string[];
+  readonly target: string;
+  readonly action: 'copy' | 'skip';
+  readonly manifests?: number;
+  readonly blobs?: number;
+  readonly bytes?: number;
+}
+
+export interface ReportOptions {
+  /** Where JSON lines go. @default process.stdout */
+  readonly output?: Writable;
+  /** Draw a progress bar on this TTY stream instead of per-item log lines. */
+  readonly tty?: NodeJS.WriteStream;
+  /** Interval of the `progress` log lines (non-TTY). @default 5000 */
+  readonly progressIntervalMs?: number;
+}
+
+const MiB = 1024 * 1024;
+
+export class Report {
+  readonly log: Logger;
+  readonly tally: Tally = {
+    images: { copied: 0, skipped: 0, failed: 0 },
+    manifests: { copied: 0, skipped: 0 },
+    blobs: { copied: 0, mounted: 0, skipped: 0, failed: 0 },
+    bytes: 0,
+  };
+  private readonly startedAt = performance.now();
+  private readonly bar: SingleBar | undefined;
+  private readonly timer: NodeJS.Timeout;
+  private plannedBlobs = 0;
+  private plannedBytes = 0;
+  private transferredBytes = 0;
+
+  constructor(options: ReportOptions = {}) {
+    this.log = pino(
+      {
+        base: undefined,
+        timestamp: pino.stdTimeFunctions.isoTime,
+        level: options.tty ? 'warn' : 'info',
+        messageKey: 'message',
+      },
+      // Synchronous writes: the last lines (summary, failures) are out before the process exits.
+      options.output ?? pino.destination({ dest: 1, sync: true }),
+    );
+    if (options.tty) {
+      this.bar = new SingleBar({
+        stream: options.tty,
+        format: '{bar} {percentage}% | {done}/{blobs} blobs | {moved}/{planned} MiB | {rate} MiB/s',
+        hideCursor: true,
+      });
+      this.bar.start(1, 0, this.barPayload());
+    }
+    this.timer = setInterval(() => this.tick(), this.bar ? 500 : (options.progressIntervalMs ?? 5000));
+    this.timer.unref();
+  }
+
+  /** More blobs to do (the bar's totals grow as images are resolved). */
+  planned(blobs: number, bytes: number): void {
+    this.plannedBlobs += blobs;
+    this.plannedBytes += bytes;
+  }
+
+  /** Bytes that just moved (live counter for the bar and the progress lines). */
+  transferred(bytes: number): void {
+    this.transferredBytes += bytes;
+  }
+
+  blob(outcome: BlobOutcome, digest: string, size: number, target: string): void {
+    this.tally.blobs[outcome]++;
+    if (outcome === 'copied') this.tally.bytes += size;
+    this.log.info({ event: 'blob', outcome, digest, bytes: size, target });
+  }
+
+  manifest(outcome: 'copied' | 'skipped', digest: string, target: string): void {
+    this.tally.manifests[outcome]++;
+    this.log.info({ event: 'manifest', outcome, digest, target });
+  }
+
+  image(outcome: ImageOutcome, repository: string, digest: string, target: string, error?: unknown): void {
+    this.tally.images[outcome]++;
+    if (outcome === 'failed') {
+      this.log.error({ event: 'image', outcome, repository, digest, target, error: describeError(error) });
+    } else {
+      this.log.info({ event: 'image', outcome, repository, digest, target });
+    }
+  }
+
+  blobFailed(digest: string, target: string, error: unknown): void {
+    this.tally.blobs.failed++;
+    this.log.error({ event: 'blob', outcome: 'failed', digest, target, error: describeError(error) });
+  }
+
+  retry(info: { error: unknown; retry: number; delayMs: number }): void {
+    this.log.warn({ event: 'retry', retry: info.retry, delayMs: info.delayMs, error: describeError(info.error) });
+  }
+
+  plan(line: PlanLine): void {
+    this.emit({ event: 'plan-image', ...line });
+  }
+
+  planTotals(totals: { images: number; skipped: number; manifests: number; blobs: number; bytes: number }): void {
+    this.emit({ event: 'plan', ...totals });
+  }
+
+  /** Ends the bar, logs the summary and returns it. */
+  finish(): Summary {
+    clearInterval(this.timer);
+    if (this.bar) {
+      this.tick();
+      this.bar.stop();
+    }
+    const seconds = (performance.now() - this.startedAt) / 1000;
+    const summary: Summary = {
+      ...this.tally,
+      ok: this.tally.images.failed === 0 && this.tally.blobs.failed === 0,
+      seconds: round(seconds),
+      mebibytesPerSecond: round(this.tally.bytes / MiB / Math.max(seconds, 0.001)),
+      maxRssMiB: round(process.resourceUsage().maxRSS / 1024),
+    };
+    this.emit({ event: 'summary', ...summary });
+    return summary;
+  }
+
+  /** Always shown: on a TTY as plain text, otherwise as a JSON line. */
+  private emit(fields: Record<string, unknown>): void {
+    if (this.bar) process.stderr.write(`${JSON.stringify(fields)}\n`);
+    else this.log.info(fields);
+  }
+
+  private tick(): void {
+    if (this.bar) {
+      this.bar.setTotal(Math.max(1, this.plannedBytes));
+      this.bar.update(Math.min(this.transferredBytes, Math.max(1, this.plannedBytes)), this.barPayload());
+    } else {
+      this.log.info({
+        event: 'progress',
+        blobsDone: this.blobsDone(),
+        blobsPlanned: this.plannedBlobs,
+        bytes: this.transferredBytes,
+      });
+    }
+  }
+
+  private blobsDone(): number {
+    const { copied, mounted, skipped, failed } = this.tally.blobs;
+    return copied + mounted + skipped + failed;
+  }
+
+  private barPayload() {
+    const seconds = Math.max((performance.now() - this.startedAt) / 1000, 0.001);
+    return {
+      done: this.blobsDone(),
+      blobs: this.plannedBlobs,
+      moved: (this.transferredBytes / MiB).toFixed(0),
+      planned: (this.plannedBytes / MiB).toFixed(0),
+      rate: (this.transferredBytes / MiB / seconds).toFixed(1),
+    };
+  }
+}
+
+function round(value: number): number {
+  return Math.round(value * 100) / 100;
+}

@@ -1,0 +1,152 @@
+/**
+ * The `replicate` command: parse flags, build clients from the environment's credentials, select images, run the job,
+ * summarize, and map the outcome to an exit code (see ExitCode).
+ */
+import type { Writable } from 'node:stream';
+import { S3Client } from '@aws-sdk/client-s3';
+import { type RegistryLocation, RegistryClient, TokenBucket, Transport } from '../oci';
+import { DEFAULT_TOPOLOGY } from '../topology';
+import { registryCredentials, s3Credentials } from './credentials';
+import { describeError, ExitCode, StartupError, UsageError } from './errors';
+import type { ImageRef } from './images-file';
+import { type Command, parseCommandLine, type RegistryCommand, type S3Command, USAGE } from './options';
+import { replicateToRegistries } from './registry-job';
+import { Report } from './report';
+import { replicateToS3 } from './s3-job';
+import { S3BlobStore } from './s3-store';
+import { selectImages } from './selection';
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+export interface RunIo {
+  readonly env: Env;
+  /** Where usage errors go. */
+  readonly stderr: NodeJS.WritableStream;
+  /** A TTY for the progress bar; undefined for JSON lines. */
+  readonly tty?: NodeJS.WriteStream;
+  /** Where JSON lines go. @default standard output */
+  readonly output?: Writable;
+}
+
+export async function runReplicate(argv: readonly string[], io: RunIo): Promise<number> {
+  let command: Command;
+  let credentials;
+  try {
+    command = parseCommandLine(argv);
+    credentials = registryCredentials(io.env);
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    io.stderr.write(`replicate: ${error.message}\n\n${USAGE}\n`);
+    return ExitCode.usage;
+  }
+  if (command.kind === 'help') {
+    io.stderr.write(`${USAGE}\n`);
+    return ExitCode.ok;
+  }
+
+  const report = new Report({ tty: io.tty, output: io.output });
+  const transport = new Transport({ maxSockets: Math.max(16, command.concurrency * 2) });
+  const rateLimiter = new TokenBucket({ ratePerSecond: command.rps });
+  const registry = (location: RegistryLocation) =>
+    new RegistryClient({
+      host: location.host,
+      insecure: command.insecureRegistries.has(location.host),
+      credentials,
+      transport,
+      rateLimiter,
+      onRetry: (info) => report.retry(info),
+    });
+  const source = registry(command.source);
+  try {
+    const images = await start(`source ${command.source.host}`, async () => {
+      await source.ping();
+      return selectImages(source, command.source, command.selection, command.concurrency);
+    });
+    report.log.info({
+      event: 'selected',
+      images: images.length,
+      source: `${command.source.host}/${command.source.path}`,
+    });
+    if (command.kind === 's3') await runS3(command, images, source, report, io.env);
+    else await runRegistry(command, images, source, registry, report);
+  } catch (error) {
+    if (error instanceof UsageError) {
+      report.finish();
+      io.stderr.write(`replicate: ${error.message}\n`);
+      return ExitCode.usage;
+    }
+    if (error instanceof StartupError) {
+      report.log.error({ event: 'startup-failed', error: describeError(error) });
+      report.finish();
+      return ExitCode.unavailable;
+    }
+    throw error;
+  } finally {
+    transport.close();
+  }
+  const summary = report.finish();
+  return summary.ok ? ExitCode.ok : ExitCode.itemsFailed;
+}
+
+async function runS3(
+  command: S3Command,
+  images: ImageRef[],
+  source: RegistryClient,
+  report: Report,
+  env: Env,
+): Promise<void> {
+  const client = new S3Client({
+    region: command.region ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? DEFAULT_TOPOLOGY.aws.uploadRegion,
+    ...(command.endpoint ? { endpoint: command.endpoint, forcePathStyle: true } : {}),
+    credentials: s3Credentials(env),
+    // We set ChecksumSHA256 ourselves; SDK-computed checksums would stream aws-chunked bodies some S3 stand-ins store as is.
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+  });
+  try {
+    const store = new S3BlobStore({ client, bucket: command.bucket });
+    await start(`bucket ${command.bucket}`, () => store.hasMarker('sha256:' + '0'.repeat(64)));
+    await replicateToS3({
+      source,
+      sourceLocation: command.source,
+      store,
+      images,
+      concurrency: command.concurrency,
+      dryRun: command.dryRun,
+      report,
+    });
+  } finally {
+    client.destroy();
+  }
+}
+
+async function runRegistry(
+  command: RegistryCommand,
+  images: ImageRef[],
+  source: RegistryClient,
+  registry: (location: RegistryLocation) => RegistryClient,
+  report: Report,
+): Promise<void> {
+  const destinations = command.destinations.map((location) => ({ location, client: registry(location) }));
+  for (const destination of destinations)
+    await start(`destination ${destination.location.host}`, () => destination.client.ping());
+  await replicateToRegistries({
+    source,
+    sourceLocation: command.source,
+    destinations,
+    images,
+    concurrency: command.concurrency,
+    dryRun: command.dryRun,
+    report,
+  });
+}
+
+/** Runs a startup step; its failure means nothing can be done (exit code 3), bad input stays a usage error. */
+async function start<T>(what: string, step: () => Promise<T>): Promise<T> {
+  try {
+    return await step();
+  } catch (error) {
+    if (error instanceof UsageError) throw error;
+    throw new StartupError(`${what}: ${describeError(error)}`, { cause: error });
+  }
+}

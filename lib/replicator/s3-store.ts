@@ -1,0 +1,254 @@
+/**
+ * The upload bucket as a blob store: blobs at `containers/images/<digest>`, markers at `geranos/uploaded-images/<digest>`.
+ * Uploads stream: a single PUT (body verified as it flows, ChecksumSHA256 set so S3 also refuses a wrong body) up to
+ * `multipartThreshold`, multipart above it with part buffers drawn from a bounded pool (memory stays flat whatever the
+ * blob size), per-part SHA-256 checksums, and the whole digest checked before the upload is completed (else aborted).
+ */
+import { createHash } from 'node:crypto';
+import type { Readable } from 'node:stream';
+import {
+  AbortMultipartUploadCommand,
+  type CompletedPart,
+  CompleteMultipartUploadCommand,
+  CreateMultipartUploadCommand,
+  HeadObjectCommand,
+  PutObjectCommand,
+  type S3Client,
+  UploadPartCommand,
+} from '@aws-sdk/client-s3';
+import { blobKey, markerKey } from '../clouds/aws/layout';
+import { Semaphore, sha256DigestToBase64, VerifyingStream } from '../oci';
+
+export interface S3BlobStoreOptions {
+  readonly client: S3Client;
+  readonly bucket: string;
+  /** Bytes per multipart part. @default 8 MiB */
+  readonly partSize?: number;
+  /** Blobs larger than this go multipart. @default 64 MiB */
+  readonly multipartThreshold?: number;
+  /** Part buffers shared by all uploads: the bound on buffered bytes is partSize x partBuffers. @default 8 */
+  readonly partBuffers?: number;
+}
+
+const MiB = 1024 * 1024;
+
+export class S3BlobStore {
+  readonly bucket: string;
+  private readonly client: S3Client;
+  private readonly partSize: number;
+  private readonly multipartThreshold: number;
+  private readonly pool: PartBufferPool;
+
+  constructor(options: S3BlobStoreOptions) {
+    this.client = options.client;
+    this.bucket = options.bucket;
+    this.partSize = options.partSize ?? 8 * MiB;
+    if (this.partSize < 5 * MiB) throw new Error(`S3 parts must be at least 5 MiB, got ${this.partSize}`);
+    this.multipartThreshold = Math.max(options.multipartThreshold ?? 64 * MiB, this.partSize);
+    this.pool = new PartBufferPool(this.partSize, options.partBuffers ?? 8);
+  }
+
+  /** True when the blob is there with the expected size (a wrong-size object is treated as missing and replaced). */
+  async hasBlob(digest: string, size: number): Promise<boolean> {
+    return (await this.objectSize(blobKey(digest))) === size;
+  }
+
+  async hasMarker(manifestDigest: string): Promise<boolean> {
+    return (await this.objectSize(markerKey(manifestDigest))) !== undefined;
+  }
+
+  /** Written only once everything the manifest covers is in place. */
+  async putMarker(manifestDigest: string): Promise<void> {
+    await this.client.send(
+      new PutObjectCommand({
+        Bucket: this.bucket,
+        Key: markerKey(manifestDigest),
+        Body: Buffer.alloc(0),
+        ContentLength: 0,
+        ContentType: 'text/plain',
+      }),
+    );
+  }
+
+  /** Uploads a blob from a stream; never leaves a partial or wrong object under its key. */
+  async putBlob(digest: string, size: number, source: Readable): Promise<void> {
+    const verified = source.pipe(new VerifyingStream(digest, size));
+    source.on('error', (error) => verified.destroy(error));
+    try {
+      if (size <= this.multipartThreshold) await this.putSingle(digest, size, verified);
+      else await this.putMultipart(digest, verified);
+    } catch (error) {
+      source.destroy();
+      verified.destroy();
+      throw error;
+    }
+    await this.verifyStored(digest, size);
+  }
+
+  private async putSingle(digest: string, size: number, body: Readable): Promise<void> {
+    await this.client.send(
+      new PutObjectCommand({
+        Bucket: this.bucket,
+        Key: blobKey(digest),
+        Body: body,
+        ContentLength: size,
+        ContentType: 'application/octet-stream',
+        ChecksumSHA256: sha256DigestToBase64(digest),
+      }),
+    );
+  }
+
+  private async putMultipart(digest: string, body: Readable): Promise<void> {
+    const Key = blobKey(digest);
+    const created = await this.client.send(
+      new CreateMultipartUploadCommand({
+        Bucket: this.bucket,
+        Key,
+        ContentType: 'application/octet-stream',
+        ChecksumAlgorithm: 'SHA256',
+      }),
+    );
+    const UploadId = created.UploadId;
+    if (!UploadId) throw new Error(`s3://${this.bucket}/${Key}: CreateMultipartUpload returned no UploadId`);
+    const uploads: Array<Promise<CompletedPart>> = [];
+    let failed: unknown;
+    let part: PartBuffer | undefined;
+    try {
+      part = await this.pool.acquire();
+      let filled = 0;
+      const dispatch = (length: number) => {
+        const upload = this.uploadPart(Key, UploadId, uploads.length + 1, part!, length);
+        part = undefined;
+        upload.catch((error: unknown) => (failed ??= error));
+        uploads.push(upload);
+      };
+      for await (const chunk of body as AsyncIterable<Buffer>) {
+        if (failed) throw failed;
+        for (let offset = 0; offset < chunk.length;) {
+          part ??= await this.pool.acquire();
+          const copied = chunk.copy(
+            part.buffer,
+            filled,
+            offset,
+            Math.min(chunk.length, offset + this.partSize - filled),
+          );
+          filled += copied;
+          offset += copied;
+          if (filled === this.partSize) {
+            dispatch(filled);
+            filled = 0;
+          }
+        }
+      }
+      // The body ended, so its digest and size were verified: only now may the last part go and the upload complete.
+      if (filled > 0) dispatch(filled);
+      part?.release();
+      const Parts = await Promise.all(uploads);
+      await this.client.send(
+        new CompleteMultipartUploadCommand({ Bucket: this.bucket, Key, UploadId, MultipartUpload: { Parts } }),
+      );
+    } catch (error) {
+      part?.release();
+      await Promise.allSettled(uploads);
+      await this.client
+        .send(new AbortMultipartUploadCommand({ Bucket: this.bucket, Key, UploadId }))
+        .catch(() => undefined);
+      throw error;
+    }
+  }
+
+  private async uploadPart(
+    Key: string,
+    UploadId: string,
+    PartNumber: number,
+    part: PartBuffer,
+    length: number,
+  ): Promise<CompletedPart> {
+    try {
+      const Body = part.buffer.subarray(0, length);
+      const ChecksumSHA256 = createHash('sha256').update(Body).digest('base64');
+      const result = await this.client.send(
+        new UploadPartCommand({
+          Bucket: this.bucket,
+          Key,
+          UploadId,
+          PartNumber,
+          Body,
+          ContentLength: length,
+          ChecksumSHA256,
+        }),
+      );
+      return { PartNumber, ETag: result.ETag, ChecksumSHA256 };
+    } finally {
+      part.release();
+    }
+  }
+
+  /**
+   * After the upload, the object must have exactly the blob's size (a body stored with aws-chunked framing would not)
+   * and, where S3 reports one, the blob's checksum.
+   */
+  private async verifyStored(digest: string, size: number): Promise<void> {
+    const key = blobKey(digest);
+    const head = await this.client.send(
+      new HeadObjectCommand({ Bucket: this.bucket, Key: key, ChecksumMode: 'ENABLED' }),
+    );
+    const problem =
+      head.ContentLength !== size
+        ? `stored ${head.ContentLength} bytes, expected ${size}`
+        : head.ChecksumSHA256 &&
+            !head.ChecksumSHA256.includes('-') &&
+            head.ChecksumSHA256 !== sha256DigestToBase64(digest)
+          ? `stored checksum ${head.ChecksumSHA256} does not match the digest`
+          : undefined;
+    if (problem) throw new Error(`s3://${this.bucket}/${key}: ${problem}`);
+  }
+
+  private async objectSize(key: string): Promise<number | undefined> {
+    try {
+      const head = await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key }));
+      return head.ContentLength ?? 0;
+    } catch (error) {
+      if (isNotFound(error)) return undefined;
+      throw error;
+    }
+  }
+}
+
+function isNotFound(error: unknown): boolean {
+  const e = error as { name?: string; $metadata?: { httpStatusCode?: number } };
+  return e?.name === 'NotFound' || e?.name === 'NoSuchKey' || e?.$metadata?.httpStatusCode === 404;
+}
+
+interface PartBuffer {
+  readonly buffer: Buffer;
+  release(): void;
+}
+
+/** Reusable part buffers, at most `count` of them: uploads wait for a free one (backpressure on the source). */
+class PartBufferPool {
+  private readonly slots: Semaphore;
+  private readonly free: Buffer[] = [];
+
+  constructor(
+    private readonly size: number,
+    count: number,
+  ) {
+    this.slots = new Semaphore(count);
+  }
+
+  async acquire(): Promise<PartBuffer> {
+    const releaseSlot = await this.slots.acquire();
+    const buffer = this.free.pop() ?? Buffer.allocUnsafeSlow(this.size);
+    let released = false;
+    return {
+      buffer,
+      release: () => {
+        if (released) return;
+        released = true;
+        this.free.push(buffer);
+        releaseSlot();
+      },
+    };
+  }
+}

@@ -1,0 +1,97 @@
+/**
+ * Which images a run copies: a promoter-style list, the tags of some repositories, or a walk of everything under the
+ * source path (`_catalog` + `tags/list`). Each becomes a list of ImageRef (repository relative to the source path,
+ * manifest digest, tags), one per distinct manifest.
+ */
+import { isSignatureTag, type RegistryClient, type RegistryLocation, repositoryIn, signatureTags } from '../oci';
+import { mapConcurrent } from './concurrent';
+import { type ImageRef, readImagesFile } from './images-file';
+import type { Selection } from './options';
+
+export async function selectImages(
+  source: RegistryClient,
+  location: RegistryLocation,
+  selection: Selection,
+  concurrency: number,
+): Promise<ImageRef[]> {
+  switch (selection.kind) {
+    case 'images':
+      return withSignatures(source, location, readImagesFile(selection.file), concurrency);
+    case 'repos':
+      return imagesOfRepositories(source, location, selection.repositories, concurrency);
+    case 'walk':
+      return imagesOfRepositories(source, location, await repositoriesUnder(source, location), concurrency);
+  }
+}
+
+/** Repositories under the source path, relative to it (from `_catalog`). */
+export async function repositoriesUnder(source: RegistryClient, location: RegistryLocation): Promise<string[]> {
+  const prefix = `${location.path}/`;
+  const found: string[] = [];
+  for await (const name of source.catalog()) if (name.startsWith(prefix)) found.push(name.slice(prefix.length));
+  return found.sort();
+}
+
+/** Every tag of each repository, resolved to its manifest digest and grouped by digest. */
+async function imagesOfRepositories(
+  source: RegistryClient,
+  location: RegistryLocation,
+  repositories: readonly string[],
+  concurrency: number,
+): Promise<ImageRef[]> {
+  const perRepository = await mapConcurrent(repositories, concurrency, async (repository) => {
+    const fullName = repositoryIn(location, repository);
+    const tags = (await source.listTags(fullName)).sort();
+    const heads = await mapConcurrent(tags, concurrency, async (tag) => ({
+      tag,
+      head: await source.headManifest(fullName, tag),
+    }));
+    return groupByDigest(
+      repository,
+      heads
+        .filter((entry) => entry.head !== undefined)
+        .map((entry) => ({ tag: entry.tag, digest: entry.head!.digest })),
+    );
+  });
+  return perRepository.flat();
+}
+
+/** One ImageRef per digest, tags gathered, in first-seen order. */
+export function groupByDigest(repository: string, tagged: ReadonlyArray<{ tag: string; digest: string }>): ImageRef[] {
+  const tagsByDigest = new Map<string, string[]>();
+  for (const { tag, digest } of tagged) {
+    const tags = tagsByDigest.get(digest) ?? [];
+    tags.push(tag);
+    tagsByDigest.set(digest, tags);
+  }
+  return [...tagsByDigest].map(([digest, tags]) => ({ repository, digest, tags }));
+}
+
+/**
+ * Adds the cosign signature/attestation/SBOM tags (`sha256-<hex>.sig` ...) of listed images that exist in the source,
+ * as the promoter copies them along: one `tags/list` per repository, not one request per possible tag.
+ */
+async function withSignatures(
+  source: RegistryClient,
+  location: RegistryLocation,
+  images: readonly ImageRef[],
+  concurrency: number,
+): Promise<ImageRef[]> {
+  const repositories = [...new Set(images.map((image) => image.repository))];
+  const signatureTagsByRepository = new Map(
+    await mapConcurrent(repositories, concurrency, async (repository) => {
+      const tags = await source.listTags(repositoryIn(location, repository));
+      return [repository, new Set(tags.filter(isSignatureTag))] as const;
+    }),
+  );
+  const signatures = images.flatMap((image) =>
+    signatureTags(image.digest)
+      .filter((tag) => signatureTagsByRepository.get(image.repository)?.has(tag))
+      .map((tag) => ({ repository: image.repository, tag })),
+  );
+  const resolved = await mapConcurrent(signatures, concurrency, async ({ repository, tag }) => {
+    const head = await source.headManifest(repositoryIn(location, repository), tag);
+    return head ? [{ repository, digest: head.digest, tags: [tag] }] : [];
+  });
+  return [...images, ...resolved.flat()];
+}

@@ -1,0 +1,292 @@
+/**
+ * The server through real sockets, with the existence checks answered by the local S3 stand-in (s3rver), a
+ * counting HTTP server, or a black hole that accepts connections and never answers.
+ */
+import http from 'node:http';
+import net from 'node:net';
+import { Writable } from 'node:stream';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
+import pino from 'pino';
+import { blobKey } from '../../lib/clouds/aws/layout';
+import { configFromEnv } from '../../lib/redirector/config';
+import { RedirectorMetrics } from '../../lib/redirector/metrics';
+import { Redirector } from '../../lib/redirector/server';
+import type { RoutingTable } from '../../lib/topology';
+import { startS3, type LocalS3 } from '../support/s3';
+import { fixtureIndex, IP_RANGES, smallTable } from './fixtures';
+
+const AWS_EU_WEST_1 = '18.200.1.1, 34.1.1.1'; // client, then the load balancer
+const GCP_CLIENT = '34.1.208.5, 34.1.1.1';
+const UNLISTED = '8.8.8.8, 34.1.1.1';
+const digest = (n: number) => `sha256:${n.toString(16).padStart(64, '0')}`;
+
+interface Response {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  body: string;
+}
+
+function request(
+  port: number,
+  path: string,
+  options: { method?: string; xff?: string; agent?: http.Agent } = {},
+): Promise<Response> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      {
+        host: '127.0.0.1',
+        port,
+        path,
+        method: options.method ?? 'GET',
+        agent: options.agent ?? false,
+        headers: options.xff ? { 'x-forwarded-for': options.xff } : {},
+      },
+      (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => (body += chunk));
+        res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body }));
+      },
+    );
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/** A log sink the tests can read. */
+function logSink() {
+  const lines: Record<string, unknown>[] = [];
+  const stream = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      for (const line of chunk.toString('utf8').split('\n').filter(Boolean))
+        lines.push(JSON.parse(line) as Record<string, unknown>);
+      done();
+    },
+  });
+  return { lines, logger: pino({ level: 'info' }, stream) };
+}
+
+const running: Redirector[] = [];
+
+async function startRedirector(table: RoutingTable, env: Record<string, string> = {}) {
+  const config = configFromEnv({
+    ROUTING_TABLE: JSON.stringify(table),
+    IP_RANGES,
+    PORT: '0',
+    LISTEN_ADDRESS: '127.0.0.1',
+    ADMIN_PORT: '0',
+    ADMIN_ADDRESS: '127.0.0.1',
+    HEAD_TIMEOUT_MS: '300',
+    SHUTDOWN_GRACE_MS: '2000',
+    ...env,
+  });
+  const { lines, logger } = logSink();
+  const redirector = new Redirector({
+    config,
+    index: fixtureIndex(),
+    logger,
+    metrics: new RedirectorMetrics({ defaultMetrics: false }),
+  });
+  running.push(redirector);
+  const addresses = await redirector.listen();
+  return { redirector, lines, ...addresses };
+}
+
+/** A HEAD-answering server that counts requests per path. */
+async function countingServer(statusFor: (path: string) => number, delayMs = 0) {
+  const heads = new Map<string, number>();
+  const server = http.createServer((req, res) => {
+    heads.set(req.url!, (heads.get(req.url!) ?? 0) + 1);
+    setTimeout(() => {
+      res.writeHead(statusFor(req.url!));
+      res.end();
+    }, delayMs);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as net.AddressInfo).port;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    heads,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())).then(() => server.closeAllConnections()),
+  };
+}
+
+describe('redirector over HTTP', () => {
+  let s3: LocalS3;
+  let table: RoutingTable;
+  let port: number;
+  let adminPort: number;
+  let lines: Record<string, unknown>[];
+  const present = digest(1);
+  const AR = 'https://us-central1-docker.pkg.dev/v2/small-artifacts/images';
+
+  beforeAll(async () => {
+    s3 = await startS3(['small-registry-us-east-2', 'small-registry-eu-west-1']);
+    await s3.client.send(
+      new PutObjectCommand({ Bucket: 'small-registry-eu-west-1', Key: blobKey(present), Body: 'layer' }),
+    );
+    // Mirror URLs come from the topology's blob endpoint template, pointed at the local S3.
+    table = smallTable('us-central1', `${s3.endpoint}/{bucket}`);
+    ({ port, adminPort, lines } = await startRedirector(table));
+  });
+
+  afterAll(async () => {
+    for (const redirector of running) await redirector.drain();
+    await s3.stop();
+  });
+
+  it('answers /v2/ with the API version header, GET and HEAD', async () => {
+    for (const method of ['GET', 'HEAD']) {
+      const res = await request(port, '/v2/', { method });
+      expect(res.status).toBe(200);
+      expect(res.headers['docker-distribution-api-version']).toBe('registry/2.0');
+    }
+  });
+
+  it('refuses other methods with 405 and an Allow header', async () => {
+    const res = await request(port, '/v2/', { method: 'POST' });
+    expect(res.status).toBe(405);
+    expect(res.headers.allow).toBe('GET, HEAD');
+  });
+
+  it('serves liveness and readiness', async () => {
+    expect((await request(port, '/-/healthy')).status).toBe(200);
+    expect((await request(port, '/-/ready')).status).toBe(200);
+  });
+
+  it('sends an AWS client to its mirror when the blob is there, and the mirror serves it', async () => {
+    const res = await request(port, `/v2/pause/blobs/${present}`, { xff: AWS_EU_WEST_1 });
+    expect(res.status).toBe(307);
+    expect(res.headers.location).toBe(`${s3.endpoint}/small-registry-eu-west-1/containers/images/${present}`);
+    const blob = await fetch(res.headers.location!);
+    expect(await blob.text()).toBe('layer');
+  });
+
+  it('sends an AWS client to the upstream when its mirror lacks the blob', async () => {
+    const res = await request(port, `/v2/pause/blobs/${digest(2)}`, { xff: AWS_EU_WEST_1 });
+    expect(res.status).toBe(307);
+    expect(res.headers.location).toBe(`${AR}/pause/blobs/${digest(2)}`);
+  });
+
+  it('sends unlisted clients to the default backend only when it has the blob', async () => {
+    const res = await request(port, `/v2/pause/blobs/${present}`, { xff: UNLISTED });
+    // The default backend of us-central1 is the us-east-2 bucket, which does not hold this blob.
+    expect(res.headers.location).toBe(`${AR}/pause/blobs/${present}`);
+  });
+
+  it('sends GCP clients straight to the upstream', async () => {
+    const res = await request(port, `/v2/pause/blobs/${present}?x=1`, { xff: GCP_CLIENT });
+    expect(res.headers.location).toBe(`${AR}/pause/blobs/${present}?x=1`);
+  });
+
+  it('redirects manifests with the query string kept and logs one info line per pull', async () => {
+    const res = await request(port, '/v2/pause/manifests/3.9?ns=registry.k8s.io', { xff: AWS_EU_WEST_1 });
+    expect(res.status).toBe(307);
+    expect(res.headers.location).toBe(`${AR}/pause/manifests/3.9?ns=registry.k8s.io`);
+    expect(lines).toContainEqual(
+      expect.objectContaining({
+        msg: 'image pull',
+        repository: 'pause',
+        reference: '3.9',
+        clientCloud: 'aws',
+        clientRegion: 'eu-west-1',
+        upstreamRegion: 'us-central1',
+      }),
+    );
+  });
+
+  it('refuses a malformed X-Forwarded-For with 400 and a clear message', async () => {
+    const res = await request(port, `/v2/pause/blobs/${present}`, { xff: 'not-an-ip, 34.1.1.1' });
+    expect(res.status).toBe(400);
+    expect(res.body).toContain('X-Forwarded-For client entry "not-an-ip" is not an IP address');
+  });
+
+  it('refuses bad names with an OCI error body', async () => {
+    const res = await request(port, '/v2/UPPER/manifests/x');
+    expect(res.status).toBe(400);
+    expect(res.headers['content-type']).toContain('application/json');
+    expect(JSON.parse(res.body)).toMatchObject({ errors: [{ code: 'NAME_INVALID' }] });
+  });
+
+  it('exposes Prometheus metrics on the admin port only', async () => {
+    const metrics = await request(adminPort, '/metrics');
+    expect(metrics.status).toBe(200);
+    expect(metrics.body).toMatch(/redirector_requests_total\{route="blob",decision="mirror",status="307"\} 1/);
+    expect(metrics.body).toContain('redirector_head_duration_seconds_bucket');
+    expect(metrics.body).toMatch(/redirector_existence_cache_total\{result="miss"\} \d+/);
+    expect((await request(port, '/metrics')).status).toBe(404);
+  });
+
+  it('makes one HEAD per URL however many requests wait, then answers from the cache (positive and negative)', async () => {
+    const backend = await countingServer((path) => (path.endsWith(digest(10)) ? 200 : 404), 100);
+    try {
+      const custom = { ...table, mirrors: { aws: { 'eu-west-1': `${backend.url}/bucket` } } };
+      const { port: customPort } = await startRedirector(custom);
+      for (const [d, expectedBackend] of [
+        [digest(10), `${backend.url}/bucket/containers/images/${digest(10)}`],
+        [digest(11), `${AR}/pause/blobs/${digest(11)}`],
+      ]) {
+        const burst = await Promise.all(
+          Array.from({ length: 20 }, () => request(customPort, `/v2/pause/blobs/${d}`, { xff: AWS_EU_WEST_1 })),
+        );
+        expect(new Set(burst.map((r) => r.headers.location))).toEqual(new Set([expectedBackend]));
+        const again = await request(customPort, `/v2/pause/blobs/${d}`, { xff: AWS_EU_WEST_1 });
+        expect(again.headers.location).toBe(expectedBackend);
+        expect(backend.heads.get(`/bucket/containers/images/${d}`)).toBe(1);
+      }
+    } finally {
+      await backend.close();
+    }
+  });
+
+  it('sends clients of a dead mirror to the upstream fast: one timeout, then the breaker is open', async () => {
+    let connections = 0;
+    const blackHole = net.createServer((socket) => {
+      connections++;
+      socket.on('error', () => {});
+    });
+    await new Promise<void>((resolve) => blackHole.listen(0, '127.0.0.1', resolve));
+    const deadUrl = `http://127.0.0.1:${(blackHole.address() as net.AddressInfo).port}`;
+    try {
+      const custom = { ...table, mirrors: { aws: { 'eu-west-1': `${deadUrl}/bucket` } } };
+      const { port: customPort, adminPort: customAdmin } = await startRedirector(custom, { HEAD_TIMEOUT_MS: '250' });
+      const first = await request(customPort, `/v2/pause/blobs/${digest(20)}`, { xff: AWS_EU_WEST_1 });
+      expect(first.headers.location).toBe(`${AR}/pause/blobs/${digest(20)}`);
+      const started = performance.now();
+      const next = await Promise.all(
+        Array.from({ length: 10 }, (_, i) =>
+          request(customPort, `/v2/pause/blobs/${digest(21 + i)}`, { xff: AWS_EU_WEST_1 }),
+        ),
+      );
+      expect(performance.now() - started).toBeLessThan(250);
+      expect(next.every((r) => r.headers.location?.startsWith(AR))).toBe(true);
+      expect(connections).toBe(1);
+      const metrics = await request(customAdmin, '/metrics');
+      expect(metrics.body).toContain(`redirector_breaker_state{origin="${deadUrl}"} 1`);
+      expect(metrics.body).toMatch(/redirector_existence_cache_total\{result="breaker-open"\} 10/);
+    } finally {
+      blackHole.close();
+    }
+  });
+
+  it('drains gracefully: in-flight requests finish, then the port closes', async () => {
+    const slow = await countingServer(() => 200, 300);
+    try {
+      const custom = { ...table, mirrors: { aws: { 'eu-west-1': `${slow.url}/bucket` } } };
+      const { redirector, port: customPort } = await startRedirector(custom, { HEAD_TIMEOUT_MS: '2000' });
+      const inFlight = request(customPort, `/v2/pause/blobs/${digest(40)}`, { xff: AWS_EU_WEST_1 });
+      // Wait until the request reached the backend, so it is in flight when the drain starts.
+      const deadline = Date.now() + 5000;
+      while (!slow.heads.size && Date.now() < deadline) await new Promise((r) => setImmediate(r));
+      const drained = redirector.drain();
+      const res = await inFlight;
+      expect(res.status).toBe(307);
+      expect(res.headers.location).toContain(slow.url);
+      expect(res.headers.connection).toBe('close');
+      await drained;
+      await expect(request(customPort, '/-/ready')).rejects.toThrow(/ECONNREFUSED/);
+    } finally {
+      await slow.close();
+    }
+  });
+});

@@ -57,9 +57,9 @@ export class DockerRepository extends Construct implements RepositoryRef {
       dockerConfig: { immutableTags: props.immutableTags ?? false },
     });
     if (props.publicRead ?? false) {
-      // Depends on the repository so that a first deploy does not race its creation.
-      const publicRead = grantRepositoryRole(this, 'public-read', this, ROLES.artifactRegistryReader, ALL_USERS);
-      publicRead.node.addDependency(this.repository);
+      // Named through the resource, so Terraform creates the repository before granting on it.
+      const repository = { project: this.project, region: this.region, repositoryId: this.repository.name };
+      grantRepositoryRole(this, 'public-read', repository, ROLES.artifactRegistryReader, ALL_USERS);
     }
   }
 }

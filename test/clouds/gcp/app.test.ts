@@ -207,6 +207,12 @@ describe('IAM', () => {
       `google_cloud_run_v2_service_iam_member ${ROLES.runInvoker} allUsers`,
     ]);
     for (const grant of publicGrants) expect(allowed).toContain(`${grant.type} ${grant.role} ${grant.members[0]}`);
+    // Granted through the resource it opens, so Terraform never grants on a repository that does not exist yet.
+    for (const grant of publicGrants) {
+      expect(grant.config.repository ?? grant.config.name).toMatch(
+        /^\$\{google_(artifact_registry_repository|cloud_run_v2_service)\./,
+      );
+    }
     expect(publicGrants).toHaveLength(c.topology.gcp.artifactRegions.length + redirectorRegions(c.topology).length);
   });
 

@@ -1,5 +1,5 @@
 /** Synthesizing the GCP app in-process for tests, and reading the Terraform JSON it produces. */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Testing } from 'cdktf';
@@ -12,7 +12,6 @@ import {
   type Topology,
   type TopologyInput,
 } from '../../../lib/topology';
-import { readFileSync } from 'node:fs';
 
 export const SMALL_TOPOLOGY_FILE = join(__dirname, '..', '..', 'fixtures', 'topology-small.yaml');
 

@@ -3,7 +3,8 @@
  * only over TLS; ACLs are off; every request is logged to a private log bucket; old versions and abandoned
  * multipart uploads expire. Optionally the bucket is a replication source fanning out to other mirrors.
  */
-import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Duration, FeatureFlags, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import * as cxapi from 'aws-cdk-lib/cx-api';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
@@ -71,6 +72,12 @@ export class MirrorBucket extends Construct {
     this.bucketName = props.bucketName;
     this.publicReadPrefix = props.publicReadPrefix ?? BLOB_PREFIX;
     validatePrefix(this.publicReadPrefix);
+    // Without it, CDK grants log delivery through an ACL, which BucketOwnerEnforced log buckets refuse.
+    if (!FeatureFlags.of(this).isEnabled(cxapi.S3_SERVER_ACCESS_LOGS_USE_BUCKET_POLICY)) {
+      throw new Error(
+        `MirrorBucket needs the feature flag ${cxapi.S3_SERVER_ACCESS_LOGS_USE_BUCKET_POLICY} (cdk.json context)`,
+      );
+    }
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
     const destinations = (this.replicationDestinations = props.replicationDestinations ?? []);
 

@@ -14,14 +14,15 @@ import { ScheduledJob } from '../scheduled-job';
 import { GcpStack, outputs } from '../stack';
 
 export class ReplicationStack extends GcpStack {
-  readonly fanOut: ScheduledJob;
+  /** The registry -> registry job; absent when the topology has a single Artifact Registry region. */
+  readonly fanOut?: ScheduledJob;
   readonly s3Upload: ScheduledJob;
   readonly s3UploadServiceAccount: ServiceAccount;
 
   constructor(scope: Construct, id: string, topology: Topology) {
     super(scope, id, { topology, project: topology.gcp.servingProject });
     const project = topology.gcp.servingProject;
-    const { artifactsProject, repository, canonicalRegion, artifactRegions } = topology.gcp;
+    const { artifactsProject, repository, canonicalRegion } = topology.gcp;
     const { schedule, timeZone } = topology.replication;
     const names = gcpNames(topology);
     const repositoryIn = (region: string): RepositoryRef => ({
@@ -31,35 +32,10 @@ export class ReplicationStack extends GcpStack {
     });
     const serviceAccount = (id: string, accountId: string, what: string) =>
       new ServiceAccount(this, id, { project, accountId, displayName: `${topology.name}: ${what}` });
+    const grant = (id: string, region: string, role: string, identity: ServiceAccount) =>
+      grantRepositoryRole(this, id, repositoryIn(region), role, serviceAccountMember(identity.email));
 
     const scheduler = serviceAccount('scheduler', SERVICE_ACCOUNT_IDS.scheduler, 'starts the replication jobs');
-    const fanOutIdentity = serviceAccount('fan-out-identity', SERVICE_ACCOUNT_IDS.fanOut, 'copies between AR regions');
-    this.s3UploadServiceAccount = serviceAccount('s3-upload-identity', SERVICE_ACCOUNT_IDS.s3Upload, 'copies AR to S3');
-
-    grantRepositoryRole(
-      this,
-      'fan-out-reads-canonical',
-      repositoryIn(canonicalRegion),
-      ROLES.artifactRegistryReader,
-      serviceAccountMember(fanOutIdentity.email),
-    );
-    for (const region of artifactRegions.filter((r) => r !== canonicalRegion)) {
-      grantRepositoryRole(
-        this,
-        `fan-out-writes-${region}`,
-        repositoryIn(region),
-        ROLES.artifactRegistryWriter,
-        serviceAccountMember(fanOutIdentity.email),
-      );
-    }
-    grantRepositoryRole(
-      this,
-      's3-upload-reads-canonical',
-      repositoryIn(canonicalRegion),
-      ROLES.artifactRegistryReader,
-      serviceAccountMember(this.s3UploadServiceAccount.email),
-    );
-
     const common = {
       project,
       region: canonicalRegion,
@@ -68,13 +44,29 @@ export class ReplicationStack extends GcpStack {
       schedule,
       timeZone,
     };
-    this.fanOut = new ScheduledJob(this, 'fan-out', {
-      ...common,
-      name: names.fanOutJob,
-      args: fanOutJobArgs(topology),
-      env: fanOutJobEnv(),
-      serviceAccountEmail: fanOutIdentity.email,
-    });
+
+    const destinationRegions = topology.gcp.artifactRegions.filter((region) => region !== canonicalRegion);
+    if (destinationRegions.length > 0) {
+      const fanOutIdentity = serviceAccount(
+        'fan-out-identity',
+        SERVICE_ACCOUNT_IDS.fanOut,
+        'copies between AR regions',
+      );
+      grant('fan-out-reads-canonical', canonicalRegion, ROLES.artifactRegistryReader, fanOutIdentity);
+      for (const region of destinationRegions) {
+        grant(`fan-out-writes-${region}`, region, ROLES.artifactRegistryWriter, fanOutIdentity);
+      }
+      this.fanOut = new ScheduledJob(this, 'fan-out', {
+        ...common,
+        name: names.fanOutJob,
+        args: fanOutJobArgs(topology),
+        env: fanOutJobEnv(),
+        serviceAccountEmail: fanOutIdentity.email,
+      });
+    }
+
+    this.s3UploadServiceAccount = serviceAccount('s3-upload-identity', SERVICE_ACCOUNT_IDS.s3Upload, 'copies AR to S3');
+    grant('s3-upload-reads-canonical', canonicalRegion, ROLES.artifactRegistryReader, this.s3UploadServiceAccount);
     this.s3Upload = new ScheduledJob(this, 's3-upload', {
       ...common,
       name: names.s3UploadJob,

@@ -1,0 +1,72 @@
+/**
+ * What the GCP stacks hand to the runtime services, read back by those services' own parsers: the redirector's
+ * ROUTING_TABLE and the replicator's command lines. A change on either side that breaks the other fails here.
+ */
+import { routingTableFromEnv } from '../../../lib/redirector/config';
+import { parseCommandLine } from '../../../lib/replicator/options';
+import { gcpNames } from '../../../lib/clouds/gcp/names';
+import { routingTableFor } from '../../../lib/topology';
+import { countOf, resourcesOf, smallTopology, synthesizeGcp, type SynthesizedGcp, type TerraformJson } from './support';
+
+const topology = smallTopology();
+let synthesized: SynthesizedGcp;
+beforeAll(() => {
+  synthesized = synthesizeGcp(topology);
+});
+
+type Container = { args?: string[]; env?: { name: string; value: string }[] };
+
+/** `[<location>/<name>, first container]` of every Cloud Run service or job of a type. */
+function containersOf(stack: TerraformJson, type: string): [string, Container][] {
+  return resourcesOf(stack, type).map((r) => {
+    const template = r.template as { containers?: Container[]; template?: { containers: Container[] } };
+    return [String(r.location) + '/' + String(r.name), (template.containers ?? template.template!.containers)[0]!];
+  });
+}
+
+it('every redirector service starts with the routing table of its region', () => {
+  const services = containersOf(synthesized.redirector, 'google_cloud_run_v2_service');
+  expect(services).toHaveLength(2);
+  for (const [where, container] of services) {
+    const env = Object.fromEntries((container.env ?? []).map((e) => [e.name, e.value]));
+    const { table } = routingTableFromEnv(env, []);
+    expect(table).toEqual(routingTableFor(topology, where.split('/')[0]!));
+  }
+});
+
+it('the replicator accepts both jobs’ command lines as the jobs they are', () => {
+  const names = gcpNames(topology);
+  const jobs = Object.fromEntries(
+    containersOf(synthesized.replication, 'google_cloud_run_v2_job').map(([where, c]) => [
+      where.split('/')[1],
+      c.args!,
+    ]),
+  );
+  expect(parseCommandLine(jobs[names.fanOutJob]!)).toMatchObject({
+    kind: 'registry',
+    source: { host: 'us-central1-docker.pkg.dev', path: 'small-artifacts/images' },
+    destinations: [{ host: 'europe-west1-docker.pkg.dev', path: 'small-artifacts/images' }],
+    concurrency: 8,
+    rps: 80,
+  });
+  expect(parseCommandLine(jobs[names.s3UploadJob]!)).toMatchObject({
+    kind: 's3',
+    bucket: 'small-registry-us-east-2',
+    region: 'us-east-2',
+  });
+});
+
+it('a single Artifact Registry region gets no fan-out job (nothing to copy to), only the S3 job', () => {
+  const single = synthesizeGcp(
+    smallTopology((t) => {
+      t.gcp.artifactRegions = ['us-central1'];
+      t.gcp.redirector.regions = { 'us-central1': { defaultBlobBackend: 'us-east-2' } };
+    }),
+  );
+  expect(resourcesOf(single.replication, 'google_cloud_run_v2_job').map((j) => j.name)).toEqual([
+    gcpNames(topology).s3UploadJob,
+  ]);
+  expect(countOf(single.replication, 'google_cloud_scheduler_job')).toBe(1);
+  expect(countOf(single.replication, 'google_service_account')).toBe(2);
+  expect(countOf(single.replication, 'google_artifact_registry_repository_iam_member')).toBe(1);
+});

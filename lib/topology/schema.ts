@@ -26,6 +26,11 @@ const imageReference = z
     error: 'must be an image reference with a tag or digest, e.g. us-docker.pkg.dev/project/repo/name:v1',
   });
 
+/** The retention periods CloudWatch Logs accepts, in days. */
+const CLOUDWATCH_RETENTION_DAYS: readonly number[] = [
+  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+];
+
 /** Where a redirector region sends blob requests of clients in no donor's network: the CDN or a mirror region. */
 export const CDN_BACKEND = 'cdn';
 
@@ -56,7 +61,12 @@ export const CdnSchema = z.strictObject({
   /** CloudFront price class. @default 'PriceClass_All' */
   priceClass: z.enum(['PriceClass_100', 'PriceClass_200', 'PriceClass_All']).default('PriceClass_All'),
   /** Days the CDN's access logs are kept. @default 30 */
-  logRetentionDays: z.number().int().positive().default(30),
+  logRetentionDays: z
+    .number()
+    .refine((days) => CLOUDWATCH_RETENTION_DAYS.includes(days), {
+      error: `must be a CloudWatch Logs retention period (${CLOUDWATCH_RETENTION_DAYS.join(', ')} days)`,
+    })
+    .default(30),
 });
 
 export const WriterIdentitySchema = z.strictObject({

@@ -117,6 +117,13 @@ describe('invalid topologies', () => {
       ['aws.cdn.failoverRegion: "cn-north-1" is not one of aws.mirrorRegions'],
     ],
     [
+      'a log retention CloudWatch does not offer',
+      (t) => (t.aws.cdn.logRetentionDays = 31),
+      [
+        'aws.cdn.logRetentionDays: must be a CloudWatch Logs retention period (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653 days) (got 31)',
+      ],
+    ],
+    [
       'an unknown GCP region',
       (t) => t.gcp.artifactRegions.push('mars-north1'),
       ['gcp.artifactRegions[41]: unknown Google Cloud region "mars-north1"'],

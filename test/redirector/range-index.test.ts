@@ -1,6 +1,7 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseCidr } from '../../lib/clouds/ranges';
+import { parseCidr, RangeFileError } from '../../lib/clouds/ranges';
 import { loadRangeIndex } from '../../lib/redirector/load-ranges';
 import { flattenPrefixes, INVALID_IP, NO_MATCH } from '../../lib/redirector/range-index';
 import { fixtureIndex } from './fixtures';
@@ -181,5 +182,43 @@ if (!haveReal) {
     expect(nested).toBeDefined();
     const real = loadRangeIndex([{ cloud: 'aws', file: realFiles.aws }]);
     expect(real.locate(nested!.ip_prefix.split('/')[0]!)).toEqual({ cloud: 'aws', region: nested!.region });
+  });
+});
+
+describe('loadRangeIndex: start-up fails loudly on an unusable file', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ranges-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const file = (name: string, text: string) => {
+    const path = join(dir, name);
+    writeFileSync(path, text);
+    return path;
+  };
+
+  it.each([
+    ['aws', join(dir, 'missing.json'), /invalid IP-range file .*missing\.json: cannot read/],
+    ['gcp', 'TRUNCATED', /invalid IP-range file .*truncated\.json: not valid JSON/],
+    [
+      'aws',
+      'BAD_ENTRY',
+      /bad-entry\.json: ipv6_prefixes\[1\] \{"ipv6_prefix":"2600::1::\/64","region":"us-east-1"\}: .*no valid IP address/,
+    ],
+  ])('%s %s', (cloud, given, message) => {
+    const path =
+      given === 'TRUNCATED'
+        ? file('truncated.json', '{"prefixes": [')
+        : given === 'BAD_ENTRY'
+          ? file(
+              'bad-entry.json',
+              JSON.stringify({
+                prefixes: [],
+                ipv6_prefixes: [
+                  { ipv6_prefix: '2600::/16', region: 'us-east-1' },
+                  { ipv6_prefix: '2600::1::/64', region: 'us-east-1' },
+                ],
+              }),
+            )
+          : given;
+    expect(() => loadRangeIndex([{ cloud, file: path }])).toThrow(RangeFileError);
+    expect(() => loadRangeIndex([{ cloud, file: path }])).toThrow(message);
   });
 });

@@ -1,0 +1,65 @@
+/**
+ * Downloads the donors' official IP-range files (URLs in lib/clouds/donors.ts) into a directory, for the
+ * redirector's image build. Each file is parsed with its donor's parser before it is written, so a broken
+ * download fails the build instead of the start-up.
+ *
+ *   npm run fetch-ip-ranges -- --out ranges [--clouds aws,gcp,azure]
+ * Prints the IP_RANGES value for the files written.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { DONORS, donorById, type Donor } from '../lib/clouds/donors';
+import { flagValue } from '../lib/redirector/config';
+
+const TIMEOUT_MS = 60_000;
+
+async function get(url: string): Promise<string> {
+  let response: Response;
+  try {
+    response = await fetch(url, { signal: AbortSignal.timeout(TIMEOUT_MS), redirect: 'follow' });
+  } catch (err) {
+    const cause = (err as Error & { cause?: Error }).cause;
+    throw new Error(`GET ${url}: ${(err as Error).message}${cause ? ` (${cause.message})` : ''}`);
+  }
+  if (!response.ok) throw new Error(`GET ${url}: HTTP ${response.status}`);
+  return response.text();
+}
+
+/** The file's URL: fixed, or found on the donor's download page. */
+export async function rangesUrl(donor: Donor, fetchText: (url: string) => Promise<string> = get): Promise<string> {
+  const { url, linkPattern } = donor.download;
+  if (!linkPattern) return url;
+  const link = linkPattern.exec(await fetchText(url))?.[0];
+  if (!link) throw new Error(`${donor.id}: no link matching ${linkPattern} on ${url}`);
+  return link;
+}
+
+/** Downloads and validates one donor's file; returns its text. */
+export async function downloadRanges(donor: Donor, fetchText: (url: string) => Promise<string> = get): Promise<string> {
+  const url = await rangesUrl(donor, fetchText);
+  const text = await fetchText(url);
+  const ranges = donor.parseRanges(JSON.parse(text), url);
+  if (ranges.length === 0) throw new Error(`${donor.id}: ${url} holds no ranges`);
+  return text;
+}
+
+async function main(argv: readonly string[]): Promise<void> {
+  const out = resolve(flagValue(argv, 'out') ?? 'ranges');
+  const clouds = (flagValue(argv, 'clouds') ?? DONORS.map((d) => d.id).join(',')).split(',').map(donorById);
+  mkdirSync(out, { recursive: true });
+  const written: string[] = [];
+  for (const donor of clouds) {
+    const file = join(out, donor.fileName);
+    writeFileSync(file, await downloadRanges(donor));
+    process.stderr.write(`${donor.id}: ${file}\n`);
+    written.push(`${donor.id}=${file}`);
+  }
+  process.stdout.write(`IP_RANGES=${written.join(',')}\n`);
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).catch((err: unknown) => {
+    process.stderr.write(`fetch-ip-ranges failed: ${(err as Error).message}\n`);
+    process.exit(1);
+  });
+}

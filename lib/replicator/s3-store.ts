@@ -1,8 +1,8 @@
 /**
  * The upload bucket as a blob store: blobs at `containers/images/<digest>`, markers at `geranos/uploaded-images/<digest>`.
- * Uploads stream: a single PUT (body verified as it flows, ChecksumSHA256 set so S3 also refuses a wrong body) up to
- * `multipartThreshold`, multipart above it with part buffers drawn from a bounded pool (memory stays flat whatever the
- * blob size), per-part SHA-256 checksums, and the whole digest checked before the upload is completed (else aborted).
+ * Uploads go through part buffers drawn from a bounded pool (memory stays flat whatever the blob size or concurrency):
+ * a blob that fits one buffer is verified, then PUT with ChecksumSHA256 (S3 refuses a wrong body too); a larger one is
+ * a multipart upload with per-part SHA-256 checksums, completed only once the whole digest was verified (else aborted).
  */
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
@@ -22,10 +22,8 @@ import { Semaphore, sha256DigestToBase64, VerifyingStream } from '../oci';
 export interface S3BlobStoreOptions {
   readonly client: S3Client;
   readonly bucket: string;
-  /** Bytes per multipart part. @default 8 MiB */
+  /** Bytes per part buffer: blobs up to this size are one PUT, larger ones multipart. @default 8 MiB */
   readonly partSize?: number;
-  /** Blobs larger than this go multipart. @default 64 MiB */
-  readonly multipartThreshold?: number;
   /** Part buffers shared by all uploads: the bound on buffered bytes is partSize x partBuffers. @default 8 */
   readonly partBuffers?: number;
 }
@@ -36,7 +34,6 @@ export class S3BlobStore {
   readonly bucket: string;
   private readonly client: S3Client;
   private readonly partSize: number;
-  private readonly multipartThreshold: number;
   private readonly pool: PartBufferPool;
 
   constructor(options: S3BlobStoreOptions) {
@@ -44,7 +41,6 @@ export class S3BlobStore {
     this.bucket = options.bucket;
     this.partSize = options.partSize ?? 8 * MiB;
     if (this.partSize < 5 * MiB) throw new Error(`S3 parts must be at least 5 MiB, got ${this.partSize}`);
-    this.multipartThreshold = Math.max(options.multipartThreshold ?? 64 * MiB, this.partSize);
     this.pool = new PartBufferPool(this.partSize, options.partBuffers ?? 8);
   }
 
@@ -75,7 +71,7 @@ export class S3BlobStore {
     const verified = source.pipe(new VerifyingStream(digest, size));
     source.on('error', (error) => verified.destroy(error));
     try {
-      if (size <= this.multipartThreshold) await this.putSingle(digest, size, verified);
+      if (size <= this.partSize) await this.putSingle(digest, verified);
       else await this.putMultipart(digest, verified);
     } catch (error) {
       source.destroy();
@@ -85,17 +81,28 @@ export class S3BlobStore {
     await this.verifyStored(digest, size);
   }
 
-  private async putSingle(digest: string, size: number, body: Readable): Promise<void> {
-    await this.client.send(
-      new PutObjectCommand({
-        Bucket: this.bucket,
-        Key: blobKey(digest),
-        Body: body,
-        ContentLength: size,
-        ContentType: 'application/octet-stream',
-        ChecksumSHA256: sha256DigestToBase64(digest),
-      }),
-    );
+  /**
+   * A blob that fits one part buffer is read whole and verified before a single PUT starts: even an S3 stand-in that
+   * keeps the bytes of an interrupted PUT never sees a wrong one.
+   */
+  private async putSingle(digest: string, body: Readable): Promise<void> {
+    const part = await this.pool.acquire();
+    try {
+      let filled = 0;
+      for await (const chunk of body as AsyncIterable<Buffer>) filled += chunk.copy(part.buffer, filled);
+      await this.client.send(
+        new PutObjectCommand({
+          Bucket: this.bucket,
+          Key: blobKey(digest),
+          Body: part.buffer.subarray(0, filled),
+          ContentLength: filled,
+          ContentType: 'application/octet-stream',
+          ChecksumSHA256: sha256DigestToBase64(digest),
+        }),
+      );
+    } finally {
+      part.release();
+    }
   }
 
   private async putMultipart(digest: string, body: Readable): Promise<void> {

@@ -2,7 +2,7 @@
 import { createHash } from 'node:crypto';
 import { PassThrough } from 'node:stream';
 import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
-import { runReplicate } from '../../lib/replicator';
+import { runReplicate, type Summary } from '../../lib/replicator';
 
 export interface RunResult {
   readonly code: number;
@@ -29,10 +29,10 @@ export async function replicate(
   return { code, lines, stderr };
 }
 
-export function summaryOf(result: RunResult): Record<string, any> {
+export function summaryOf(result: RunResult): Summary {
   const summary = result.lines.find((line) => line.event === 'summary');
   if (!summary) throw new Error(`no summary line (exit ${result.code}): ${result.stderr}`);
-  return summary as Record<string, any>;
+  return summary as unknown as Summary;
 }
 
 /** Every object of a bucket with the sha256 of its content. */

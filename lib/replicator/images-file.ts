@@ -37,7 +37,10 @@ export function parseImagesFile(text: string, origin: string): ImageRef[] {
   }
   const result = ImagesFileSchema.safeParse(document);
   if (!result.success) {
-    const problems = result.error.issues.map((issue) => `  ${formatPath(issue.path)}: ${issue.message}`);
+    // zod reports a bad record key generically; in a dmap, keys are digests.
+    const problems = result.error.issues.map(
+      (issue) => `  ${formatPath(issue.path)}: ${issue.code === 'invalid_key' ? 'not a valid digest' : issue.message}`,
+    );
     throw new UsageError(`${origin}: invalid images file:\n${problems.join('\n')}`);
   }
   return result.data.flatMap((entry) =>

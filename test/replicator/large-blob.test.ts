@@ -1,0 +1,87 @@
+/**
+ * THE 200 MB TEST (the only one in the suite): one blob of 200 MiB, generated streaming from a seeded PRNG, copied
+ * registry -> S3 (multipart, bounded part buffers) and registry -> registry (one streamed PUT), then verified.
+ * Budget: well under 60 s on a 2-core machine.
+ */
+import { createHash } from 'node:crypto';
+import { GetObjectCommand } from '@aws-sdk/client-s3';
+import { RegistryClient } from '../../lib/oci';
+import { blobKey } from '../../lib/clouds/aws/layout';
+import { type LocalRegistry, startRegistry } from '../support/registry';
+import { type LocalS3, startS3 } from '../support/s3';
+import { pushImage, pushPrngBlob } from '../support/images';
+import { replicate, summaryOf, useS3TestCredentials } from './helpers';
+
+const SIZE = 200 * 1024 * 1024;
+
+describe('a 200 MiB blob', () => {
+  let source: LocalRegistry;
+  let destination: LocalRegistry;
+  let s3: LocalS3;
+  let restoreEnv: () => void;
+  let digest: string;
+
+  beforeAll(async () => {
+    [source, destination, s3] = await Promise.all([startRegistry(), startRegistry(), startS3(['large'])]);
+    restoreEnv = useS3TestCredentials();
+    const client = new RegistryClient({ host: source.host, insecure: true });
+    try {
+      const layer = await pushPrngBlob(client, 'big/image', 42, SIZE);
+      digest = layer.digest;
+      await pushImage(client, 'big/image', [layer], { os: 'linux', architecture: 'amd64' }, 'v1');
+    } finally {
+      client.close();
+    }
+  });
+
+  afterAll(async () => {
+    restoreEnv?.();
+    await Promise.all([source?.stop(), destination?.stop(), s3?.stop()]);
+  });
+
+  it('goes to S3 as a multipart upload whose object hashes to its key', async () => {
+    const result = await replicate([
+      's3',
+      '--source',
+      `${source.host}/big`,
+      '--bucket',
+      'large',
+      '--endpoint',
+      s3.endpoint,
+      '--insecure-registry',
+      source.host,
+    ]);
+    expect(result.code).toBe(0);
+    expect(summaryOf(result).bytes).toBeGreaterThan(SIZE);
+    const object = await s3.client.send(new GetObjectCommand({ Bucket: 'large', Key: blobKey(digest) }));
+    const hash = createHash('sha256');
+    let size = 0;
+    for await (const chunk of object.Body as AsyncIterable<Buffer>) {
+      hash.update(chunk);
+      size += chunk.length;
+    }
+    expect(size).toBe(SIZE);
+    expect(`sha256:${hash.digest('hex')}`).toBe(digest);
+  });
+
+  it('streams to another registry, which verified the digest on PUT', async () => {
+    const result = await replicate([
+      'registry',
+      '--source',
+      `${source.host}/big`,
+      '--dest',
+      `${destination.host}/big`,
+      '--insecure-registry',
+      source.host,
+      '--insecure-registry',
+      destination.host,
+    ]);
+    expect(result.code).toBe(0);
+    const client = new RegistryClient({ host: destination.host, insecure: true });
+    try {
+      expect(await client.blobSize('big/image', digest)).toBe(SIZE);
+    } finally {
+      client.close();
+    }
+  });
+});

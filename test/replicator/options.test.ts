@@ -1,0 +1,178 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import {
+  metadataIdentityToken,
+  parseCommandLine,
+  parseImagesFile,
+  readImagesFile,
+  registryCredentials,
+  UsageError,
+} from '../../lib/replicator';
+
+const DIGEST = `sha256:${'a'.repeat(64)}`;
+
+describe('parseCommandLine', () => {
+  it('reads the s3 job', () => {
+    expect(
+      parseCommandLine([
+        's3',
+        '--source',
+        'reg:5000/prod/images',
+        '--bucket',
+        'my-bucket',
+        '--endpoint',
+        'http://127.0.0.1:9000',
+        '--repos',
+        'a, b/c',
+        '--concurrency',
+        '4',
+        '--rps',
+        '2.5',
+        '--dry-run',
+        '--insecure-registry',
+        'reg:5000',
+      ]),
+    ).toEqual({
+      kind: 's3',
+      source: { host: 'reg:5000', path: 'prod/images' },
+      bucket: 'my-bucket',
+      endpoint: 'http://127.0.0.1:9000',
+      region: undefined,
+      selection: { kind: 'repos', repositories: ['a', 'b/c'] },
+      dryRun: true,
+      concurrency: 4,
+      rps: 2.5,
+      insecureRegistries: new Set(['reg:5000']),
+    });
+  });
+
+  it('reads the registry job with several destinations and defaults', () => {
+    const command = parseCommandLine([
+      'registry',
+      '--source',
+      'a.example/p',
+      '--dest',
+      'b.example/p',
+      '--dest',
+      'c.example/q',
+      '--images',
+      'list.yaml',
+    ]);
+    expect(command).toMatchObject({
+      kind: 'registry',
+      destinations: [
+        { host: 'b.example', path: 'p' },
+        { host: 'c.example', path: 'q' },
+      ],
+      selection: { kind: 'images', file: 'list.yaml' },
+      concurrency: 8,
+      rps: 80,
+    });
+  });
+
+  it.each([
+    [[], /missing subcommand/],
+    [['s3', '--bucket', 'b-1'], /--source is required/],
+    [['s3', '--source', 'h/p', '--bucket', 'B'], /not a valid S3 bucket name/],
+    [['s3', '--source', 'h/p', '--bucket', 'b-1', '--dest', 'x/y'], /--dest applies only to the registry subcommand/],
+    [['registry', '--source', 'h/p', '--bucket', 'b-1'], /--bucket applies only to the s3 subcommand/],
+    [['registry', '--source', 'h/p'], /--dest is required/],
+    [['registry', '--source', 'h/p', '--dest', 'x/y', '--dest', 'x/y'], /given twice/],
+    [['s3', '--source', 'h/p', '--bucket', 'b-1', '--repos', 'a', '--images', 'f'], /mutually exclusive/],
+    [['s3', '--source', 'h/p', '--bucket', 'b-1', '--repos', 'A'], /not a valid repository name/],
+    [['s3', '--source', 'h/p', '--bucket', 'b-1', '--concurrency', '0'], /--concurrency "0"/],
+    [['s3', '--source', 'h/p', '--bucket', 'b-1', '--rps', 'fast'], /--rps "fast"/],
+    [['s3', '--source', 'h/p', '--bucket', 'b-1', '--endpoint', 'ftp://x'], /not an http\(s\) URL/],
+    [['s3', '--source', 'h/p', '--bucket', 'b-1', '--region', 'mars'], /not an AWS region/],
+    [['s3', '--source', 'h/p', '--bucket', 'b-1', '--insecure-registry', 'a b'], /expected host:port/],
+    [['s3', '--source', 'nopath', '--bucket', 'b-1'], /--source: "nopath" is not <host>\/<repository path>/],
+    [['s3', '--source', 'h/p', '--bucket', 'b-1', 'extra'], /unexpected argument "extra"/],
+    [['s3', '--source', 'h/p', '--bucket'], /argument missing|--bucket/],
+  ])('refuses %j', (argv, message) => {
+    expect(() => parseCommandLine(argv)).toThrow(UsageError);
+    expect(() => parseCommandLine(argv)).toThrow(message);
+  });
+});
+
+describe('images file', () => {
+  it('reads promoter-style YAML and JSON', () => {
+    expect(parseImagesFile(`- name: pause\n  dmap:\n    "${DIGEST}": ["3.9", "latest"]\n`, 'f')).toEqual([
+      { repository: 'pause', digest: DIGEST, tags: ['3.9', 'latest'] },
+    ]);
+    expect(parseImagesFile(JSON.stringify([{ name: 'a/b', dmap: { [DIGEST]: [] } }]), 'f')).toEqual([
+      { repository: 'a/b', digest: DIGEST, tags: [] },
+    ]);
+  });
+
+  it('lists every problem with its place', () => {
+    const text = `- name: Bad\n  dmap:\n    "sha256:zz": ["ok"]\n- name: fine\n  dmap:\n    "${DIGEST}": ["-bad"]\n  extra: 1\n`;
+    let message = '';
+    try {
+      parseImagesFile(text, 'images.yaml');
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).toMatch(/images\.yaml: invalid images file/);
+    expect(message).toMatch(/images\[0\]\.name: not a valid repository name/);
+    expect(message).toMatch(/images\[0\]\.dmap.*not a valid digest/);
+    expect(message).toMatch(/images\[1\]\.dmap\.sha256:a+\[0\]: not a valid tag/);
+    expect(message).toMatch(/images\[1\]: Unrecognized key: "extra"/);
+  });
+
+  it('names a missing file', () =>
+    expect(() => readImagesFile('/nonexistent/images.yaml')).toThrow(/--images \/nonexistent\/images\.yaml/));
+});
+
+describe('credentials from the environment', () => {
+  let server: http.Server;
+  let host: string;
+  const requests: Array<{ url: string; flavor: string | undefined }> = [];
+  beforeAll(async () => {
+    server = http.createServer((request, response) => {
+      requests.push({ url: request.url!, flavor: request.headers['metadata-flavor'] as string | undefined });
+      response.setHeader('metadata-flavor', 'Google');
+      if (request.url!.startsWith('/computeMetadata/v1/instance/service-accounts/default/token')) {
+        response.end(JSON.stringify({ access_token: 'ya29.token', expires_in: 3599, token_type: 'Bearer' }));
+      } else if (request.url!.startsWith('/computeMetadata/v1/instance/service-accounts/default/identity')) {
+        response.end('eyJ.id.token');
+      } else {
+        response.statusCode = 404;
+        response.end();
+      }
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    host = `127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  afterAll(async () => {
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  });
+
+  it('REGISTRY_AUTH=gcp-metadata: an access token as oauth2accesstoken, fetched once while valid', async () => {
+    const credentials = registryCredentials({ REGISTRY_AUTH: 'gcp-metadata', GCE_METADATA_HOST: host });
+    expect(await credentials()).toEqual({ username: 'oauth2accesstoken', password: 'ya29.token' });
+    await credentials();
+    expect(requests.filter((r) => r.url.endsWith('/token'))).toHaveLength(1);
+    expect(requests.every((r) => r.flavor === 'Google')).toBe(true);
+  });
+
+  it('asks the metadata server for an ID token of the audience', async () => {
+    expect(await metadataIdentityToken({ GCE_METADATA_HOST: host }, 'sts.amazonaws.com')).toBe('eyJ.id.token');
+    expect(requests.at(-1)!.url).toBe(
+      '/computeMetadata/v1/instance/service-accounts/default/identity?audience=sts.amazonaws.com&format=full',
+    );
+  });
+
+  it.each([
+    [{}, undefined],
+    [
+      { REGISTRY_USERNAME: 'u', REGISTRY_PASSWORD: 'p' },
+      { username: 'u', password: 'p' },
+    ],
+  ])('%j -> %j', async (env, expected) => expect(await registryCredentials(env)()).toEqual(expected));
+
+  it.each([
+    [{ REGISTRY_AUTH: 'magic' }, /REGISTRY_AUTH/],
+    [{ REGISTRY_USERNAME: 'u' }, /set together/],
+  ])('refuses %j', (env, message) => expect(() => registryCredentials(env)).toThrow(message));
+});

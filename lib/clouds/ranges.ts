@@ -41,7 +41,6 @@ export const NOT_AN_IP = 0;
 
 const COLON = 58;
 const DOT = 46;
-const PERCENT = 37;
 
 function hexValue(code: number): number {
   if (code >= 48 && code <= 57) return code - 48;
@@ -50,32 +49,30 @@ function hexValue(code: number): number {
   return -1;
 }
 
-/** Dotted-quad IPv4 in text[from, to) (no leading zeros beyond a single 0), or -1. */
+/** Dotted-quad IPv4 in text[from, to) (no leading zeros beyond a single 0), or -1; gives up at the first other character. */
 function parseIpv4Range(text: string, from: number, to: number): number {
   let value = 0;
-  let octets = 0;
-  let i = from;
-  while (i < to) {
-    let octet = 0;
-    let digits = 0;
-    const octetStart = i;
-    while (i < to) {
-      const code = text.charCodeAt(i);
-      if (code < 48 || code > 57) break;
+  let octet = 0;
+  let digits = 0;
+  let dots = 0;
+  for (let i = from; i < to; i++) {
+    const code = text.charCodeAt(i);
+    if (code === DOT) {
+      if (digits === 0 || dots === 3) return -1;
+      value = value * 256 + octet;
+      octet = 0;
+      digits = 0;
+      dots++;
+    } else if (code >= 48 && code <= 57) {
+      if (digits === 1 && octet === 0) return -1; // "01" is ambiguous (octal in some parsers)
       octet = octet * 10 + (code - 48);
-      digits++;
-      i++;
+      if (++digits > 3 || octet > 255) return -1;
+    } else {
+      return -1;
     }
-    if (digits === 0 || digits > 3 || octet > 255) return -1;
-    if (digits > 1 && text.charCodeAt(octetStart) === 48) return -1; // "01" is ambiguous (octal in some parsers)
-    value = value * 256 + octet;
-    octets++;
-    if (i === to) break;
-    if (text.charCodeAt(i) !== DOT || octets === 4) return -1;
-    i++;
-    if (i === to) return -1; // trailing dot
   }
-  return octets === 4 ? value : -1;
+  if (digits === 0 || dots !== 3) return -1;
+  return value * 256 + octet;
 }
 
 // Scratch space for the eight 16-bit groups of an IPv6 address (module-level: the parser is synchronous).
@@ -157,15 +154,9 @@ function finishIpv6(count: number, gapAt: number, out: Uint32Array): boolean {
  */
 export function parseIpInto(text: string, out: Uint32Array, unmap: boolean, from = 0, to = text.length): 0 | 4 | 6 {
   if (to <= from || to - from > 45) return NOT_AN_IP;
-  let hasColon = false;
-  for (let i = from; i < to; i++) {
-    const code = text.charCodeAt(i);
-    if (code === COLON) hasColon = true;
-    else if (code === PERCENT) return NOT_AN_IP;
-  }
-  if (!hasColon) {
-    const v4 = parseIpv4Range(text, from, to);
-    if (v4 < 0) return NOT_AN_IP;
+  // Most clients are IPv4: try that first; it gives up at the first character that is not a digit or a dot.
+  const v4 = parseIpv4Range(text, from, to);
+  if (v4 >= 0) {
     out[0] = v4;
     return 4;
   }

@@ -42,19 +42,20 @@ export class RedirectorMetrics {
     coalesced: this.cacheLookups.labels('coalesced'),
     'breaker-open': this.cacheLookups.labels('breaker-open'),
   } satisfies Record<CacheResult, unknown>;
-  private readonly requestChildren = new Map<string, Counter.Internal>();
+  private readonly requestChildren = new Map<RouteKind, Map<Backend, Map<number, Counter.Internal>>>();
 
   constructor(options: { defaultMetrics?: boolean } = {}) {
     if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry });
   }
 
   request(route: RouteKind, decision: Backend, status: number): void {
-    const key = `${route} ${decision} ${status}`;
-    let child = this.requestChildren.get(key);
-    if (!child) {
-      child = this.requests.labels(route, decision, String(status));
-      this.requestChildren.set(key, child);
-    }
+    // Nested maps: no key string is built per request.
+    let byDecision = this.requestChildren.get(route);
+    if (!byDecision) this.requestChildren.set(route, (byDecision = new Map()));
+    let byStatus = byDecision.get(decision);
+    if (!byStatus) byDecision.set(decision, (byStatus = new Map()));
+    let child = byStatus.get(status);
+    if (!child) byStatus.set(status, (child = this.requests.labels(route, decision, String(status))));
     child.inc();
   }
 

@@ -111,6 +111,12 @@ export class RangeIndex {
   private readonly v6Starts: Uint32Array;
   private readonly v6Ends: Uint32Array;
   private readonly v6Locations: Uint32Array;
+  /**
+   * Per value of the top 16 address bits: the last interval starting at or before that block. The answer for an
+   * address in block h lies between buckets[h] and buckets[h + 1], so the binary search covers a handful of entries.
+   */
+  private readonly v4Buckets: Uint32Array;
+  private readonly v6Buckets: Uint32Array;
   private readonly scratch = new Uint32Array(4);
 
   constructor(clouds: readonly CloudRanges[]) {
@@ -147,6 +153,8 @@ export class RangeIndex {
       }
     });
     this.v6Locations = Uint32Array.from(flat6, (i) => i.location);
+    this.v4Buckets = buckets(this.v4Starts, 1);
+    this.v6Buckets = buckets(this.v6Starts, 4);
   }
 
   /** Number of disjoint intervals (IPv4 + IPv6) after flattening. */
@@ -171,8 +179,9 @@ export class RangeIndex {
 
   private lookupV4(ip: number): number {
     const starts = this.v4Starts;
-    let lo = 0;
-    let hi = starts.length - 1;
+    const block = ip >>> 16;
+    let lo = this.v4Buckets[block]!;
+    let hi = Math.min(this.v4Buckets[block + 1]!, starts.length - 1);
     let found = -1;
     while (lo <= hi) {
       const mid = (lo + hi) >>> 1;
@@ -188,8 +197,9 @@ export class RangeIndex {
 
   private lookupV6(ip: Uint32Array): number {
     const starts = this.v6Starts;
-    let lo = 0;
-    let hi = this.v6Locations.length - 1;
+    const block = ip[0]! >>> 16;
+    let lo = this.v6Buckets[block]!;
+    let hi = Math.min(this.v6Buckets[block + 1]!, this.v6Locations.length - 1);
     let found = -1;
     while (lo <= hi) {
       const mid = (lo + hi) >>> 1;
@@ -202,6 +212,28 @@ export class RangeIndex {
     }
     return found >= 0 && compareV6(this.v6Ends, found * 4, ip) >= 0 ? this.v6Locations[found]! : NO_MATCH;
   }
+}
+
+/**
+ * For each 16-bit block h (and the sentinel 65536): the index of the last interval starting at or before the
+ * block's first address (0 when none). `stride` is the number of words per start (1 for IPv4, 4 for IPv6).
+ */
+function buckets(starts: Uint32Array, stride: number): Uint32Array {
+  const count = starts.length / stride;
+  const startsAtOrBefore = (i: number, blockStart: number) => {
+    const first = starts[i * stride]!;
+    if (first !== blockStart) return first < blockStart;
+    for (let w = 1; w < stride; w++) if (starts[i * stride + w] !== 0) return false;
+    return true;
+  };
+  const table = new Uint32Array(65537);
+  let last = 0;
+  let next = 0;
+  for (let block = 0; block <= 65536; block++) {
+    while (next < count && startsAtOrBefore(next, block * 65536)) last = next++;
+    table[block] = last;
+  }
+  return table;
 }
 
 /** Compares the bound at words[at..at+3] with ip: negative, zero or positive. */

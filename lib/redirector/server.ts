@@ -44,11 +44,14 @@ export class Redirector {
   private readonly clients: ClientResolver;
   private readonly logger: Logger;
   private health: Health = { ready: false };
+  /** The level is fixed at start-up: checked once, not per request. */
+  private readonly debug: boolean;
   private draining = false;
 
   constructor(options: RedirectorOptions) {
     this.config = options.config;
     this.logger = options.logger;
+    this.debug = options.logger.isLevelEnabled('debug');
     this.metrics = options.metrics ?? new RedirectorMetrics();
     this.clients = new ClientResolver(options.index, options.config.trustedProxyHops);
     this.existence = new ExistenceChecker(options.config.existence, this.metrics.existence);
@@ -95,7 +98,7 @@ export class Redirector {
   }
 
   private handle(req: http.IncomingMessage, res: http.ServerResponse): void {
-    const started = this.logger.isLevelEnabled('debug') ? performance.now() : -1;
+    const started = this.debug ? performance.now() : -1;
     try {
       const route = parseRequest(req.method, req.url ?? '');
       const client = needsClient(route)

@@ -24,7 +24,7 @@ export interface S3BlobStoreOptions {
   readonly bucket: string;
   /** Bytes per part buffer: blobs up to this size are one PUT, larger ones multipart. @default 8 MiB */
   readonly partSize?: number;
-  /** Part buffers shared by all uploads: the bound on buffered bytes is partSize x partBuffers. @default 8 */
+  /** Part buffers shared by all uploads: the bound on buffered bytes is partSize x partBuffers. @default 6 */
   readonly partBuffers?: number;
 }
 
@@ -41,7 +41,7 @@ export class S3BlobStore {
     this.bucket = options.bucket;
     this.partSize = options.partSize ?? 8 * MiB;
     if (this.partSize < 5 * MiB) throw new Error(`S3 parts must be at least 5 MiB, got ${this.partSize}`);
-    this.pool = new PartBufferPool(this.partSize, options.partBuffers ?? 8);
+    this.pool = new PartBufferPool(this.partSize, options.partBuffers ?? 6);
   }
 
   /** True when the blob is there with the expected size (a wrong-size object is treated as missing and replaced). */

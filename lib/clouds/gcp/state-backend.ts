@@ -3,12 +3,15 @@ import { GcsBackend, LocalBackend, type TerraformStack } from 'cdktf';
 import type { Topology } from '../../topology';
 
 export type StackStateBackend =
-  { readonly type: 'local' } | { readonly type: 'gcs'; readonly bucket: string; readonly prefix: string };
+  | { readonly type: 'local'; readonly path: string }
+  | { readonly type: 'gcs'; readonly bucket: string; readonly prefix: string };
 
 /** The backend of one stack: one GCS prefix per stack (`<prefix>/<stack>`) so their states never mix. */
 export function stateBackendFor(topology: Topology, stackId: string): StackStateBackend {
   const backend = topology.gcp.stateBackend;
-  if (backend.type === 'local') return { type: 'local' };
+  // Relative to the stack's directory (cdktf.out/stacks/<id>), so the file lands where cdktf runs -- outside the
+  // output directory that every synth replaces -- and the output does not depend on the checkout's absolute path.
+  if (backend.type === 'local') return { type: 'local', path: `../../../terraform.${stackId}.tfstate` };
   const prefix = backend.prefix.replace(/\/+$/, '');
   return { type: 'gcs', bucket: backend.bucket, prefix: prefix ? `${prefix}/${stackId}` : stackId };
 }
@@ -18,6 +21,6 @@ export function addStateBackend(stack: TerraformStack, backend: StackStateBacken
     new GcsBackend(stack, { bucket: backend.bucket, prefix: backend.prefix });
   } else {
     // The state file next to where cdktf runs: synth stays offline and needs no bucket.
-    new LocalBackend(stack, {});
+    new LocalBackend(stack, { path: backend.path });
   }
 }

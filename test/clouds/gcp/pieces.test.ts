@@ -81,8 +81,8 @@ describe('replication command lines', () => {
 
 describe('state backend', () => {
   it.each([
-    [undefined, 'gcp-frontend', { type: 'local' }],
-    [{ type: 'local' as const }, 'gcp-frontend', { type: 'local' }],
+    [undefined, 'gcp-frontend', { type: 'local', path: '../../../terraform.gcp-frontend.tfstate' }],
+    [{ type: 'local' as const }, 'gcp-frontend', { type: 'local', path: '../../../terraform.gcp-frontend.tfstate' }],
     [
       { type: 'gcs' as const, bucket: 'tf-state' },
       'gcp-frontend',

@@ -178,12 +178,14 @@ async function main(): Promise<void> {
 
     const [port, adminPort, barePort] = await Promise.all([freePort(), freePort(), freePort()]);
     const env = { ROUTING_TABLE: JSON.stringify(table), IP_RANGES, PORT: String(port), ADMIN_PORT: String(adminPort) };
+    // e.g. BENCH_SERVER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile our server under load.
+    const nodeArgs = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean);
     // Start-up: spawn to first /v2/ answer, three times; the last instance stays up for the load.
     const startups: number[] = [];
     let ours: ChildProcess | undefined;
     for (let i = 0; i < 3; i++) {
       if (ours) await stop(ours);
-      const started = await startAndTime(process.execPath, [script], env, port, '/v2/');
+      const started = await startAndTime(process.execPath, [...nodeArgs, script], env, port, '/v2/');
       ours = started.child;
       startups.push(started.startupMs);
     }

@@ -30,8 +30,11 @@ export interface Decision {
   readonly location?: string;
   /** JSON error body (OCI error format) or plain text. */
   readonly body?: string;
-  /** Set when the decision holds only if `url` answers a HEAD with 200; otherwise `fallback` applies. */
-  readonly check?: { readonly url: string; readonly fallback: Decision };
+  /**
+   * Set when the decision holds only if `url` answers a HEAD with 200; otherwise `fallback()` applies (built only
+   * when needed: most checks are cache hits that keep the decision).
+   */
+  readonly check?: { readonly url: string; readonly fallback: () => Decision };
 }
 
 export interface Health {
@@ -76,14 +79,17 @@ function badRequest(code: string, message: string): Decision {
   return { status: 400, backend: 'none', reason: message, body: ociError(code, message) };
 }
 
+function blobRest(route: Extract<Route, { kind: 'blob' }>): string {
+  return `${route.repository}/blobs/${route.digest}`;
+}
+
 /** Where a blob goes: upstream for clients in the upstream's cloud, else a mirror or the default, if it has the blob. */
 function decideBlob(route: Extract<Route, { kind: 'blob' }>, client: Client, table: RoutingTable): Decision {
-  const rest = `${route.repository}/blobs/${route.digest}`;
   let location: ClientLocation | undefined;
   if (client.kind === 'located') {
     location = client.location;
     if (table.upstreamClouds.includes(location.cloud)) {
-      return toUpstream(table, rest, route.query, 'client is in the upstream cloud');
+      return toUpstream(table, blobRest(route), route.query, 'client is in the upstream cloud');
     }
   }
   const mirror = location ? table.mirrors[location.cloud]?.[location.region] : undefined;
@@ -99,7 +105,10 @@ function decideBlob(route: Extract<Route, { kind: 'blob' }>, client: Client, tab
     backend,
     reason,
     location: url,
-    check: { url, fallback: toUpstream(table, rest, route.query, `${backend} backend does not have the blob`) },
+    check: {
+      url,
+      fallback: () => toUpstream(table, blobRest(route), route.query, `${backend} backend does not have the blob`),
+    },
   };
 }
 
@@ -156,5 +165,5 @@ export function decide(route: Route, client: Client, table: RoutingTable, health
  * itself (its `check` is then done with) or its fallback.
  */
 export function settle(decision: Decision, present: boolean): Decision {
-  return present || !decision.check ? decision : decision.check.fallback;
+  return present || !decision.check ? decision : decision.check.fallback();
 }

@@ -58,6 +58,14 @@ export class CircuitBreakers {
     return this.origins.get(origin)?.state ?? 'closed';
   }
 
+  /** Open and still cooling down: checks are refused without changing state. */
+  isOpen(origin: string): boolean {
+    const entry = this.origins.get(origin);
+    return (
+      entry !== undefined && entry.state !== 'closed' && !(entry.state === 'open' && this.now() >= entry.openUntil)
+    );
+  }
+
   /** May a check of this origin go ahead? After the cool-down, exactly one probe is let through (half-open). */
   allow(origin: string): boolean {
     const entry = this.origins.get(origin);
@@ -130,19 +138,28 @@ export class ExistenceChecker {
     return this.breakers.stateOf(origin);
   }
 
-  /** The cached answer, or undefined: lets the server answer cache hits synchronously. */
-  cached(url: string): boolean | undefined {
+  /**
+   * The answer when it is known without a HEAD: cached, or false while the origin's breaker is open; undefined
+   * when a HEAD is needed. Lets the server answer those requests synchronously.
+   */
+  known(url: string): boolean | undefined {
     const value = this.cache.get(url);
-    if (value !== undefined) this.observer.cache?.('hit');
-    return value;
+    if (value !== undefined) {
+      this.observer.cache?.('hit');
+      return value;
+    }
+    if (this.breakers.isOpen(originOf(url))) {
+      this.observer.cache?.('breaker-open');
+      return false;
+    }
+    return undefined;
   }
 
   /** True when the URL answers a HEAD with 200 (cached, coalesced, breaker-guarded). Never rejects. */
   async exists(url: string): Promise<boolean> {
-    const hit = this.cached(url);
-    if (hit !== undefined) return hit;
-    const origin = originOf(url);
-    if (!this.breakers.allow(origin)) {
+    const known = this.known(url);
+    if (known !== undefined) return known;
+    if (!this.breakers.allow(originOf(url))) {
       this.observer.cache?.('breaker-open');
       return false;
     }
@@ -176,8 +193,13 @@ export class ExistenceChecker {
   }
 }
 
-function originOf(url: string): string {
-  return new URL(url).origin;
+/**
+ * `scheme://host[:port]` of a URL. The URLs checked are built from validated http(s) base URLs, so the origin ends
+ * at the first "/" after "://" (no URL object per request).
+ */
+export function originOf(url: string): string {
+  const slash = url.indexOf('/', url.indexOf('://') + 3);
+  return slash < 0 ? url : url.slice(0, slash);
 }
 
 function headRequest(url: string, agent: http.Agent, timeoutMs: number): Promise<HeadOutcome> {

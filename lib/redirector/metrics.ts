@@ -9,25 +9,69 @@ import type { RouteKind } from './route';
 
 const BREAKER_VALUES: Record<BreakerState, number> = { closed: 0, open: 1, 'half-open': 2 };
 
+/** Plain counters keyed by nested maps: incremented per request with no allocation and no label hashing. */
+class RequestCounts {
+  private readonly counts = new Map<RouteKind, Map<Backend, Map<number, { value: number }>>>();
+
+  inc(route: RouteKind, decision: Backend, status: number): void {
+    let byDecision = this.counts.get(route);
+    if (!byDecision) this.counts.set(route, (byDecision = new Map()));
+    let byStatus = byDecision.get(decision);
+    if (!byStatus) byDecision.set(decision, (byStatus = new Map()));
+    const cell = byStatus.get(status);
+    if (cell) cell.value++;
+    else byStatus.set(status, { value: 1 });
+  }
+
+  *entries(): Generator<[{ route: string; decision: string; status: string }, number]> {
+    for (const [route, byDecision] of this.counts) {
+      for (const [decision, byStatus] of byDecision) {
+        for (const [status, cell] of byStatus) yield [{ route, decision, status: String(status) }, cell.value];
+      }
+    }
+  }
+}
+
+/**
+ * prom-client hashes the labels on every inc(), even through labels() children, so per-request counts are kept in
+ * plain numbers and copied into the registry when it is scraped (collect()).
+ */
 export class RedirectorMetrics {
   readonly registry = new Registry();
-  private readonly requests = new Counter({
-    name: 'redirector_requests_total',
-    help: 'Requests answered, by route, decision (backend) and status.',
-    labelNames: ['route', 'decision', 'status'] as const,
-    registers: [this.registry],
-  });
+  private readonly requestCounts = new RequestCounts();
+  private readonly cacheCounts: Record<CacheResult, number> = { hit: 0, miss: 0, coalesced: 0, 'breaker-open': 0 };
+
+  constructor(options: { defaultMetrics?: boolean } = {}) {
+    const requestCounts = this.requestCounts;
+    const cacheCounts = this.cacheCounts;
+    new Counter({
+      name: 'redirector_requests_total',
+      help: 'Requests answered, by route, decision (backend) and status.',
+      labelNames: ['route', 'decision', 'status'] as const,
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const [labels, value] of requestCounts.entries()) this.inc(labels, value);
+      },
+    });
+    new Counter({
+      name: 'redirector_existence_cache_total',
+      help: 'Existence-check lookups: hit, miss (a HEAD was made), coalesced (joined an in-flight HEAD), breaker-open.',
+      labelNames: ['result'] as const,
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const [result, value] of Object.entries(cacheCounts)) if (value > 0) this.inc({ result }, value);
+      },
+    });
+    if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry });
+  }
+
   private readonly headDuration = new Histogram({
     name: 'redirector_head_duration_seconds',
     help: 'Existence-check HEAD latency by backend origin and outcome.',
     labelNames: ['origin', 'outcome'] as const,
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
-    registers: [this.registry],
-  });
-  private readonly cacheLookups = new Counter({
-    name: 'redirector_existence_cache_total',
-    help: 'Existence-check lookups: hit, miss (a HEAD was made), coalesced (joined an in-flight HEAD), breaker-open.',
-    labelNames: ['result'] as const,
     registers: [this.registry],
   });
   private readonly breakerState = new Gauge({
@@ -36,34 +80,16 @@ export class RedirectorMetrics {
     labelNames: ['origin'] as const,
     registers: [this.registry],
   });
-  private readonly cacheChildren = {
-    hit: this.cacheLookups.labels('hit'),
-    miss: this.cacheLookups.labels('miss'),
-    coalesced: this.cacheLookups.labels('coalesced'),
-    'breaker-open': this.cacheLookups.labels('breaker-open'),
-  } satisfies Record<CacheResult, unknown>;
-  private readonly requestChildren = new Map<RouteKind, Map<Backend, Map<number, Counter.Internal>>>();
-
-  constructor(options: { defaultMetrics?: boolean } = {}) {
-    if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry });
-  }
 
   request(route: RouteKind, decision: Backend, status: number): void {
-    // Nested maps: no key string is built per request.
-    let byDecision = this.requestChildren.get(route);
-    if (!byDecision) this.requestChildren.set(route, (byDecision = new Map()));
-    let byStatus = byDecision.get(decision);
-    if (!byStatus) byDecision.set(decision, (byStatus = new Map()));
-    let child = byStatus.get(status);
-    if (!child) byStatus.set(status, (child = this.requests.labels(route, decision, String(status))));
-    child.inc();
+    this.requestCounts.inc(route, decision, status);
   }
 
   /** Hooks for the ExistenceChecker. */
   readonly existence: ExistenceObserver = {
     head: (origin: string, outcome: HeadOutcome, seconds: number) =>
       this.headDuration.observe({ origin, outcome }, seconds),
-    cache: (result: CacheResult) => this.cacheChildren[result].inc(),
+    cache: (result: CacheResult) => void this.cacheCounts[result]++,
     breaker: (origin: string, state: BreakerState) => this.breakerState.set({ origin }, BREAKER_VALUES[state]),
   };
 }

@@ -19,8 +19,8 @@ const TEXT_TYPE = 'text/plain; charset=utf-8';
 const ALLOW = 'GET, HEAD';
 const API_VERSION = 'registry/2.0';
 
-/** How the blob existence check went, for the debug line. */
-type CacheNote = 'hit' | 'checked' | undefined;
+/** How the blob existence check went, for the debug line: answered from cache or breaker, or by a HEAD. */
+type CacheNote = 'known' | 'checked' | undefined;
 
 export interface RedirectorOptions {
   readonly config: Config;
@@ -110,9 +110,9 @@ export class Redirector {
         this.respond(req, res, route, client, decision, undefined, started);
         return;
       }
-      const cached = this.existence.cached(check.url);
-      if (cached !== undefined) {
-        this.respond(req, res, route, client, settle(decision, cached), 'hit', started);
+      const known = this.existence.known(check.url);
+      if (known !== undefined) {
+        this.respond(req, res, route, client, settle(decision, known), 'known', started);
         return;
       }
       this.existence.exists(check.url).then(

@@ -1,4 +1,4 @@
-import { CircuitBreakers, outcomeOf, type BreakerState } from '../../lib/redirector/existence';
+import { CircuitBreakers, originOf, outcomeOf, type BreakerState } from '../../lib/redirector/existence';
 
 describe('outcomeOf', () => {
   it.each([
@@ -10,6 +10,20 @@ describe('outcomeOf', () => {
     [503, 'error'],
   ])('%d -> %s', (status, outcome) => {
     expect(outcomeOf(status)).toBe(outcome);
+  });
+});
+
+describe('originOf', () => {
+  it.each([
+    [
+      'https://b.s3.dualstack.us-east-2.amazonaws.com/containers/images/sha256:ab',
+      'https://b.s3.dualstack.us-east-2.amazonaws.com',
+    ],
+    ['http://127.0.0.1:9000/bucket/containers/images/x', 'http://127.0.0.1:9000'],
+    ['https://cdn.example.com', 'https://cdn.example.com'],
+  ])('%s -> %s', (url, origin) => {
+    expect(originOf(url)).toBe(origin);
+    expect(originOf(url)).toBe(new URL(url).origin);
   });
 });
 
@@ -48,8 +62,10 @@ describe('CircuitBreakers', () => {
     const { breakers, changes, advance } = setup(1);
     breakers.record('http://a', false);
     advance(29_999);
+    expect(breakers.isOpen('http://a')).toBe(true);
     expect(breakers.allow('http://a')).toBe(false);
     advance(1);
+    expect(breakers.isOpen('http://a')).toBe(false);
     expect(breakers.allow('http://a')).toBe(true);
     expect(breakers.allow('http://a')).toBe(false); // the probe is in flight
     breakers.record('http://a', false);

@@ -6,14 +6,18 @@
  * IP text is parsed by hand into a caller-supplied Uint32Array so that the redirector's hot path allocates nothing.
  */
 
-/** One published prefix: `start` holds the address (IPv4: start[0]; IPv6: four big-endian 32-bit words). */
-export interface IpRange {
-  readonly family: 4 | 6;
-  readonly start: Uint32Array;
-  readonly prefixLength: number;
+/**
+ * One published prefix. The first address is a number for IPv4 (exact in a double) and a bigint for IPv6, with
+ * the host bits cleared: no typed array per prefix, so loading tens of thousands of them stays cheap.
+ */
+export type IpRange = IpPrefix & {
   /** The donor's region name, as published (`us-east-1`, `GLOBAL`, `europe-west1`, `eastus2`). */
   readonly region: string;
-}
+};
+
+export type IpPrefix =
+  | { readonly family: 4; readonly start: number; readonly prefixLength: number }
+  | { readonly family: 6; readonly start: bigint; readonly prefixLength: number };
 
 /** Turns a donor's parsed JSON file into ranges; throws RangeFileError naming the file and the bad entry. */
 export type RangeParser = (json: unknown, fileName: string) => IpRange[];
@@ -168,27 +172,30 @@ export function parseIpInto(text: string, out: Uint32Array, unmap: boolean, from
   return 6;
 }
 
+const cidrScratch = new Uint32Array(4);
+
 /** Parses `address/length` (IPv4 or IPv6); host bits beyond the prefix are cleared. Throws a message on bad input. */
-export function parseCidr(text: string): { family: 4 | 6; start: Uint32Array; prefixLength: number } {
+export function parseCidr(text: string): IpPrefix {
   if (typeof text !== 'string') throw new Error('prefix must be a string');
   const slash = text.indexOf('/');
   if (slash < 0) throw new Error(`${JSON.stringify(text)} is not a CIDR prefix (address/length)`);
   const lengthText = text.slice(slash + 1);
   if (!/^\d{1,3}$/.test(lengthText)) throw new Error(`${JSON.stringify(text)} has no valid prefix length`);
-  const start = new Uint32Array(4);
-  const family = parseIpInto(text, start, false, 0, slash);
+  const family = parseIpInto(text, cidrScratch, false, 0, slash);
   if (family === NOT_AN_IP) throw new Error(`${JSON.stringify(text)} has no valid IP address`);
   const prefixLength = Number(lengthText);
   const maxLength = family === 4 ? 32 : 128;
   if (prefixLength > maxLength) {
     throw new Error(`${JSON.stringify(text)}: prefix length ${prefixLength} is longer than ${maxLength}`);
   }
-  const words = family === 4 ? 1 : 4;
-  for (let w = 0; w < words; w++) {
-    const bitsKept = Math.min(32, Math.max(0, prefixLength - w * 32));
-    start[w] = bitsKept === 0 ? 0 : bitsKept === 32 ? start[w]! : (start[w]! & ~(0xffffffff >>> bitsKept)) >>> 0;
+  if (family === 4) {
+    const mask = prefixLength === 0 ? 0 : (0xffffffff << (32 - prefixLength)) >>> 0;
+    return { family, start: (cidrScratch[0]! & mask) >>> 0, prefixLength };
   }
-  return { family, start: family === 4 ? start.slice(0, 1) : start, prefixLength };
+  let start = 0n;
+  for (const word of cidrScratch) start = (start << 32n) | BigInt(word);
+  const hostBits = (1n << BigInt(128 - prefixLength)) - 1n;
+  return { family, start: start & ~hostBits, prefixLength };
 }
 
 /** Builds one IpRange from a prefix text, or throws RangeFileError naming the entry. */
@@ -203,7 +210,10 @@ export function rangeFromEntry(
     throw new RangeFileError(fileName, describeEntry(entryPath, entry), 'region must be a non-empty string');
   }
   try {
-    return { ...parseCidr(prefix as string), region };
+    const parsed = parseCidr(prefix as string);
+    return parsed.family === 4
+      ? { family: 4, start: parsed.start, prefixLength: parsed.prefixLength, region }
+      : { family: 6, start: parsed.start, prefixLength: parsed.prefixLength, region };
   } catch (err) {
     throw new RangeFileError(fileName, describeEntry(entryPath, entry), (err as Error).message);
   }

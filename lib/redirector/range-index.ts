@@ -88,16 +88,14 @@ export function flattenPrefixes<T extends Address>(prefixes: readonly Prefix<T>[
   return out;
 }
 
-function v4Prefix(range: IpRange, location: number): Prefix<number> {
-  const start = range.start[0]!;
-  return { start, end: start + 2 ** (32 - range.prefixLength) - 1, prefixLength: range.prefixLength, location };
+function v4Prefix(range: IpRange & { family: 4 }, location: number): Prefix<number> {
+  const { start, prefixLength } = range;
+  return { start, end: start + 2 ** (32 - prefixLength) - 1, prefixLength, location };
 }
 
-function v6Prefix(range: IpRange, location: number): Prefix<bigint> {
-  let start = 0n;
-  for (const word of range.start) start = (start << 32n) | BigInt(word);
-  const end = start + (1n << BigInt(128 - range.prefixLength)) - 1n;
-  return { start, end, prefixLength: range.prefixLength, location };
+function v6Prefix(range: IpRange & { family: 6 }, location: number): Prefix<bigint> {
+  const { start, prefixLength } = range;
+  return { start, end: start + (1n << BigInt(128 - prefixLength)) - 1n, prefixLength, location };
 }
 
 /** An immutable index over the loaded ranges. */
@@ -121,16 +119,15 @@ export class RangeIndex {
 
   constructor(clouds: readonly CloudRanges[]) {
     const locations: ClientLocation[] = [];
-    const ids = new Map<string, number>();
     const v4: Prefix<number>[] = [];
     const v6: Prefix<bigint>[] = [];
     for (const { cloud, ranges } of clouds) {
+      const ids = new Map<string, number>();
       for (const range of ranges) {
-        const key = `${cloud}\u0000${range.region}`;
-        let id = ids.get(key);
+        let id = ids.get(range.region);
         if (id === undefined) {
           id = locations.length;
-          ids.set(key, id);
+          ids.set(range.region, id);
           locations.push(Object.freeze({ cloud, region: range.region }));
         }
         if (range.family === 4) v4.push(v4Prefix(range, id));

@@ -144,7 +144,7 @@ if (!haveReal) {
       ...gcp.prefixes
         .filter((e) => e.ipv4Prefix)
         .map((e) => ({ cloud: 'gcp', region: e.scope, ...parseCidr(e.ipv4Prefix!) })),
-    ].map((r) => ({ ...r, first: r.start[0]!, last: r.start[0]! + 2 ** (32 - r.prefixLength) - 1 }));
+    ].map((r) => ({ ...r, first: Number(r.start), last: Number(r.start) + 2 ** (32 - r.prefixLength) - 1 }));
     let seed = 42;
     const random = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0);
     let matched = 0;
@@ -176,7 +176,7 @@ if (!haveReal) {
       if (e.region === 'GLOBAL') return false;
       const r = parseCidr(e.ip_prefix);
       return global.some(
-        (g) => g.prefixLength < r.prefixLength && (r.start[0]! ^ g.start[0]!) >>> (32 - g.prefixLength) === 0,
+        (g) => g.prefixLength < r.prefixLength && (Number(r.start) ^ Number(g.start)) >>> (32 - g.prefixLength) === 0,
       );
     });
     expect(nested).toBeDefined();

@@ -20,8 +20,11 @@ async function main(): Promise<void> {
     }
     throw err;
   }
-  // Asynchronous writes in 4 KiB batches keep logging off the request path; flushed before exit.
-  const destination = pino.destination({ dest: 1, sync: false, minLength: 4096 });
+  // Lines are batched into 4 KiB synchronous writes (measured: about half the CPU of pino's default asynchronous
+  // destination, whose thread-pool writes compete with the request path on one vCPU). A batch is flushed at least
+  // every second, and before exit.
+  const destination = pino.destination({ dest: 1, sync: true, minLength: 4096 });
+  setInterval(() => destination.flushSync(), 1000).unref();
   const logger = pino(
     { level: config.logLevel, base: { service: 'redirector', region: config.table.region } },
     destination,

@@ -14,6 +14,21 @@ function isSpace(code: number): boolean {
   return code === 32 || code === 9;
 }
 
+/**
+ * The X-Forwarded-For value from node's raw header list (repeated headers joined with ", ", as node would), or
+ * undefined. Reading `req.headers` instead would build the whole header object for every request.
+ */
+export function forwardedForHeader(rawHeaders: readonly string[]): string | undefined {
+  let value: string | undefined;
+  for (let i = 0; i < rawHeaders.length; i += 2) {
+    const name = rawHeaders[i]!;
+    if (name.length === 15 && name.toLowerCase() === 'x-forwarded-for') {
+      value = value === undefined ? rawHeaders[i + 1]! : `${value}, ${rawHeaders[i + 1]!}`;
+    }
+  }
+  return value;
+}
+
 export class ClientResolver {
   private readonly located: readonly Client[];
 

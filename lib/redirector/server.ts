@@ -6,7 +6,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
-import { ClientResolver } from './client';
+import { ClientResolver, forwardedForHeader } from './client';
 import type { Config } from './config';
 import { CLIENT_NOT_NEEDED, decide, settle, type Client, type Decision, type Health } from './decide';
 import { ExistenceChecker } from './existence';
@@ -102,7 +102,7 @@ export class Redirector {
     try {
       const route = parseRequest(req.method, req.url ?? '');
       const client = needsClient(route)
-        ? this.clients.resolve(req.headers['x-forwarded-for'] as string | undefined, req.socket.remoteAddress)
+        ? this.clients.resolve(forwardedForHeader(req.rawHeaders), req.socket.remoteAddress)
         : CLIENT_NOT_NEEDED;
       const decision = decide(route, client, this.config.table, this.health);
       const check = decision.check;

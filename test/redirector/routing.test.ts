@@ -1,5 +1,5 @@
 /** The pure routing functions: parseRequest (what is asked), ClientResolver (who asks), decide/settle (where it goes). */
-import { ClientResolver } from '../../lib/redirector/client';
+import { ClientResolver, forwardedForHeader } from '../../lib/redirector/client';
 import { CLIENT_NOT_NEEDED, decide, settle, UNLISTED_CLIENT, type Client } from '../../lib/redirector/decide';
 import { parseRequest, safeQuery } from '../../lib/redirector/route';
 import { DIGEST, fixtureIndex, HEX64, smallTable } from './fixtures';
@@ -95,6 +95,17 @@ describe('safeQuery', () => {
     ['?\u00e9', '?%E9'],
   ])('%j -> %j', (query, expected) => {
     expect(safeQuery(query)).toBe(expected);
+  });
+});
+
+describe('forwardedForHeader', () => {
+  it.each([
+    [['Host', 'x', 'X-Forwarded-For', '1.2.3.4, 5.6.7.8'], '1.2.3.4, 5.6.7.8'],
+    [['x-forwarded-for', 'a', 'X-FORWARDED-FOR', 'b'], 'a, b'],
+    [['Host', 'x', 'X-Forwarded-Host', 'y'], undefined],
+    [[], undefined],
+  ])('%j -> %j', (raw, expected) => {
+    expect(forwardedForHeader(raw)).toBe(expected);
   });
 });
 

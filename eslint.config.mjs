@@ -2,7 +2,19 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'cdk.out/', 'cdktf.out/', 'coverage/', 'dist/', '.synth-*/', '*.js', '*.mjs'] },
+  {
+    ignores: [
+      'node_modules/',
+      'cdk.out/',
+      'cdktf.out/',
+      'coverage/',
+      'dist/',
+      '.synth-*/',
+      '*.js',
+      '*.mjs',
+      '**/*.cjs',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -84,7 +84,6 @@ const groups = new Uint16Array(8);
 
 /** IPv6 in text[from, to) into out[0..3]; false if malformed. Accepts `::` and a trailing dotted IPv4. */
 function parseIpv6Range(text: string, from: number, to: number, out: Uint32Array): boolean {
-  groups.fill(0);
   let count = 0;
   let gapAt = -1;
   let i = from;
@@ -136,12 +135,10 @@ function parseIpv6Range(text: string, from: number, to: number, out: Uint32Array
 function finishIpv6(count: number, gapAt: number, out: Uint32Array): boolean {
   if (gapAt < 0 ? count !== 8 : count > 7) return false;
   if (gapAt >= 0) {
-    // Move the groups after the gap to the end; the gap is zeros.
+    // Move the groups after the gap to the end (from the last, so nothing is overwritten before it moves), then
+    // zero the gap: every one of the eight groups is written, so the scratch needs no clearing between calls.
     const tail = count - gapAt;
-    for (let k = 1; k <= tail; k++) {
-      groups[8 - k] = groups[count - k]!;
-      groups[count - k] = 0;
-    }
+    for (let k = 1; k <= tail; k++) groups[8 - k] = groups[count - k]!;
     for (let k = gapAt; k < 8 - tail; k++) groups[k] = 0;
   }
   out[0] = ((groups[0]! << 16) | groups[1]!) >>> 0;

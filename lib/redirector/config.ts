@@ -248,13 +248,13 @@ function withOverrides(table: RoutingTable, env: Env): RoutingTable {
 }
 
 /** The schema lets `.`/`..` through as repository path segments; a Location must never carry them. */
-function refuseDotSegments(table: RoutingTable, source: string): void {
+function refuseDotSegments(table: RoutingTable, variableFor: (field: string) => string): void {
   const problems: ConfigProblem[] = [];
   const upstreams = { upstream: table.upstream, signatureUpstream: table.signatureUpstream };
   for (const [field, upstream] of Object.entries(upstreams)) {
     if (upstream && upstream.path.split('/').some((segment) => segment === '.' || segment === '..')) {
       problems.push({
-        variable: `${source} ${field}.path`,
+        variable: variableFor(field),
         message: `must not contain "." or ".." segments (got ${JSON.stringify(upstream.path)})`,
       });
     }
@@ -268,7 +268,9 @@ export function routingTableFromEnv(env: Env, argv: readonly string[]): { table:
     ? { table: tableFromJson(env.ROUTING_TABLE), source: 'ROUTING_TABLE' }
     : tableFromTopology(env, argv);
   const table = withOverrides(base.table, env);
-  refuseDotSegments(table, env.UPSTREAM_REGISTRY_PATH ? 'UPSTREAM_REGISTRY_PATH /' : base.source);
+  refuseDotSegments(table, (field) =>
+    field === 'upstream' && env.UPSTREAM_REGISTRY_PATH ? 'UPSTREAM_REGISTRY_PATH' : `${base.source}: ${field}.path`,
+  );
   return { table, source: base.source };
 }
 

@@ -89,7 +89,7 @@ describe('configFromEnv', () => {
     [
       { UPSTREAM_REGISTRY_PATH: '../x' },
       [],
-      'UPSTREAM_REGISTRY_PATH / upstream.path: must not contain "." or ".." segments',
+      'UPSTREAM_REGISTRY_PATH: must not contain "." or ".." segments (got "../x")',
     ],
     [{ DEFAULT_AWS_BASE_URL: 'https://x/' }, [], 'DEFAULT_AWS_BASE_URL: must not end with "/"'],
     [{ IP_RANGES: '' }, [], 'IP_RANGES: not set'],
@@ -99,6 +99,13 @@ describe('configFromEnv', () => {
     [{}, ['--region'], '--region: needs a value'],
   ])('%j %j -> %s', (env, argv, problem) => {
     expect(problemsOf({ ...base, ...env }, argv).join('\n')).toContain(problem);
+  });
+
+  it('refuses dot segments in a ROUTING_TABLE upstream path, naming where it came from', () => {
+    const table = { ...smallTable('us-central1'), upstream: { endpoint: 'https://r.example.com', path: 'a/../b' } };
+    expect(problemsOf({ ...base, ROUTING_TABLE: JSON.stringify(table) })).toEqual([
+      'ROUTING_TABLE: upstream.path: must not contain "." or ".." segments (got "a/../b")',
+    ]);
   });
 
   it('reports every problem at once', () => {

@@ -247,31 +247,13 @@ function withOverrides(table: RoutingTable, env: Env): RoutingTable {
   };
 }
 
-/** The schema lets `.`/`..` through as repository path segments; a Location must never carry them. */
-function refuseDotSegments(table: RoutingTable, variableFor: (field: string) => string): void {
-  const problems: ConfigProblem[] = [];
-  const upstreams = { upstream: table.upstream, signatureUpstream: table.signatureUpstream };
-  for (const [field, upstream] of Object.entries(upstreams)) {
-    if (upstream && upstream.path.split('/').some((segment) => segment === '.' || segment === '..')) {
-      problems.push({
-        variable: variableFor(field),
-        message: `must not contain "." or ".." segments (got ${JSON.stringify(upstream.path)})`,
-      });
-    }
-  }
-  if (problems.length > 0) throw new ConfigError(problems);
-}
-
 /** The routing table this instance runs with (see the module comment for precedence). */
 export function routingTableFromEnv(env: Env, argv: readonly string[]): { table: RoutingTable; source: string } {
   const base = env.ROUTING_TABLE
     ? { table: tableFromJson(env.ROUTING_TABLE), source: 'ROUTING_TABLE' }
     : tableFromTopology(env, argv);
-  const table = withOverrides(base.table, env);
-  refuseDotSegments(table, (field) =>
-    field === 'upstream' && env.UPSTREAM_REGISTRY_PATH ? 'UPSTREAM_REGISTRY_PATH' : `${base.source}: ${field}.path`,
-  );
-  return { table, source: base.source };
+  // Upstream paths follow the OCI repository grammar (RoutingTableSchema), so no Location can carry dot segments.
+  return { table: withOverrides(base.table, env), source: base.source };
 }
 
 export function configFromEnv(env: Env, argv: readonly string[] = []): Config {

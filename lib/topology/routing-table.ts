@@ -4,6 +4,7 @@
  * Runtime-safe: no infrastructure imports.
  */
 import { z } from 'zod';
+import { isRepositoryName } from '../oci/grammar';
 
 const baseUrl = z
   .url({ protocol: /^https?$/, error: 'must be an http(s) URL' })
@@ -13,9 +14,9 @@ export const UpstreamSchema = z.strictObject({
   /** Registry base URL, e.g. `https://us-central1-docker.pkg.dev`. */
   endpoint: baseUrl,
   /** Repository path prefix under /v2/, e.g. `k8s-artifacts-prod/images`. */
-  path: z
-    .string()
-    .regex(/^[a-z0-9._-]+(\/[a-z0-9._-]+)*$/, { error: 'must be a repository path like "project/images"' }),
+  path: z.string().refine(isRepositoryName, {
+    error: 'must be a repository path like "project/images" (OCI repository name grammar)',
+  }),
 });
 
 export const RoutingTableSchema = z.strictObject({

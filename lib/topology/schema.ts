@@ -5,6 +5,7 @@
  * Runtime-safe: imported by the redirector and the replicator, so it must never import infrastructure libraries.
  */
 import { z } from 'zod';
+import { isRepositoryName } from '../oci/grammar';
 
 const httpsUrl = z
   .url({ protocol: /^https?$/, error: 'must be an http(s) URL' })
@@ -141,7 +142,7 @@ export const RedirectorSchema = z.strictObject({
   signatureUpstream: z
     .strictObject({
       endpoint: httpsUrl,
-      path: z.string().regex(/^[a-z0-9._/-]+$/, { error: 'must be a repository path' }),
+      path: z.string().refine(isRepositoryName, { error: 'must be a repository path (OCI repository name grammar)' }),
     })
     .optional(),
 });
@@ -206,7 +207,9 @@ export const ReplicationSchema = z.strictObject({
   /** Blobs copied at once. @default 8 */
   concurrency: z.number().int().min(1).max(256).default(8),
   /** Repositories to copy, relative to the source path. @default all: the source is walked */
-  repositories: z.array(z.string().regex(/^[a-z0-9]+([._-][a-z0-9]+)*(\/[a-z0-9]+([._-][a-z0-9]+)*)*$/)).optional(),
+  repositories: z
+    .array(z.string().refine(isRepositoryName, { error: 'must be a repository name (OCI repository name grammar)' }))
+    .optional(),
 });
 
 export const ImagesSchema = z.strictObject({

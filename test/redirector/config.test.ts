@@ -89,7 +89,7 @@ describe('configFromEnv', () => {
     [
       { UPSTREAM_REGISTRY_PATH: '../x' },
       [],
-      'UPSTREAM_REGISTRY_PATH: must not contain "." or ".." segments (got "../x")',
+      'UPSTREAM_REGISTRY_PATH: must be a repository path like "project/images" (OCI repository name grammar) (got "../x")',
     ],
     [{ DEFAULT_AWS_BASE_URL: 'https://x/' }, [], 'DEFAULT_AWS_BASE_URL: must not end with "/"'],
     [{ IP_RANGES: '' }, [], 'IP_RANGES: not set'],
@@ -104,7 +104,7 @@ describe('configFromEnv', () => {
   it('refuses dot segments in a ROUTING_TABLE upstream path, naming where it came from', () => {
     const table = { ...smallTable('us-central1'), upstream: { endpoint: 'https://r.example.com', path: 'a/../b' } };
     expect(problemsOf({ ...base, ROUTING_TABLE: JSON.stringify(table) })).toEqual([
-      'ROUTING_TABLE: upstream.path: must not contain "." or ".." segments (got "a/../b")',
+      'ROUTING_TABLE.upstream.path: must be a repository path like "project/images" (OCI repository name grammar)',
     ]);
   });
 

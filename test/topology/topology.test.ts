@@ -124,6 +124,11 @@ describe('invalid topologies', () => {
       ],
     ],
     [
+      'a signature upstream path with dot segments',
+      (t) => (t.gcp.redirector.signatureUpstream = { endpoint: 'https://sigs.example.com', path: 'a/../b' }),
+      ['gcp.redirector.signatureUpstream.path: must be a repository path (OCI repository name grammar) (got "a/../b")'],
+    ],
+    [
       'an unknown GCP region',
       (t) => t.gcp.artifactRegions.push('mars-north1'),
       ['gcp.artifactRegions[41]: unknown Google Cloud region "mars-north1"'],

@@ -5,7 +5,6 @@
 import type { Writable } from 'node:stream';
 import { S3Client } from '@aws-sdk/client-s3';
 import { type RegistryLocation, RegistryClient, TokenBucket, Transport } from '../oci';
-import { DEFAULT_TOPOLOGY } from '../topology';
 import { registryCredentials, s3Credentials } from './credentials';
 import { describeError, ExitCode, StartupError, UsageError } from './errors';
 import type { ImageRef } from './images-file';
@@ -95,8 +94,12 @@ async function runS3(
   report: Report,
   env: Env,
 ): Promise<void> {
+  // A guessed region would only turn into S3 redirect errors later: ask for it instead.
+  const region = command.region ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION;
+  if (!region)
+    throw new UsageError(`the region of bucket ${command.bucket} is unknown: pass --region or set AWS_REGION`);
   const client = new S3Client({
-    region: command.region ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? DEFAULT_TOPOLOGY.aws.uploadRegion,
+    region,
     ...(command.endpoint ? { endpoint: command.endpoint, forcePathStyle: true } : {}),
     credentials: s3Credentials(env),
     // We set ChecksumSHA256 ourselves; SDK-computed checksums would stream aws-chunked bodies some S3 stand-ins store as is.

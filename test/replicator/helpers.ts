@@ -13,7 +13,7 @@ export interface RunResult {
 /** Runs `replicate <argv>` in this process; the S3 SDK reads its credentials from process.env as in production. */
 export async function replicate(
   argv: readonly string[],
-  env: Record<string, string | undefined> = {},
+  env: Record<string, string | undefined> = { AWS_REGION: S3_TEST_ENV.AWS_REGION },
 ): Promise<RunResult> {
   const output = new PassThrough();
   let text = '';

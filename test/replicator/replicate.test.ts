@@ -61,6 +61,25 @@ describe('replicate (registry -> S3, registry -> registry)', () => {
     expect((await bucketContents(s3.client, 'dry-bucket')).size).toBe(0);
   });
 
+  it('refuses to guess the bucket region', async () => {
+    const result = await replicate(
+      [
+        's3',
+        '--source',
+        `${source.host}/prod/images`,
+        '--bucket',
+        'dry-bucket',
+        '--endpoint',
+        s3.endpoint,
+        '--insecure-registry',
+        source.host,
+      ],
+      {},
+    );
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('the region of bucket dry-bucket is unknown: pass --region or set AWS_REGION');
+  });
+
   it('copies every blob of every image to S3 under its digest, with markers, and skips it all on a rerun', async () => {
     const args = [
       's3',

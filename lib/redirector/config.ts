@@ -21,6 +21,7 @@ import {
   UpstreamSchema,
   type RoutingTable,
 } from '../topology';
+import type { ExistenceOptions } from './existence';
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
@@ -51,14 +52,7 @@ export interface Config {
   readonly admin: { readonly address: string; readonly port: number };
   readonly ipRanges: readonly RangeSource[];
   readonly trustedProxyHops: number;
-  readonly existence: {
-    readonly timeoutMs: number;
-    readonly maxEntries: number;
-    readonly positiveTtlMs: number;
-    readonly negativeTtlMs: number;
-    readonly breakerFailureThreshold: number;
-    readonly breakerCooldownMs: number;
-  };
+  readonly existence: ExistenceOptions;
   readonly http: {
     readonly headersTimeoutMs: number;
     readonly requestTimeoutMs: number;

@@ -1,5 +1,6 @@
-import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
-import { startS3 } from './s3';
+import { Readable } from 'node:stream';
+import { GetObjectCommand, HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { startS3, type StoredObject } from './s3';
 
 describe('local S3 stand-in', () => {
   it('stores and returns an object, then stops', async () => {
@@ -10,6 +11,40 @@ describe('local S3 stand-in', () => {
       expect(await got.Body!.transformToString()).toBe('hello');
       const head = await fetch(`${s3.endpoint}/bucket-a/k`, { method: 'HEAD' });
       expect(head.status).toBe(200);
+    } finally {
+      await s3.stop();
+    }
+  });
+
+  it('stores nothing when a PUT body ends early, as S3 does', async () => {
+    const s3 = await startS3(['bucket-b']);
+    try {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const S3Object = require('s3rver/lib/models/object') as new (
+        bucket: string,
+        key: string,
+        content: Readable,
+        headers: Record<string, string>,
+      ) => StoredObject;
+      const cutShort = new Readable({
+        read() {
+          this.push(Buffer.alloc(1024, 1));
+          this.destroy(new Error('client went away'));
+        },
+      });
+      const object = new S3Object('bucket-b', 'partial', cutShort, { 'content-length': '1048576' });
+      // Bounded so that a store that never settles (s3rver's own putObject ignores source errors) fails, not hangs.
+      let timer: NodeJS.Timeout | undefined;
+      const neverSettled = new Promise((_, reject) => {
+        timer = setTimeout(() => reject(new Error('putObject never settled')), 10_000);
+      });
+      await expect(Promise.race([s3.store.putObject(object), neverSettled])).rejects.toThrow('client went away');
+      clearTimeout(timer);
+      await expect(s3.client.send(new HeadObjectCommand({ Bucket: 'bucket-b', Key: 'partial' }))).rejects.toMatchObject(
+        {
+          $metadata: { httpStatusCode: 404 },
+        },
+      );
     } finally {
       await s3.stop();
     }

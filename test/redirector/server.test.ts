@@ -252,13 +252,13 @@ describe('redirector over HTTP', () => {
       const { port: customPort, adminPort: customAdmin } = await startRedirector(custom, { HEAD_TIMEOUT_MS: '250' });
       const first = await request(customPort, `/v2/pause/blobs/${digest(20)}`, { xff: AWS_EU_WEST_1 });
       expect(first.headers.location).toBe(`${AR}/pause/blobs/${digest(20)}`);
-      const started = performance.now();
+      // No wall-clock bound here (CI machines are slow and shared): the breaker's count and the single connection
+      // show that none of these requests waited on a HEAD.
       const next = await Promise.all(
         Array.from({ length: 10 }, (_, i) =>
           request(customPort, `/v2/pause/blobs/${digest(21 + i)}`, { xff: AWS_EU_WEST_1 }),
         ),
       );
-      expect(performance.now() - started).toBeLessThan(250);
       expect(next.every((r) => r.headers.location?.startsWith(AR))).toBe(true);
       expect(connections).toBe(1);
       const metrics = await request(customAdmin, '/metrics');

@@ -349,18 +349,8 @@ export class RegistryClient {
       });
       discard(patched);
       const digest = `sha256:${hash.digest('hex')}`;
-      const url = this.uploadLocation(patched);
-      url.searchParams.set('digest', digest);
-      discard(
-        await this.request({
-          method: 'PUT',
-          target: url,
-          scopes: [repositoryScope(repository, true)],
-          headers: { 'content-length': '0' },
-          body: Buffer.alloc(0),
-          ok: [201],
-        }),
-      );
+      // Every byte went with the PATCH: the closing PUT names the digest and carries an empty body.
+      await this.putBlob(repository, this.uploadLocation(patched), digest, 0, Readable.from([]));
       return { digest, size };
     } catch (error) {
       await this.cancelUpload(repository, start.location);

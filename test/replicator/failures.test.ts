@@ -12,7 +12,7 @@ import { blobDataPath, type LocalRegistry, startRegistry } from '../support/regi
 import { type LocalS3, startS3 } from '../support/s3';
 import { pushImage, pushPrngBlob, pushSampleImages } from '../support/images';
 import { startThrottlingProxy } from '../support/throttling-proxy';
-import { bucketContents, replicate, S3_TEST_ENV, summaryOf, useS3TestCredentials } from './helpers';
+import { bucketContents, replicate, S3_TEST_ENV, summaryOf, useS3TestCredentials, s3Command } from './helpers';
 
 const ROOT = join(__dirname, '../..');
 const platform = { os: 'linux', architecture: 'amd64' };
@@ -45,19 +45,7 @@ describe('replicator safety', () => {
     bytes[1000] = bytes[1000]! ^ 0xff; // same length, one byte flipped
     writeFileSync(file, bytes);
 
-    const toS3 = await replicate([
-      's3',
-      '--source',
-      `${source.host}/bad`,
-      '--repos',
-      'image',
-      '--bucket',
-      'corrupt',
-      '--endpoint',
-      s3.endpoint,
-      '--insecure-registry',
-      source.host,
-    ]);
+    const toS3 = await replicate([...s3Command(source.host, 'bad', 'corrupt', s3.endpoint), '--repos', 'image']);
     expect(toS3.code).toBe(1);
     expect(summaryOf(toS3)).toMatchObject({ ok: false, images: { failed: 1 }, blobs: { failed: 1 } });
     expect(
@@ -97,17 +85,7 @@ describe('replicator safety', () => {
     for (let seed = 100; seed < 124; seed++)
       layers.push(await pushPrngBlob(client, 'kill/big', seed, 2 * 1024 * 1024 + seed));
     const image = await pushImage(client, 'kill/big', layers, platform, 'v1');
-    const args = [
-      's3',
-      '--source',
-      `${source.host}/kill`,
-      '--bucket',
-      'killed',
-      '--endpoint',
-      s3.endpoint,
-      '--insecure-registry',
-      source.host,
-    ];
+    const args = s3Command(source.host, 'kill', 'killed', s3.endpoint);
 
     const child = spawn(
       process.execPath,

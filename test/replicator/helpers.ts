@@ -29,6 +29,21 @@ export async function replicate(
   return { code, lines, stderr };
 }
 
+/** `replicate s3` from a local plain-HTTP registry to a bucket of the local S3 stand-in. */
+export function s3Command(registryHost: string, sourcePath: string, bucket: string, endpoint: string): string[] {
+  return [
+    's3',
+    '--source',
+    `${registryHost}/${sourcePath}`,
+    '--bucket',
+    bucket,
+    '--endpoint',
+    endpoint,
+    '--insecure-registry',
+    registryHost,
+  ];
+}
+
 export function summaryOf(result: RunResult): Summary {
   const summary = result.lines.find((line) => line.event === 'summary');
   if (!summary) throw new Error(`no summary line (exit ${result.code}): ${result.stderr}`);

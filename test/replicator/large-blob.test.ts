@@ -10,7 +10,7 @@ import { blobKey } from '../../lib/clouds/aws/layout';
 import { type LocalRegistry, startRegistry } from '../support/registry';
 import { type LocalS3, startS3 } from '../support/s3';
 import { pushImage, pushPrngBlob } from '../support/images';
-import { replicate, summaryOf, useS3TestCredentials } from './helpers';
+import { replicate, summaryOf, useS3TestCredentials, s3Command } from './helpers';
 
 const SIZE = 200 * 1024 * 1024;
 
@@ -40,17 +40,7 @@ describe('a 200 MiB blob', () => {
   });
 
   it('goes to S3 as a multipart upload whose object hashes to its key', async () => {
-    const result = await replicate([
-      's3',
-      '--source',
-      `${source.host}/big`,
-      '--bucket',
-      'large',
-      '--endpoint',
-      s3.endpoint,
-      '--insecure-registry',
-      source.host,
-    ]);
+    const result = await replicate(s3Command(source.host, 'big', 'large', s3.endpoint));
     expect(result.code).toBe(0);
     expect(summaryOf(result).bytes).toBeGreaterThan(SIZE);
     const object = await s3.client.send(new GetObjectCommand({ Bucket: 'large', Key: blobKey(digest) }));

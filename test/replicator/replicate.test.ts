@@ -11,7 +11,7 @@ import { blobKey, markerKey } from '../../lib/clouds/aws/layout';
 import { type LocalRegistry, startRegistry } from '../support/registry';
 import { type LocalS3, startS3 } from '../support/s3';
 import { pushSampleImages, type SampleImages } from '../support/images';
-import { bucketContents, replicate, summaryOf, useS3TestCredentials } from './helpers';
+import { bucketContents, replicate, summaryOf, useS3TestCredentials, s3Command } from './helpers';
 
 const BUCKET = 'upload-bucket';
 
@@ -42,18 +42,7 @@ describe('replicate (registry -> S3, registry -> registry)', () => {
   });
 
   it('dry-run prints the plan and writes nothing', async () => {
-    const result = await replicate([
-      's3',
-      '--source',
-      `${source.host}/prod/images`,
-      '--bucket',
-      'dry-bucket',
-      '--endpoint',
-      s3.endpoint,
-      '--insecure-registry',
-      source.host,
-      '--dry-run',
-    ]);
+    const result = await replicate([...s3Command(source.host, 'prod/images', 'dry-bucket', s3.endpoint), '--dry-run']);
     expect(result.code).toBe(0);
     const plan = result.lines.find((line) => line.event === 'plan');
     expect(plan).toMatchObject({ images: 3, skipped: 0, blobs: sample.blobs.size });
@@ -62,36 +51,13 @@ describe('replicate (registry -> S3, registry -> registry)', () => {
   });
 
   it('refuses to guess the bucket region', async () => {
-    const result = await replicate(
-      [
-        's3',
-        '--source',
-        `${source.host}/prod/images`,
-        '--bucket',
-        'dry-bucket',
-        '--endpoint',
-        s3.endpoint,
-        '--insecure-registry',
-        source.host,
-      ],
-      {},
-    );
+    const result = await replicate(s3Command(source.host, 'prod/images', 'dry-bucket', s3.endpoint), {});
     expect(result.code).toBe(2);
     expect(result.stderr).toContain('the region of bucket dry-bucket is unknown: pass --region or set AWS_REGION');
   });
 
   it('copies every blob of every image to S3 under its digest, with markers, and skips it all on a rerun', async () => {
-    const args = [
-      's3',
-      '--source',
-      `${source.host}/prod/images`,
-      '--bucket',
-      BUCKET,
-      '--endpoint',
-      s3.endpoint,
-      '--insecure-registry',
-      source.host,
-    ];
+    const args = s3Command(source.host, 'prod/images', BUCKET, s3.endpoint);
     const first = await replicate(args);
     expect(first.code).toBe(0);
     expect(summaryOf(first)).toMatchObject({

@@ -3,7 +3,7 @@
  * and the explain tool (bin/route.ts) both call decide(); when the decision depends on whether a mirror holds the
  * blob, it names the URL to check and settle() picks the outcome from the check's answer.
  */
-import { blobKey } from '../clouds/aws/layout';
+import { blobKey } from '../topology/blob-layout';
 import type { RoutingTable, Upstream } from '../topology';
 import type { ClientLocation } from './range-index';
 import type { Route } from './route';

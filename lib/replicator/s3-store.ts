@@ -16,7 +16,7 @@ import {
   type S3Client,
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
-import { blobKey, markerKey } from '../clouds/aws/layout';
+import { blobKey, markerKey } from '../topology/blob-layout';
 import { Semaphore, sha256DigestToBase64, VerifyingStream } from '../oci';
 
 export interface S3BlobStoreOptions {

@@ -2,8 +2,8 @@
  * Everything the stacks, the redirector and the replicator derive from a topology. Pure functions: the same
  * topology always gives the same views, and no region list exists anywhere but in the topology.
  */
-import { bucketBaseUrl } from '../clouds/aws/layout';
-import { artifactRegistryHost, artifactRegistryPath } from '../clouds/gcp/layout';
+import { bucketBaseUrl } from '../clouds/aws/urls';
+import { artifactRegistryHost, artifactRegistryPath } from '../clouds/gcp/urls';
 import type { RoutingTable, Upstream } from './routing-table';
 import { CDN_BACKEND, type Topology } from './schema';
 

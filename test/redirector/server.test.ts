@@ -7,7 +7,7 @@ import net from 'node:net';
 import { Writable } from 'node:stream';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import pino from 'pino';
-import { blobKey } from '../../lib/clouds/aws/layout';
+import { blobKey } from '../../lib/topology/blob-layout';
 import { configFromEnv } from '../../lib/redirector/config';
 import { RedirectorMetrics } from '../../lib/redirector/metrics';
 import { Redirector } from '../../lib/redirector/server';

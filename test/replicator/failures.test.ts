@@ -7,7 +7,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { RegistryClient, type Descriptor } from '../../lib/oci';
-import { blobKey, MARKER_PREFIX } from '../../lib/clouds/aws/layout';
+import { blobKey, MARKER_PREFIX } from '../../lib/topology/blob-layout';
 import { blobDataPath, type LocalRegistry, startRegistry } from '../support/registry';
 import { type LocalS3, startS3 } from '../support/s3';
 import { pushImage, pushPrngBlob, pushSampleImages } from '../support/images';

@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { RegistryClient } from '../../lib/oci';
-import { blobKey } from '../../lib/clouds/aws/layout';
+import { blobKey } from '../../lib/topology/blob-layout';
 import { type LocalRegistry, startRegistry } from '../support/registry';
 import { type LocalS3, startS3 } from '../support/s3';
 import { pushImage, pushPrngBlob } from '../support/images';

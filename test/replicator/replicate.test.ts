@@ -7,7 +7,7 @@ import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RegistryClient, sha256Digest } from '../../lib/oci';
-import { blobKey, markerKey } from '../../lib/clouds/aws/layout';
+import { blobKey, markerKey } from '../../lib/topology/blob-layout';
 import { type LocalRegistry, startRegistry } from '../support/registry';
 import { type LocalS3, startS3 } from '../support/s3';
 import { pushSampleImages, type SampleImages } from '../support/images';

@@ -6,10 +6,10 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { bucketName, replicationDestinations, type Topology } from '../../../lib/topology';
-import { BLOB_PREFIX, MARKER_PREFIX } from '../../../lib/clouds/aws/layout';
-import { blobAllowListFunctionCode } from '../../../lib/clouds/aws/blob-function';
-import { FAILOVER_STATUS_CODES, REMOVED_S3_HEADERS } from '../../../lib/clouds/aws/blob-cdn';
-import { cdnStackName, mirrorStackName } from '../../../lib/clouds/aws/stacks';
+import { BLOB_PREFIX, MARKER_PREFIX } from '../../../lib/topology/blob-layout';
+import { blobAllowListFunctionCode } from '../../../lib/clouds/aws/infra/blob-function';
+import { FAILOVER_STATUS_CODES, REMOVED_S3_HEADERS } from '../../../lib/clouds/aws/infra/blob-cdn';
+import { cdnStackName, mirrorStackName } from '../../../lib/clouds/aws/infra/stacks';
 import { defaultTopology, smallTopology, synthAws, type SynthesizedAws } from './support';
 
 type Resource = { Type: string; Properties: Record<string, any> }; // eslint-disable-line @typescript-eslint/no-explicit-any

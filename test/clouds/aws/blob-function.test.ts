@@ -1,5 +1,5 @@
 import { runInNewContext } from 'node:vm';
-import { blobAllowListFunctionCode, BLOB_PATH_PATTERN } from '../../../lib/clouds/aws/blob-function';
+import { blobAllowListFunctionCode, BLOB_PATH_PATTERN } from '../../../lib/clouds/aws/infra/blob-function';
 
 interface CloudFrontResponse {
   statusCode: number;

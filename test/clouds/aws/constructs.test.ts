@@ -6,10 +6,10 @@ import { App, Stack, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { LOG_RETENTION_DAYS, logRetention } from '../../../lib/clouds/aws/blob-cdn';
-import { awsAppProps } from '../../../lib/clouds/aws/cdk-context';
-import { MirrorBucket } from '../../../lib/clouds/aws/mirror-bucket';
-import { issuerConditionPrefix, webIdentityTrust, WriterRole } from '../../../lib/clouds/aws/writer-role';
+import { LOG_RETENTION_DAYS, logRetention } from '../../../lib/clouds/aws/infra/blob-cdn';
+import { awsAppProps } from '../../../lib/clouds/aws/infra/cdk-context';
+import { MirrorBucket } from '../../../lib/clouds/aws/infra/mirror-bucket';
+import { issuerConditionPrefix, webIdentityTrust, WriterRole } from '../../../lib/clouds/aws/infra/writer-role';
 
 const ENV = { account: '123456789012', region: 'us-east-2' };
 

@@ -3,8 +3,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { App } from 'aws-cdk-lib';
-import { addAwsStacks, type AwsStacks } from '../../../lib/clouds/aws/app';
-import { awsAppProps } from '../../../lib/clouds/aws/cdk-context';
+import { addAwsStacks, type AwsStacks } from '../../../lib/clouds/aws/infra/app';
+import { awsAppProps } from '../../../lib/clouds/aws/infra/cdk-context';
 import { parseTopology, readTopologyFile, DEFAULT_TOPOLOGY, type Topology } from '../../../lib/topology';
 
 export const SMALL_TOPOLOGY_FILE = resolve(__dirname, '../../fixtures/topology-small.yaml');

@@ -2,10 +2,10 @@
  * The GCP app synthesized from the default topology (registry.k8s.io) and the small fixture: every resource count,
  * routing table, IAM grant and threshold follows the topology.
  */
-import { ROLES } from '../../../lib/clouds/gcp/iam';
-import { gcpNames, SERVICE_ACCOUNT_IDS } from '../../../lib/clouds/gcp/names';
-import { fanOutJobArgs, s3UploadJobArgs } from '../../../lib/clouds/gcp/replication-args';
-import { WAF_RULE_SETS } from '../../../lib/clouds/gcp/security-policy';
+import { ROLES } from '../../../lib/clouds/gcp/infra/iam';
+import { gcpNames, SERVICE_ACCOUNT_IDS } from '../../../lib/clouds/gcp/infra/names';
+import { fanOutJobArgs, s3UploadJobArgs } from '../../../lib/clouds/gcp/infra/replication-args';
+import { WAF_RULE_SETS } from '../../../lib/clouds/gcp/infra/security-policy';
 import {
   redirectorRegions,
   routingTableFor,

@@ -4,7 +4,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { tsxNodeArgs } from '../../../lib/synth/tsx';
-import { GCP_STACK_IDS } from '../../../lib/clouds/gcp/names';
+import { GCP_STACK_IDS } from '../../../lib/clouds/gcp/infra/names';
 import { SMALL_TOPOLOGY_FILE } from './support';
 
 const GCP_APP = join(__dirname, '..', '..', '..', 'bin', 'gcp.ts');

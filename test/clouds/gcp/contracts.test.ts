@@ -4,7 +4,7 @@
  */
 import { routingTableFromEnv } from '../../../lib/redirector/config';
 import { parseCommandLine } from '../../../lib/replicator/options';
-import { gcpNames } from '../../../lib/clouds/gcp/names';
+import { gcpNames } from '../../../lib/clouds/gcp/infra/names';
 import { routingTableFor } from '../../../lib/topology';
 import { countOf, resourcesOf, smallTopology, synthesizeGcp, type SynthesizedGcp, type TerraformJson } from './support';
 

@@ -3,22 +3,22 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Testing, TerraformStack } from 'cdktf';
-import { gcpNames, SERVICE_ACCOUNT_IDS } from '../../../lib/clouds/gcp/names';
+import { gcpNames, SERVICE_ACCOUNT_IDS } from '../../../lib/clouds/gcp/infra/names';
 import {
   fanOutJobArgs,
   registryReference,
   s3UploadJobArgs,
   s3UploadJobEnv,
-} from '../../../lib/clouds/gcp/replication-args';
-import { runJobUrl } from '../../../lib/clouds/gcp/scheduled-job';
+} from '../../../lib/clouds/gcp/infra/replication-args';
+import { runJobUrl } from '../../../lib/clouds/gcp/infra/scheduled-job';
 import {
   DEFAULT_RULE_PRIORITY,
   RegistrySecurityPolicy,
   securityPolicyRules,
   wafExpression,
-} from '../../../lib/clouds/gcp/security-policy';
-import { stateBackendFor } from '../../../lib/clouds/gcp/state-backend';
-import { requestLogFilter } from '../../../lib/clouds/gcp/stacks/observability';
+} from '../../../lib/clouds/gcp/infra/security-policy';
+import { stateBackendFor } from '../../../lib/clouds/gcp/infra/state-backend';
+import { requestLogFilter } from '../../../lib/clouds/gcp/infra/stacks/observability';
 import { smallTopology } from './support';
 
 describe('replication command lines', () => {

@@ -3,8 +3,8 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Testing } from 'cdktf';
-import { addGcpStacks } from '../../../lib/clouds/gcp/app';
-import type { GcpStackKey } from '../../../lib/clouds/gcp/names';
+import { addGcpStacks } from '../../../lib/clouds/gcp/infra/app';
+import type { GcpStackKey } from '../../../lib/clouds/gcp/infra/names';
 import {
   DEFAULT_TOPOLOGY,
   parseTopology,

@@ -2,7 +2,7 @@
  * The command lines and environments of the replication jobs, as pure functions of the topology: what the
  * replicator (bin/replicate.ts) is started with in Cloud Run.
  */
-import { registryFanOut, s3Upload, writerRoleArn, type Topology, type Upstream } from '../../topology';
+import { registryFanOut, s3Upload, writerRoleArn, type Topology, type Upstream } from '../../../topology';
 
 /** How the replicator authenticates to Artifact Registry: the job's service account, via the metadata server. */
 export const REGISTRY_AUTH_GCP_METADATA = 'gcp-metadata';

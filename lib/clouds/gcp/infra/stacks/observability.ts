@@ -9,7 +9,7 @@ import { MonitoringAlertPolicy } from '@cdktf/provider-google/lib/monitoring-ale
 import { MonitoringNotificationChannel } from '@cdktf/provider-google/lib/monitoring-notification-channel';
 import { MonitoringUptimeCheckConfig } from '@cdktf/provider-google/lib/monitoring-uptime-check-config';
 import type { Construct } from 'constructs';
-import type { Topology } from '../../../topology';
+import type { Topology } from '../../../../topology';
 import { ROLES } from '../iam';
 import { gcpNames } from '../names';
 import { GcpStack } from '../stack';

@@ -8,7 +8,7 @@ import { resolve } from 'node:path';
 import type { AppProps } from 'aws-cdk-lib';
 import * as cxapi from 'aws-cdk-lib/cx-api';
 
-export const CDK_JSON = resolve(__dirname, '../../../cdk.json');
+export const CDK_JSON = resolve(__dirname, '../../../../cdk.json');
 
 export function cdkJsonContext(path: string = CDK_JSON): Record<string, unknown> {
   let parsed: unknown;

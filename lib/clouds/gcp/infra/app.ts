@@ -1,6 +1,6 @@
 /** The GCP side of the registry: five stacks, one per concern, each a pure function of the topology. */
 import type { App } from 'cdktf';
-import type { Topology } from '../../topology';
+import type { Topology } from '../../../topology';
 import { GCP_STACK_IDS } from './names';
 import { ArtifactsStack } from './stacks/artifacts';
 import { FrontendStack } from './stacks/frontend';

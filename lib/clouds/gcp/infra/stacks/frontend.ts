@@ -1,6 +1,6 @@
 /** The front door: Cloud Armor and the global HTTPS load balancer in front of every redirector region. */
 import type { Construct } from 'constructs';
-import { redirectorRegions, type Topology } from '../../../topology';
+import { redirectorRegions, type Topology } from '../../../../topology';
 import { HttpsLoadBalancer } from '../https-load-balancer';
 import { gcpNames } from '../names';
 import { RegistrySecurityPolicy } from '../security-policy';

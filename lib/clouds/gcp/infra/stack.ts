@@ -2,7 +2,7 @@
 import { GoogleProvider } from '@cdktf/provider-google/lib/provider';
 import { TerraformOutput, TerraformStack } from 'cdktf';
 import type { Construct } from 'constructs';
-import type { Topology } from '../../topology';
+import type { Topology } from '../../../topology';
 import { addStateBackend, stateBackendFor } from './state-backend';
 
 export interface GcpStackProps {

@@ -5,7 +5,7 @@
  */
 import { ServiceAccount } from '@cdktf/provider-google/lib/service-account';
 import type { Construct } from 'constructs';
-import type { Topology } from '../../../topology';
+import type { Topology } from '../../../../topology';
 import { grantRepositoryRole, type RepositoryRef } from '../docker-repository';
 import { ROLES, serviceAccountMember } from '../iam';
 import { gcpNames, SERVICE_ACCOUNT_IDS } from '../names';

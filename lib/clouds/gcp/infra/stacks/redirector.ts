@@ -1,7 +1,7 @@
 /** The redirector: one Cloud Run service per redirector region, each with its own routing table. */
 import { ServiceAccount } from '@cdktf/provider-google/lib/service-account';
 import type { Construct } from 'constructs';
-import { redirectorRegions, routingTableFor, type Topology } from '../../../topology';
+import { redirectorRegions, routingTableFor, type Topology } from '../../../../topology';
 import { gcpNames, SERVICE_ACCOUNT_IDS } from '../names';
 import { RedirectorService } from '../redirector-service';
 import { GcpStack } from '../stack';

@@ -1,6 +1,6 @@
 /** Where each GCP stack keeps its Terraform state, as configured in topology.gcp.stateBackend. */
 import { GcsBackend, LocalBackend, type TerraformStack } from 'cdktf';
-import type { Topology } from '../../topology';
+import type { Topology } from '../../../topology';
 
 export type StackStateBackend =
   | { readonly type: 'local'; readonly path: string }

@@ -3,7 +3,7 @@
  * blob, `/containers/images/sha256:<64 lowercase hex>`. The code is built here, in one place, from the bucket
  * layout; the stack deploys it and the tests execute the very same text in node.
  */
-import { BLOB_PREFIX } from './layout';
+import { BLOB_PREFIX } from '../../../topology/blob-layout';
 
 /** The only request paths the CDN serves. */
 export const BLOB_PATH_PATTERN = new RegExp(`^/${escapeRegExp(BLOB_PREFIX)}sha256:[a-f0-9]{64}$`);

@@ -2,7 +2,7 @@
 import { CloudRunV2Service } from '@cdktf/provider-google/lib/cloud-run-v2-service';
 import { CloudRunV2ServiceIamMember } from '@cdktf/provider-google/lib/cloud-run-v2-service-iam-member';
 import { Construct } from 'constructs';
-import type { RoutingTable } from '../../topology';
+import type { RoutingTable } from '../../../topology';
 import { ALL_USERS, ROLES } from './iam';
 
 /** The port the redirector listens on: Cloud Run passes it as PORT. */

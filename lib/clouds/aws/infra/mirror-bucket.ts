@@ -8,8 +8,8 @@ import * as cxapi from 'aws-cdk-lib/cx-api';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { bucketArn, distributionsArnPattern, objectsArn } from './arns';
-import { BLOB_PREFIX } from './layout';
+import { bucketArn, distributionsArnPattern, objectsArn } from '../arns';
+import { BLOB_PREFIX } from '../../../topology/blob-layout';
 
 /** A bucket (in the same account) that a mirror replicates to. */
 export interface ReplicationDestination {

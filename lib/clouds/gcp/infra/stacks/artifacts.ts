@@ -1,7 +1,7 @@
 /** The Artifact Registry side: one public Docker repository per region and the audit logs of who changed what. */
 import { ProjectIamAuditConfig } from '@cdktf/provider-google/lib/project-iam-audit-config';
 import type { Construct } from 'constructs';
-import type { Topology } from '../../../topology';
+import type { Topology } from '../../../../topology';
 import { DockerRepository } from '../docker-repository';
 import { GcpStack } from '../stack';
 

@@ -6,9 +6,9 @@
 import { Duration } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
-import type { WriterIdentity } from '../../topology';
-import { bucketArn, objectsArn } from './arns';
-import { BLOB_PREFIX, MARKER_PREFIX } from './layout';
+import type { WriterIdentity } from '../../../topology';
+import { bucketArn, objectsArn } from '../arns';
+import { BLOB_PREFIX, MARKER_PREFIX } from '../../../topology/blob-layout';
 
 /** Google's issuer: IAM knows it as a built-in provider, no OIDC provider resource is needed. */
 export const GOOGLE_ISSUER = 'https://accounts.google.com';

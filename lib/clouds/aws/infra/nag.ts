@@ -4,7 +4,7 @@
  */
 import { Validations, type CfnResource } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';
-import { objectsArn } from './arns';
+import { objectsArn } from '../arns';
 import type { BlobCdn } from './blob-cdn';
 import type { MirrorBucket } from './mirror-bucket';
 import type { WriterRole } from './writer-role';

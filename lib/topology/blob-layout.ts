@@ -1,6 +1,7 @@
 /**
- * Where things live inside a mirror bucket. The layout is GCR's (and production's), so existing mirrors and
- * tooling keep working: the AWS stacks' policies, the replicator and the redirector all take it from here.
+ * Where things live inside a blob mirror, whatever the cloud: the layout is GCR's (and production's), so existing
+ * mirrors and tooling keep working. The routing table's mirror URLs are bases under which this layout holds; the
+ * redirector, the replicator and every donor's storage policies take it from here.
  */
 
 /** Prefix of blob objects: `containers/images/sha256:<hex>`. */
@@ -16,9 +17,4 @@ export function blobKey(digest: string): string {
 /** The object key of the marker written after every blob of the manifest `digest` was uploaded. */
 export function markerKey(manifestDigest: string): string {
   return `${MARKER_PREFIX}${manifestDigest}`;
-}
-
-/** Public base URL of a bucket from the topology's endpoint template. */
-export function bucketBaseUrl(endpointTemplate: string, bucket: string, region: string): string {
-  return endpointTemplate.replaceAll('{bucket}', bucket).replaceAll('{region}', region);
 }

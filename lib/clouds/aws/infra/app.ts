@@ -4,7 +4,7 @@
  */
 import { Tags, Validations, type App } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import type { Topology } from '../../topology';
+import type { Topology } from '../../../topology';
 import { CdnStack, cdnStackName, MirrorStack, mirrorStackName } from './stacks';
 
 export interface AwsStacks {

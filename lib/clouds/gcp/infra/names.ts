@@ -3,7 +3,7 @@
  * resources (the load balancer to the Cloud Run services, the log sink to the URL map) agree without cross-stack
  * references: each stack can be planned and deployed on its own.
  */
-import type { Topology } from '../../topology';
+import type { Topology } from '../../../topology';
 
 /** The CDKTF stacks of the GCP app, one per concern, in deploy order. */
 export const GCP_STACK_IDS = {

@@ -4,8 +4,8 @@
  */
 import { existsSync, readdirSync, rmdirSync } from 'node:fs';
 import { App } from 'aws-cdk-lib';
-import { addAwsStacks } from '../lib/clouds/aws/app';
-import { awsAppProps } from '../lib/clouds/aws/cdk-context';
+import { addAwsStacks } from '../lib/clouds/aws/infra/app';
+import { awsAppProps } from '../lib/clouds/aws/infra/cdk-context';
 import { loadTopology, TopologyError, type Topology } from '../lib/topology';
 
 const outdirExisted = process.env.CDK_OUTDIR !== undefined && existsSync(process.env.CDK_OUTDIR);

@@ -4,7 +4,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import { App } from 'cdktf';
-import { addGcpStacks } from '../lib/clouds/gcp/app';
+import { addGcpStacks } from '../lib/clouds/gcp/infra/app';
 import { loadTopology, TopologyError, type Topology } from '../lib/topology';
 
 function topologyOrExit(): Topology {

@@ -7,6 +7,7 @@ const RUNTIME_SAFE = [
   'lib/replicator/**/*.ts',
   'lib/oci/**/*.ts',
   'lib/topology/**/*.ts',
+  'lib/config/**/*.ts',
   'lib/clouds/**/*.ts',
   // the service entry points the images run
   'bin/redirector.ts',

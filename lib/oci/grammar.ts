@@ -24,9 +24,23 @@ export function isDigest(digest: string): boolean {
   return DIGEST.test(digest);
 }
 
-/** A manifest reference is a tag or a digest. */
-export function isReference(reference: string): boolean {
-  return isTag(reference) || isDigest(reference);
+/**
+ * The suffixes of the tags cosign attaches to a manifest, named after its digest (`sha256-<hex>.sig`): the
+ * signature, the attestation and the attached SBOM. All three live together: a registry holding signatures apart
+ * from the images (the redirector's signature upstream) holds all three, and the replicator copies all three.
+ */
+const COSIGN_TAG_SUFFIXES = ['sig', 'att', 'sbom'] as const;
+const COSIGN_TAG = new RegExp(`^sha256-[a-f0-9]{64}\\.(?:${COSIGN_TAG_SUFFIXES.join('|')})$`);
+
+/** Is this tag one of cosign's signature, attestation or SBOM tags? */
+export function isCosignTag(tag: string): boolean {
+  return COSIGN_TAG.test(tag);
+}
+
+/** The cosign tags a manifest `digest` may have: `sha256-<hex>.sig`, `.att`, `.sbom`. */
+export function cosignTags(digest: string): string[] {
+  const tagBase = digest.replace(':', '-');
+  return COSIGN_TAG_SUFFIXES.map((suffix) => `${tagBase}.${suffix}`);
 }
 
 export type DigestAlgorithm = 'sha256' | 'sha512';

@@ -102,14 +102,3 @@ function validate<T>(schema: z.ZodType<T>, json: unknown, mediaType: string): T 
 export function isDistributable(descriptor: Descriptor): boolean {
   return !/\.foreign\.|nondistributable/.test(descriptor.mediaType);
 }
-
-/** The tags cosign uses for a manifest's signature, attestation and SBOM: `sha256-<hex>.sig` etc. */
-export function signatureTags(digest: string): string[] {
-  const tagBase = digest.replace(':', '-');
-  return ['sig', 'att', 'sbom'].map((suffix) => `${tagBase}.${suffix}`);
-}
-
-/** Is this tag one of cosign's signature/attestation/SBOM tags? */
-export function isSignatureTag(tag: string): boolean {
-  return /^sha256-[a-f0-9]{64}\.(sig|att|sbom)$/.test(tag);
-}

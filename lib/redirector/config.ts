@@ -22,8 +22,7 @@ import {
   type RoutingTable,
 } from '../topology';
 import type { ExistenceOptions } from './existence';
-
-export type Env = Readonly<Record<string, string | undefined>>;
+import type { Env } from '../config/env';
 
 /** One thing wrong with the configuration: the variable or flag, and what. */
 export interface ConfigProblem {

@@ -3,7 +3,7 @@
  * backends. Every part that will end up in a Location header is validated here (OCI grammar for names and
  * digests, a strict segment grammar for everything else), so decide() only ever concatenates checked text.
  */
-import { isDigest, isRepositoryName, isTag } from '../oci/grammar';
+import { isCosignTag, isDigest, isRepositoryName, isTag } from '../oci/grammar';
 
 export type Route =
   | { readonly kind: 'method-not-allowed' }
@@ -45,8 +45,6 @@ const V2_BASE: Route = { kind: 'v2-base' };
 const CATALOG: Route = { kind: 'catalog' };
 const NOT_FOUND: Route = { kind: 'not-found' };
 
-/** Cosign stores signatures and attestations as tags named after the signed digest. */
-const COSIGN_TAG = /^sha256-[a-f0-9]{64}\.(?:sig|att)$/;
 /** A path segment that is safe to forward: no dots-only segment, no percent-escape, no empty segment. */
 const SAFE_SEGMENT = /^[A-Za-z0-9_][A-Za-z0-9._-]*$/;
 
@@ -84,7 +82,7 @@ function parseV2(path: string, query: string): Route {
       case 'manifests':
         if (!isRepositoryName(name)) return { kind: 'bad-name', name };
         if (isTag(tail))
-          return { kind: 'manifest', repository: name, reference: tail, signature: COSIGN_TAG.test(tail), query };
+          return { kind: 'manifest', repository: name, reference: tail, signature: isCosignTag(tail), query };
         if (isDigest(tail)) return { kind: 'manifest', repository: name, reference: tail, signature: false, query };
         return tail.includes(':') ? { kind: 'bad-digest', digest: tail } : { kind: 'bad-reference', reference: tail };
       case 'blobs':

@@ -8,8 +8,7 @@ import { fromWebToken } from '@aws-sdk/credential-provider-web-identity';
 import type { S3ClientConfig } from '@aws-sdk/client-s3';
 import { ANONYMOUS, type CredentialSource } from '../oci';
 import { UsageError } from './errors';
-
-type Env = Readonly<Record<string, string | undefined>>;
+import type { Env } from '../config/env';
 
 /** The metadata server's base URL; `GCE_METADATA_HOST` overrides the host as Google's client libraries do. */
 export function metadataBaseUrl(env: Env): string {

@@ -7,6 +7,7 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { isDigest, isRepositoryName, isTag } from '../oci';
 import { UsageError } from './errors';
+import { formatPath } from '../config/paths';
 
 const ImageEntrySchema = z
   .object({
@@ -39,7 +40,8 @@ export function parseImagesFile(text: string, origin: string): ImageRef[] {
   if (!result.success) {
     // zod reports a bad record key generically; in a dmap, keys are digests.
     const problems = result.error.issues.map(
-      (issue) => `  ${formatPath(issue.path)}: ${issue.code === 'invalid_key' ? 'not a valid digest' : issue.message}`,
+      (issue) =>
+        `  ${formatPath(issue.path, 'images')}: ${issue.code === 'invalid_key' ? 'not a valid digest' : issue.message}`,
     );
     throw new UsageError(`${origin}: invalid images file:\n${problems.join('\n')}`);
   }
@@ -60,11 +62,4 @@ export function readImagesFile(path: string): ImageRef[] {
     throw new UsageError(`--images ${path}: ${(error as Error).message}`);
   }
   return parseImagesFile(text, path);
-}
-
-function formatPath(path: readonly PropertyKey[]): string {
-  return path.reduce<string>(
-    (text, key) => (typeof key === 'number' ? `${text}[${key}]` : `${text}.${String(key)}`),
-    'images',
-  );
 }

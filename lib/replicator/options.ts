@@ -2,6 +2,7 @@
  * The command line of the replication jobs, parsed with node's util.parseArgs into a validated command. Pure: every
  * bad flag becomes a UsageError naming it (exit code 2).
  */
+import { isAwsRegionName } from '../clouds/aws/regions';
 import { parseArgs } from 'node:util';
 import { isHost, isRepositoryName, parseRegistryLocation, type RegistryLocation } from '../oci';
 import { UsageError } from './errors';
@@ -114,7 +115,7 @@ export function parseCommandLine(argv: readonly string[]): Command {
     if (values.endpoint !== undefined && !isHttpUrl(values.endpoint)) {
       throw new UsageError(`--endpoint ${JSON.stringify(values.endpoint)} is not an http(s) URL`);
     }
-    if (values.region !== undefined && !/^[a-z]{2}(-[a-z0-9]+)+-\d+$/.test(values.region)) {
+    if (values.region !== undefined && !isAwsRegionName(values.region)) {
       throw new UsageError(`--region ${JSON.stringify(values.region)} is not an AWS region name`);
     }
     return { kind: 's3', ...common, bucket, endpoint: values.endpoint, region: values.region };

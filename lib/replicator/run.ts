@@ -14,8 +14,7 @@ import { Report } from './report';
 import { replicateToS3 } from './s3-job';
 import { S3BlobStore } from './s3-store';
 import { selectImages } from './selection';
-
-type Env = Readonly<Record<string, string | undefined>>;
+import type { Env } from '../config/env';
 
 export interface RunIo {
   readonly env: Env;

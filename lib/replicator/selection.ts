@@ -3,7 +3,7 @@
  * source path (`_catalog` + `tags/list`). Each becomes a list of ImageRef (repository relative to the source path,
  * manifest digest, tags), one per distinct manifest.
  */
-import { isSignatureTag, type RegistryClient, type RegistryLocation, repositoryIn, signatureTags } from '../oci';
+import { isCosignTag, type RegistryClient, type RegistryLocation, repositoryIn, cosignTags } from '../oci';
 import { mapConcurrent } from './concurrent';
 import { type ImageRef, readImagesFile } from './images-file';
 import type { Selection } from './options';
@@ -78,15 +78,15 @@ async function withSignatures(
   concurrency: number,
 ): Promise<ImageRef[]> {
   const repositories = [...new Set(images.map((image) => image.repository))];
-  const signatureTagsByRepository = new Map(
+  const cosignTagsByRepository = new Map(
     await mapConcurrent(repositories, concurrency, async (repository) => {
       const tags = await source.listTags(repositoryIn(location, repository));
-      return [repository, new Set(tags.filter(isSignatureTag))] as const;
+      return [repository, new Set(tags.filter(isCosignTag))] as const;
     }),
   );
   const signatures = images.flatMap((image) =>
-    signatureTags(image.digest)
-      .filter((tag) => signatureTagsByRepository.get(image.repository)?.has(tag))
+    cosignTags(image.digest)
+      .filter((tag) => cosignTagsByRepository.get(image.repository)?.has(tag))
       .map((tag) => ({ repository: image.repository, tag })),
   );
   const resolved = await mapConcurrent(signatures, concurrency, async ({ repository, tag }) => {

@@ -17,10 +17,3 @@ export class TopologyError extends Error {
     this.name = 'TopologyError';
   }
 }
-
-/** `['aws', 'mirrorRegions', 3]` -> `aws.mirrorRegions[3]`. */
-export function formatPath(path: readonly PropertyKey[]): string {
-  return path
-    .map((key, i) => (typeof key === 'number' ? `[${key}]` : i === 0 ? String(key) : `.${String(key)}`))
-    .join('');
-}

@@ -7,7 +7,9 @@ import { extname } from 'node:path';
 import { parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { DEFAULT_TOPOLOGY } from './default';
-import { formatPath, TopologyError, type TopologyProblem } from './errors';
+import type { Env } from '../config/env';
+import { formatPath } from '../config/paths';
+import { TopologyError, type TopologyProblem } from './errors';
 import { TopologySchema, type Topology } from './schema';
 import { validateTopology } from './validate';
 
@@ -66,7 +68,7 @@ export interface TopologySourceOptions {
   /** Command-line arguments; `--topology FILE` and `--topology=FILE` are recognised. */
   readonly argv?: readonly string[];
   /** Environment; `TOPOLOGY=FILE` is recognised. */
-  readonly env?: Readonly<Record<string, string | undefined>>;
+  readonly env?: Env;
   /** A path from elsewhere, e.g. the CDK context value `topology`. */
   readonly contextPath?: string;
 }

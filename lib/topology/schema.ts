@@ -5,16 +5,16 @@
  * Runtime-safe: imported by the redirector and the replicator, so it must never import infrastructure libraries.
  */
 import { z } from 'zod';
+import { AWS_REGION_NAME } from '../clouds/aws/regions';
+import { GCP_REGION_NAME } from '../clouds/gcp/regions';
 import { isRepositoryName } from '../oci/grammar';
 
 const httpsUrl = z
   .url({ protocol: /^https?$/, error: 'must be an http(s) URL' })
   .refine((u) => !u.endsWith('/'), { error: 'must not end with "/"' });
 
-/** AWS region names look like `us-east-2`, `us-gov-west-1`, `eusc-de-east-1`. */
-const awsRegionName = z.string().regex(/^[a-z]{2,4}(-[a-z]+)+-\d+$/, { error: 'is not an AWS region name' });
-/** Google Cloud region names look like `us-central1`, `europe-west10`. */
-const gcpRegionName = z.string().regex(/^[a-z]+-[a-z]+\d+$/, { error: 'is not a Google Cloud region name' });
+const awsRegionName = z.string().regex(AWS_REGION_NAME, { error: 'is not an AWS region name' });
+const gcpRegionName = z.string().regex(GCP_REGION_NAME, { error: 'is not a Google Cloud region name' });
 
 const cronExpression = z
   .string()

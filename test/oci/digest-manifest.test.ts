@@ -2,7 +2,7 @@ import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import {
   DigestMismatchError,
-  isSignatureTag,
+  isCosignTag,
   MediaType,
   parseChallenge,
   parseManifest,
@@ -10,7 +10,7 @@ import {
   parseTokenResponse,
   sha256Digest,
   sha256DigestToBase64,
-  signatureTags,
+  cosignTags,
   tokenUrl,
   VerifyingStream,
 } from '../../lib/oci';
@@ -109,9 +109,9 @@ describe('parseManifest', () => {
 describe('names, tags and challenges', () => {
   it('names cosign tags', () => {
     const digest = sha256Digest('x');
-    expect(signatureTags(digest)).toEqual(['sig', 'att', 'sbom'].map((s) => `${digest.replace(':', '-')}.${s}`));
-    expect(signatureTags(digest).every(isSignatureTag)).toBe(true);
-    expect(isSignatureTag('v1.0')).toBe(false);
+    expect(cosignTags(digest)).toEqual(['sig', 'att', 'sbom'].map((s) => `${digest.replace(':', '-')}.${s}`));
+    expect(cosignTags(digest).every(isCosignTag)).toBe(true);
+    expect(isCosignTag('v1.0')).toBe(false);
   });
 
   it.each([

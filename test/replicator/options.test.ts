@@ -46,6 +46,14 @@ describe('parseCommandLine', () => {
     });
   });
 
+  it.each(['us-east-2', 'us-gov-west-1', 'eusc-de-east-1'])(
+    "takes the AWS region %s (the catalogue's shape)",
+    (region) => {
+      const command = parseCommandLine(['s3', '--source', 'h/p', '--bucket', 'b-1', '--region', region]);
+      expect(command).toMatchObject({ kind: 's3', region });
+    },
+  );
+
   it('reads the registry job with several destinations and defaults', () => {
     const command = parseCommandLine([
       'registry',

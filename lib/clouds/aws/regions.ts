@@ -1,3 +1,13 @@
+/** AWS region names: their shape, and the catalogue of those that exist. */
+
+/** The shape of an AWS region name: `us-east-2`, `us-gov-west-1`, `eusc-de-east-1`. */
+export const AWS_REGION_NAME = /^[a-z]{2,4}(-[a-z]+)+-\d+$/;
+
+/** Is this shaped like an AWS region name (whether or not it exists: see KNOWN_AWS_REGIONS)? */
+export function isAwsRegionName(name: string): boolean {
+  return AWS_REGION_NAME.test(name);
+}
+
 /**
  * Every AWS region name that exists (commercial, China, GovCloud, European Sovereign Cloud), as published in
  * AWS ip-ranges.json. This is a catalogue for validating topologies, not a deployment list: which regions we

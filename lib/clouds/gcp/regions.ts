@@ -1,3 +1,6 @@
+/** The shape of a Google Cloud region name: `us-central1`, `europe-west10`. */
+export const GCP_REGION_NAME = /^[a-z]+-[a-z]+\d+$/;
+
 /**
  * Every Google Cloud region name that exists, as published in cloud.json. A catalogue for validating
  * topologies, not a deployment list: which regions we deploy to is written only in the topology.

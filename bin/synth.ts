@@ -3,14 +3,13 @@
  * parallel into temporary directories, and only when all of them succeeded swaps them in as cdk.out/ and
  * cdktf.out/ and prints a summary. An invalid topology or a failing app leaves the previous output untouched.
  */
-import { spawn } from 'node:child_process';
 import { existsSync, renameSync, rmSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DEFAULT_TOPOLOGY_SOURCE, loadTopology, TopologyError } from '../lib/topology';
 import { formatSummary } from '../lib/synth/summary';
 import { SYNTH_TARGETS, type SynthTarget } from '../lib/synth/targets';
-import { tsxNodeArgs } from '../lib/synth/tsx';
+import { runApp, type AppRun } from '../lib/synth/run-app';
 
 const REPO_ROOT = resolve(__dirname, '..');
 
@@ -40,31 +39,11 @@ function selectTargets(only: string | undefined): readonly SynthTarget[] {
   return selected.length > 0 ? selected : usage(`--only ${JSON.stringify(only)}: not one of the apps`);
 }
 
-interface AppRun {
-  readonly target: SynthTarget;
-  readonly tmpdir: string;
-  readonly code: number | null;
-  readonly output: string;
-}
-
-/** Runs one app with its output directory redirected; resolves with its exit code and everything it printed. */
-function runApp(target: SynthTarget, topologyPath: string | undefined): Promise<AppRun> {
-  const tmpdir = resolve(`${target.outdir}.tmp-${process.pid}`);
-  rmSync(tmpdir, { recursive: true, force: true });
-  const args = [
-    ...tsxNodeArgs(resolve(REPO_ROOT, target.script)),
-    ...(topologyPath ? ['--topology', topologyPath] : []),
-  ];
-  const env = { ...process.env, [target.outdirEnv]: tmpdir };
-  delete env.TOPOLOGY; // the path, if any, is passed explicitly above
-  return new Promise((done) => {
-    const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    const chunks: Buffer[] = [];
-    child.stdout.on('data', (c: Buffer) => chunks.push(c));
-    child.stderr.on('data', (c: Buffer) => chunks.push(c));
-    child.on('error', (err) => chunks.push(Buffer.from(String(err))));
-    child.on('close', (code) => done({ target, tmpdir, code, output: Buffer.concat(chunks).toString('utf8') }));
-  });
+/** Runs one app of the working tree with its output redirected to a temporary directory beside its usual one. */
+function runInTmpdir(target: SynthTarget, topologyPath: string | undefined): Promise<AppRun> {
+  const outdir = resolve(`${target.outdir}.tmp-${process.pid}`);
+  rmSync(outdir, { recursive: true, force: true });
+  return runApp(target, { root: REPO_ROOT, outdir, topologyPath });
 }
 
 /** Replaces `outdir` by `tmpdir` so that a reader sees either the old output or the new one. */
@@ -92,16 +71,16 @@ async function main(): Promise<void> {
   }
 
   const started = Date.now();
-  const runs = await Promise.all(targets.map((target) => runApp(target, topologyPath)));
+  const runs = await Promise.all(targets.map((target) => runInTmpdir(target, topologyPath)));
   const failed = runs.filter((run) => run.code !== 0);
   if (failed.length > 0) {
-    for (const run of runs) rmSync(run.tmpdir, { recursive: true, force: true });
+    for (const run of runs) rmSync(run.outdir, { recursive: true, force: true });
     for (const run of failed)
       process.stderr.write(`${run.target.cloud} synth failed (exit ${run.code}):\n${run.output}\n`);
     process.stderr.write('nothing was written: the previous output, if any, is unchanged.\n');
     process.exit(1);
   }
-  for (const run of runs) swapIn(run.tmpdir, run.target.outdir);
+  for (const run of runs) swapIn(run.outdir, run.target.outdir);
   const summaries = runs.map(({ target }) => ({
     cloud: target.cloud,
     outdir: target.outdir,

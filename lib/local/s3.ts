@@ -1,0 +1,183 @@
+/**
+ * A real S3-compatible server (s3rver) on 127.0.0.1, standing for the S3 buckets of every region:
+ * `const s3 = await startS3(['bucket-a']); ... await s3.stop();`. Path-style addressing (`/<bucket>/<key>`).
+ *
+ * Around s3rver's own request handler: every request is recorded (what the bucket served, for tests), one bucket
+ * can be taken down (its requests get their connection reset, as from a region in outage), and s3rver's event
+ * notifications are offered as "object created" callbacks (the cross-region replication emulation listens to them).
+ */
+import { randomUUID } from 'node:crypto';
+import { createReadStream, createWriteStream, mkdtempSync, rmSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { S3Client } from '@aws-sdk/client-s3';
+import { PortInUseError } from './ports';
+import { RequestLog, splitTarget } from './request-log';
+
+// s3rver ships no types; this is the part of its API we use (it is a Koa application).
+interface S3rverInstance {
+  readonly store: FilesystemStorePrototype;
+  readonly logger: { close(): void };
+  configureBuckets(): Promise<void>;
+  callback(): (request: http.IncomingMessage, response: http.ServerResponse) => void;
+  on(event: 'event', listener: (event: S3EventNotification) => void): void;
+}
+type S3rverConstructor = new (options: Record<string, unknown>) => S3rverInstance;
+
+/** The part of an S3 event notification (as s3rver emits it) we read. */
+interface S3EventNotification {
+  readonly Records: ReadonlyArray<{
+    readonly eventName: string;
+    readonly s3: { readonly bucket: { readonly name: string }; readonly object: { readonly key: string } };
+  }>;
+}
+
+export interface StoredObject {
+  content: Buffer | Readable;
+}
+export interface FilesystemStorePrototype {
+  putObject(this: unknown, object: StoredObject): Promise<unknown>;
+  atomicPuts?: true;
+}
+
+/**
+ * s3rver streams a PUT straight into the object's final file, so a client that dies mid-upload leaves a truncated
+ * object behind. Real S3 makes an object visible only once its PUT completed, and the crash-safety tests depend on
+ * exactly that: so the stand-in first receives the whole body into a scratch file, and stores nothing if the
+ * request ends early.
+ */
+function makePutsAtomic(): void {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const store = (require('s3rver/lib/stores/filesystem') as { prototype: FilesystemStorePrototype }).prototype;
+  if (store.atomicPuts) return;
+  const storeCompletedObject = store.putObject;
+  store.putObject = async function putObjectAtomically(object) {
+    if (Buffer.isBuffer(object.content)) return storeCompletedObject.call(this, object);
+    const scratch = join(tmpdir(), `s3rver-put-${randomUUID()}`);
+    try {
+      await pipeline(object.content, createWriteStream(scratch)); // rejects when the request is cut short
+      const received = Object.assign(Object.create(Object.getPrototypeOf(object) as object) as StoredObject, object, {
+        content: createReadStream(scratch),
+      });
+      return await storeCompletedObject.call(this, received);
+    } finally {
+      rmSync(scratch, { force: true });
+    }
+  };
+  store.atomicPuts = true;
+}
+
+export interface LocalS3 {
+  /** e.g. `http://127.0.0.1:43123` */
+  readonly endpoint: string;
+  /** A client for this server (path-style, dummy credentials, checksums only when required). */
+  readonly client: S3Client;
+  /** The server's object store, for tests of the stand-in itself. */
+  readonly store: FilesystemStorePrototype;
+  /** Every request it answered (status 0: the connection was reset, see setBucketDown). */
+  readonly requests: RequestLog;
+  /** Takes a bucket down (every request to it gets its connection reset) or brings it back. */
+  setBucketDown(bucket: string, down: boolean): void;
+  /** Calls `listener` after each object is created (PUT, copy, completed multipart upload). */
+  onObjectCreated(listener: (bucket: string, key: string) => void): void;
+  stop(): Promise<void>;
+}
+
+/** The dummy credentials s3rver accepts; the SDK's default chain reads them from the environment. */
+export const S3_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } as const;
+
+export interface S3Options {
+  /** @default a free port */
+  readonly port?: number;
+  /** Where its storage directory goes. @default the system's temporary directory */
+  readonly parentDir?: string;
+}
+
+/** The bucket of a path-style request target (`/bucket/key?x` -> `bucket`), undefined for the service root. */
+export function bucketOfPath(path: string): string | undefined {
+  const name = path.split('/')[1];
+  return name ? name : undefined;
+}
+
+export async function startS3(buckets: readonly string[] = [], options: S3Options = {}): Promise<LocalS3> {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const S3rver = require('s3rver') as S3rverConstructor;
+  makePutsAtomic();
+  const directory = mkdtempSync(join(options.parentDir ?? tmpdir(), 's3rver-'));
+  const s3rver = new S3rver({ silent: true, directory, configureBuckets: buckets.map((name) => ({ name })) });
+  const requests = new RequestLog();
+  const down = new Set<string>();
+  let server: http.Server | undefined;
+  const removeDirectory = () => rmSync(directory, { recursive: true, force: true });
+  try {
+    await s3rver.configureBuckets();
+    const handle = s3rver.callback();
+    server = http.createServer((request, response) => {
+      const { path, query } = splitTarget(request.url ?? '/');
+      const bucket = bucketOfPath(path);
+      if (bucket !== undefined && down.has(bucket)) {
+        requests.record({ method: request.method ?? '', path, query, status: 0 });
+        request.socket.destroy();
+        return;
+      }
+      response.once('finish', () =>
+        requests.record({ method: request.method ?? '', path, query, status: response.statusCode }),
+      );
+      handle(request, response);
+    });
+    await listen(server, options.port ?? 0);
+  } catch (error) {
+    s3rver.logger.close();
+    removeDirectory();
+    throw error;
+  }
+  const { port } = server.address() as AddressInfo;
+  const endpoint = `http://127.0.0.1:${port}`;
+  const client = new S3Client({
+    endpoint,
+    region: 'us-east-1',
+    forcePathStyle: true,
+    credentials: S3_CREDENTIALS,
+    // s3rver would store aws-chunked framing if the SDK streamed with default checksums.
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+  });
+  const running = server;
+  return {
+    endpoint,
+    client,
+    store: s3rver.store,
+    requests,
+    setBucketDown(bucket, isDown) {
+      if (isDown) down.add(bucket);
+      else down.delete(bucket);
+    },
+    onObjectCreated(listener) {
+      s3rver.on('event', (event) => {
+        for (const record of event.Records) {
+          if (record.eventName.startsWith('ObjectCreated:')) listener(record.s3.bucket.name, record.s3.object.key);
+        }
+      });
+    },
+    async stop() {
+      client.destroy();
+      running.closeAllConnections();
+      await new Promise<void>((resolve) => running.close(() => resolve()));
+      s3rver.logger.close();
+      removeDirectory();
+    },
+  };
+}
+
+function listen(server: http.Server, port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', (error: NodeJS.ErrnoException) =>
+      reject(error.code === 'EADDRINUSE' ? new PortInUseError(port, 'S3 stand-in') : error),
+    );
+    server.listen(port, '127.0.0.1', () => resolve());
+  });
+}

@@ -1,0 +1,98 @@
+/**
+ * The diff itself: a pure function of two synth outputs. Per cloud and stack, the resource deltas of that cloud's
+ * engine; then the danger rules over each delta; then the routing impact of the redirector services' tables.
+ */
+import { join } from 'node:path';
+import {
+  readCdkTemplates,
+  readCdktfConfigs,
+  type CloudFormationTemplate,
+  type TerraformConfig,
+} from '../synth/read-output';
+import { awsDeltas, awsGrants } from './aws';
+import { dangerOf, type DangerContext } from './danger';
+import { gcpDeltas, gcpGrants } from './gcp';
+import type { Change, Cloud, DiffReport, ResourceDelta } from './model';
+import { routingImpact, routingTablesOf } from './routing';
+
+/** What both apps synthesized: stack name -> template, per cloud. */
+export interface SynthOutput {
+  readonly aws: Readonly<Record<string, CloudFormationTemplate>>;
+  readonly gcp: Readonly<Record<string, TerraformConfig>>;
+}
+
+/** Reads a directory holding `cdk.out/` and `cdktf.out/`, as the diff's synth writes them. */
+export function readSynthOutput(dir: string): SynthOutput {
+  return { aws: readCdkTemplates(join(dir, 'cdk.out')), gcp: readCdktfConfigs(join(dir, 'cdktf.out')) };
+}
+
+function stacksOf<T>(base: Readonly<Record<string, T>>, head: Readonly<Record<string, T>>): string[] {
+  return [...new Set([...Object.keys(base), ...Object.keys(head)])].sort();
+}
+
+function deltasOf(base: SynthOutput, head: SynthOutput): ResourceDelta[] {
+  return [
+    ...stacksOf(base.aws, head.aws).flatMap((stack) => awsDeltas(stack, base.aws[stack], head.aws[stack])),
+    ...stacksOf(base.gcp, head.gcp).flatMap((stack) => gcpDeltas(stack, base.gcp[stack], head.gcp[stack])),
+  ];
+}
+
+function basePrincipals(base: SynthOutput): Record<Cloud, Set<string>> {
+  const aws = Object.values(base.aws).flatMap(awsGrants);
+  const gcp = Object.values(base.gcp).flatMap((config) =>
+    Object.entries(config.resource ?? {}).flatMap(([type, named]) =>
+      Object.values(named).flatMap((body) => gcpGrants(type, body)),
+    ),
+  );
+  return { aws: new Set(aws.map((g) => g.principal)), gcp: new Set(gcp.map((g) => g.principal)) };
+}
+
+const ACTION_ORDER = ['remove', 'replace', 'modify', 'add'];
+
+/** Flagged changes first, then by cloud, stack, action (most destructive first) and resource. */
+function byReviewOrder(a: Change, b: Change): number {
+  return (
+    Number(b.danger.length > 0) - Number(a.danger.length > 0) ||
+    a.cloud.localeCompare(b.cloud) ||
+    a.stack.localeCompare(b.stack) ||
+    ACTION_ORDER.indexOf(a.action) - ACTION_ORDER.indexOf(b.action) ||
+    a.resource.localeCompare(b.resource)
+  );
+}
+
+export function compareSynthOutputs(base: SynthOutput, head: SynthOutput, ref: string): DiffReport {
+  const deltas = deltasOf(base, head);
+  const context: DangerContext = {
+    added: new Set(deltas.filter((d) => d.action === 'add').map((d) => `${d.cloud}/${d.stack}/${d.resource}`)),
+    basePrincipals: basePrincipals(base),
+  };
+  const changes = deltas
+    .map((delta): Change => ({
+      cloud: delta.cloud,
+      stack: delta.stack,
+      resource: delta.resource,
+      type: delta.type,
+      action: delta.action,
+      paths: delta.values.map((value) => value.path),
+      danger: dangerOf(delta, context),
+      values: delta.values,
+    }))
+    .sort(byReviewOrder);
+  const routing = routingImpact(routingTablesOf(base.gcp), routingTablesOf(head.gcp));
+  return { base: ref, changes, routing };
+}
+
+export interface ExitOptions {
+  readonly failOnDestructive: boolean;
+  /** Resource types whose flagged changes are accepted. */
+  readonly allowDestructive: readonly string[];
+}
+
+/** 0 no change, 2 changes, 3 a flagged change of a type not allowed when --fail-on-destructive is set. */
+export function exitCodeOf(report: DiffReport, options: ExitOptions): 0 | 2 | 3 {
+  if (report.changes.length === 0 && report.routing.length === 0) return 0;
+  const blocking = report.changes.filter(
+    (change) => change.danger.length > 0 && !options.allowDestructive.includes(change.type),
+  );
+  return options.failOnDestructive && blocking.length > 0 ? 3 : 2;
+}

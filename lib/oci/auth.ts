@@ -61,7 +61,12 @@ export function parseTokenResponse(json: unknown, now: number = Date.now()): Iss
   return { token, expiresAt: now + expiresIn * 1000 - Math.min(10_000, (expiresIn * 1000) / 2) };
 }
 
-/** The scope string for a repository: `repository:<name>:pull` or `repository:<name>:pull,push`. */
-export function repositoryScope(repository: string, push: boolean): string {
-  return `repository:${repository}:${push ? 'pull,push' : 'pull'}`;
+/** The token scope to read a repository: `repository:<name>:pull`. */
+export function pullScope(repository: string): string {
+  return `repository:${repository}:pull`;
+}
+
+/** The token scope to write a repository (reading included): `repository:<name>:pull,push`. */
+export function pushScope(repository: string): string {
+  return `repository:${repository}:pull,push`;
 }

@@ -3,7 +3,7 @@
  * so a blob is never buffered whole and never delivered complete when it is wrong.
  */
 import { createHash, type Hash } from 'node:crypto';
-import { Transform, type TransformCallback } from 'node:stream';
+import { type Readable, Transform, type TransformCallback } from 'node:stream';
 import { parseDigest } from './grammar';
 
 /** The bytes did not hash to the digest that names them (or were not the announced size). */
@@ -27,12 +27,6 @@ export function sha256Digest(data: Uint8Array | string): string {
 export function digestWithAlgorithmOf(expected: string, data: Uint8Array): string {
   const { algorithm } = parseDigest(expected);
   return `${algorithm}:${createHash(algorithm).update(data).digest('hex')}`;
-}
-
-/** Throws DigestMismatchError unless `data` hashes to `expected`. */
-export function assertDigest(expected: string, data: Uint8Array): void {
-  const actual = digestWithAlgorithmOf(expected, data);
-  if (actual !== expected) throw new DigestMismatchError(expected, actual);
 }
 
 /** The base64 sha256 S3 expects in `ChecksumSHA256`, from a `sha256:<hex>` digest. */
@@ -95,4 +89,11 @@ export class VerifyingStream extends Transform {
   private mismatch(detail: string): DigestMismatchError {
     return new DigestMismatchError(this.expectedDigest, 'unknown', detail);
   }
+}
+
+/** `source` piped through a VerifyingStream for `digest` and `size`; a failing source fails the verified stream too. */
+export function verifying(source: Readable, digest: string, size: number): VerifyingStream {
+  const verified = source.pipe(new VerifyingStream(digest, size));
+  source.on('error', (error) => verified.destroy(error));
+  return verified;
 }

@@ -1,8 +1,9 @@
 /**
- * The HTTP layer under the registry client: node:http(s) with keep-alive agents, streamed request and response bodies,
+ * The bottom of the registry client's transport stack: the request and response shapes every layer speaks
+ * (`RoundTripper`), node:http(s) with keep-alive agents as the layer that really sends, streamed bodies both ways,
  * and typed errors that say which request failed and whether trying again could help.
  */
-import http, { type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
+import http, { type IncomingHttpHeaders } from 'node:http';
 import https from 'node:https';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -14,13 +15,26 @@ export interface HttpRequest {
   readonly headers?: Record<string, string>;
   /** A buffer (replayable) or a stream (sent once, never buffered). */
   readonly body?: Buffer | Readable;
+  /** The registry permissions this request needs (`repository:<name>:pull`...): read by the authorizing layer. */
+  readonly scopes?: readonly string[];
 }
 
 export interface HttpResponse {
   readonly status: number;
   readonly headers: IncomingHttpHeaders;
-  readonly body: IncomingMessage;
+  readonly body: Readable;
+  /** The URL that answered (after redirects). */
   readonly url: URL;
+}
+
+/** Sends one request and resolves with its response, whatever the status: every layer of the stack is one. */
+export interface RoundTripper {
+  send(request: HttpRequest): Promise<HttpResponse>;
+}
+
+/** A body that can be sent again (a retry, a redirect, a second try after an authentication challenge). */
+export function isReplayable(request: HttpRequest): boolean {
+  return !(request.body instanceof Readable);
 }
 
 /** A response with an unexpected status. `retryAfterMs` is set when the server asked for a pause. */
@@ -69,7 +83,7 @@ export interface TransportOptions {
 }
 
 /** Sends HTTP requests over keep-alive connections. `close()` ends the idle sockets. */
-export class Transport {
+export class Transport implements RoundTripper {
   private readonly httpAgent: http.Agent;
   private readonly httpsAgent: https.Agent;
   private readonly idleTimeoutMs: number;
@@ -146,8 +160,13 @@ export async function unexpected(method: string, response: HttpResponse): Promis
   } catch {
     response.body.destroy();
   }
-  const retryAfter = response.headers['retry-after'];
-  return new HttpError(method, response.url.href, response.status, detail, parseRetryAfter(retryAfter));
+  return new HttpError(
+    method,
+    response.url.href,
+    response.status,
+    detail,
+    parseRetryAfter(header(response, 'retry-after')),
+  );
 }
 
 /** The `next` URL of an RFC 5988 `Link` header (`<url>; rel="next"`), resolved against `base`. */
@@ -158,4 +177,16 @@ export function nextLink(header: string | undefined, base: URL): URL | undefined
     if (match && /\brel\s*=\s*"?next"?/i.test(match[2]!)) return new URL(match[1]!, base);
   }
   return undefined;
+}
+
+/** The first value of a response header. */
+export function header(response: HttpResponse, name: string): string | undefined {
+  const value = response.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+/** `Content-Length` as a number; undefined when absent or not a number. */
+export function contentLength(response: HttpResponse): number | undefined {
+  const value = header(response, 'content-length');
+  return value !== undefined && /^\d+$/.test(value) ? Number(value) : undefined;
 }

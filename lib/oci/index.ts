@@ -1,4 +1,5 @@
 export * from './auth';
+export * from './authorizing';
 export * from './client';
 export * from './digest';
 export * from './grammar';
@@ -7,3 +8,4 @@ export * from './limits';
 export * from './location';
 export * from './manifest';
 export * from './retry';
+export * from './transport';

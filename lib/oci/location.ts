@@ -26,7 +26,12 @@ export function isHost(text: string): boolean {
   return match[2] === undefined || (Number(match[2]) > 0 && Number(match[2]) < 65536);
 }
 
-/** The repository `relative` inside `location`'s path. */
-export function repositoryIn(location: RegistryLocation, relative: string): string {
+/** The full name of the repository `relative` to `location`'s path: the two joined with a slash. */
+export function fullRepositoryName(location: RegistryLocation, relative: string): string {
   return relative === '' ? location.path : `${location.path}/${relative}`;
+}
+
+/** The registry's origin: `https://host[:port]`, or `http://` for a registry the operator named insecure. */
+export function registryOrigin(host: string, insecure: boolean): URL {
+  return new URL(`${insecure ? 'http' : 'https'}://${host}`);
 }

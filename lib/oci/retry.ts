@@ -1,6 +1,6 @@
 /**
  * Bounded retries with exponential backoff and full jitter, honouring a server's `Retry-After`.
- * Which errors are worth retrying is the caller's decision (`retryDelayHint`).
+ * Which errors are worth retrying is the caller's decision (its `RetryClassifier`).
  */
 import { setTimeout as delay } from 'node:timers/promises';
 
@@ -57,10 +57,17 @@ export function nextDelay(
 /** Tells whether an error is transient: `false` to give up, otherwise an optional server-requested delay. */
 export type RetryClassifier = (error: unknown) => false | { retryAfterMs?: number };
 
+/** What a retry is about to do, for logs: the failure, which retry (1-based), and the wait before it. */
+export interface RetryInfo {
+  readonly error: unknown;
+  readonly retry: number;
+  readonly delayMs: number;
+}
+
 export interface RetryOptions {
   readonly policy?: RetryPolicy;
   readonly classify: RetryClassifier;
-  readonly onRetry?: (info: { error: unknown; retry: number; delayMs: number }) => void;
+  readonly onRetry?: (info: RetryInfo) => void;
   readonly sleep?: (ms: number) => Promise<unknown>;
   readonly random?: () => number;
 }

@@ -4,14 +4,7 @@
  * repository, else streamed source -> destination and verified on the way), then manifests by digest, children before
  * the indexes that list them, then tags. A destination that already has the image's manifest only gets its tags checked.
  */
-import {
-  type Descriptor,
-  type RegistryClient,
-  type RegistryLocation,
-  repositoryIn,
-  Semaphore,
-  VerifyingStream,
-} from '../oci';
+import { type Descriptor, type RegistryClient, type RegistryLocation, fullRepositoryName, Semaphore } from '../oci';
 import { mapConcurrent } from './concurrent';
 import type { ImageRef } from './images-file';
 import type { BlobOutcome, Report } from './report';
@@ -70,28 +63,15 @@ export async function replicateToRegistries(options: RegistryJobOptions): Promis
     const { client } = destination;
     if ((await client.blobSize(repository, blob.digest)) === blob.size) return 'skipped';
     const mountFrom = client.host === source.host ? sourceRepository : heldIn.get(`${client.host}@${blob.digest}`);
-    const start = await client.startUpload(
-      repository,
-      mountFrom ? { digest: blob.digest, repository: mountFrom } : undefined,
-    );
-    if (start.mounted) return 'mounted';
-    const { body } = await source.getBlob(sourceRepository, blob.digest);
-    const verified = countBytes(body, report).pipe(new VerifyingStream(blob.digest, blob.size));
-    body.on('error', (error) => verified.destroy(error));
-    try {
-      await client.putBlob(repository, start.location, blob.digest, blob.size, verified);
-    } catch (error) {
-      body.destroy();
-      await client.cancelUpload(repository, start.location);
-      throw error;
-    }
-    return 'copied';
+    const open = async () => countBytes((await source.getBlob(sourceRepository, blob.digest)).body, report);
+    const pushed = await client.pushBlob(repository, blob.digest, blob.size, open, mountFrom);
+    return pushed === 'mounted' ? 'mounted' : 'copied';
   };
 
   const copyImage = async (image: ImageRef, tree: ManifestNode, destination: Destination) => {
     const { client } = destination;
-    const repository = repositoryIn(destination.location, image.repository);
-    const sourceRepository = repositoryIn(sourceLocation, image.repository);
+    const repository = fullRepositoryName(destination.location, image.repository);
+    const sourceRepository = fullRepositoryName(sourceLocation, image.repository);
     const target = `${client.host}/${repository}`;
     // Manifests are pushed children first, so a present root means the whole tree is present.
     const complete = (await client.headManifest(repository, image.digest)) !== undefined;
@@ -120,7 +100,7 @@ export async function replicateToRegistries(options: RegistryJobOptions): Promis
   };
 
   await mapConcurrent(options.images, options.concurrency, async (image) => {
-    const sourceRepository = repositoryIn(sourceLocation, image.repository);
+    const sourceRepository = fullRepositoryName(sourceLocation, image.repository);
     let tree: ManifestNode;
     try {
       tree = await fetchTree(source, sourceRepository, image.digest, trees);
@@ -152,7 +132,7 @@ export async function replicateToRegistries(options: RegistryJobOptions): Promis
 
   async function plan(image: ImageRef, tree: ManifestNode) {
     for (const destination of options.destinations) {
-      const repository = repositoryIn(destination.location, image.repository);
+      const repository = fullRepositoryName(destination.location, image.repository);
       const target = `${destination.client.host}/${repository}`;
       if (await destination.client.headManifest(repository, image.digest)) {
         totals.skipped++;

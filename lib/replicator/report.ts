@@ -5,9 +5,11 @@
 import { SingleBar } from 'cli-progress';
 import pino, { type Logger } from 'pino';
 import type { Writable } from 'node:stream';
+import type { RetryInfo } from '../oci';
 import { describeError } from './errors';
 
 export type BlobOutcome = 'copied' | 'mounted' | 'skipped';
+export type ManifestOutcome = 'copied' | 'skipped';
 export type ImageOutcome = 'copied' | 'skipped' | 'failed';
 
 export interface Tally {
@@ -102,7 +104,7 @@ export class Report {
     this.log.info({ event: 'blob', outcome, digest, bytes: size, target });
   }
 
-  manifest(outcome: 'copied' | 'skipped', digest: string, target: string): void {
+  manifest(outcome: ManifestOutcome, digest: string, target: string): void {
     this.tally.manifests[outcome]++;
     this.log.info({ event: 'manifest', outcome, digest, target });
   }
@@ -121,7 +123,7 @@ export class Report {
     this.log.error({ event: 'blob', outcome: 'failed', digest, target, error: describeError(error) });
   }
 
-  retry(info: { error: unknown; retry: number; delayMs: number }): void {
+  retry(info: RetryInfo): void {
     this.log.warn({ event: 'retry', retry: info.retry, delayMs: info.delayMs, error: describeError(info.error) });
   }
 

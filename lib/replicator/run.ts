@@ -4,7 +4,15 @@
  */
 import type { Writable } from 'node:stream';
 import { S3Client } from '@aws-sdk/client-s3';
-import { type RegistryLocation, RegistryClient, TokenBucket, Transport } from '../oci';
+import {
+  RegistryClient,
+  type RegistryLocation,
+  registryOrigin,
+  registryTransport,
+  type RetryInfo,
+  TokenBucket,
+  Transport,
+} from '../oci';
 import { registryCredentials, s3Credentials } from './credentials';
 import { describeError, ExitCode, StartupError, UsageError } from './errors';
 import type { ImageRef } from './images-file';
@@ -43,17 +51,15 @@ export async function runReplicate(argv: readonly string[], io: RunIo): Promise<
   }
 
   const report = new Report({ tty: io.tty, output: io.output });
-  const transport = new Transport({ maxSockets: Math.max(16, command.concurrency * 2) });
+  const connections = new Transport({ maxSockets: Math.max(16, command.concurrency * 2) });
   const rateLimiter = new TokenBucket({ ratePerSecond: command.rps });
-  const registry = (location: RegistryLocation) =>
-    new RegistryClient({
-      host: location.host,
-      insecure: command.insecureRegistries.has(location.host),
-      credentials,
-      transport,
-      rateLimiter,
-      onRetry: (info) => report.retry(info),
-    });
+  const registry = (location: RegistryLocation) => {
+    const insecure = command.insecureRegistries.has(location.host);
+    const origin = registryOrigin(location.host, insecure);
+    const onRetry = (info: RetryInfo) => report.retry(info);
+    const transport = registryTransport({ origin, connections, credentials, rateLimiter, onRetry });
+    return new RegistryClient({ host: location.host, insecure, transport });
+  };
   const source = registry(command.source);
   try {
     const images = await start(`source ${command.source.host}`, async () => {
@@ -80,7 +86,7 @@ export async function runReplicate(argv: readonly string[], io: RunIo): Promise<
     }
     throw error;
   } finally {
-    transport.close();
+    connections.close();
   }
   const summary = report.finish();
   return summary.ok ? ExitCode.ok : ExitCode.itemsFailed;

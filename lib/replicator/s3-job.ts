@@ -2,7 +2,7 @@
  * Registry -> S3: every blob (configs and layers) of the selected images into the upload bucket, skipping images whose
  * marker exists and blobs already there; a marker per manifest once everything it covers is in place.
  */
-import { type Descriptor, type RegistryClient, type RegistryLocation, repositoryIn, Semaphore } from '../oci';
+import { type Descriptor, type RegistryClient, type RegistryLocation, fullRepositoryName, Semaphore } from '../oci';
 import { mapConcurrent } from './concurrent';
 import type { ImageRef } from './images-file';
 import type { Report } from './report';
@@ -57,7 +57,7 @@ export async function replicateToS3(options: S3JobOptions): Promise<void> {
   const totals = { images: 0, skipped: 0, manifests: 0, blobs: 0, bytes: 0 };
 
   await mapConcurrent(options.images, options.concurrency, async (image) => {
-    const repository = repositoryIn(sourceLocation, image.repository);
+    const repository = fullRepositoryName(sourceLocation, image.repository);
     try {
       if (await store.hasMarker(image.digest)) {
         if (options.dryRun) {

@@ -17,7 +17,7 @@ import {
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
 import { blobKey, markerKey } from '../topology/blob-layout';
-import { Semaphore, sha256DigestToBase64, VerifyingStream } from '../oci';
+import { Semaphore, sha256DigestToBase64, verifying } from '../oci';
 
 export interface S3BlobStoreOptions {
   readonly client: S3Client;
@@ -68,8 +68,7 @@ export class S3BlobStore {
 
   /** Uploads a blob from a stream; never leaves a partial or wrong object under its key. */
   async putBlob(digest: string, size: number, source: Readable): Promise<void> {
-    const verified = source.pipe(new VerifyingStream(digest, size));
-    source.on('error', (error) => verified.destroy(error));
+    const verified = verifying(source, digest, size);
     try {
       if (size <= this.partSize) await this.putSingle(digest, verified);
       else await this.putMultipart(digest, verified);

@@ -3,7 +3,7 @@
  * source path (`_catalog` + `tags/list`). Each becomes a list of ImageRef (repository relative to the source path,
  * manifest digest, tags), one per distinct manifest.
  */
-import { isCosignTag, type RegistryClient, type RegistryLocation, repositoryIn, cosignTags } from '../oci';
+import { isCosignTag, type RegistryClient, type RegistryLocation, fullRepositoryName, cosignTags } from '../oci';
 import { mapConcurrent } from './concurrent';
 import { type ImageRef, readImagesFile } from './images-file';
 import type { Selection } from './options';
@@ -40,7 +40,7 @@ async function imagesOfRepositories(
   concurrency: number,
 ): Promise<ImageRef[]> {
   const perRepository = await mapConcurrent(repositories, concurrency, async (repository) => {
-    const fullName = repositoryIn(location, repository);
+    const fullName = fullRepositoryName(location, repository);
     const tags = (await source.listTags(fullName)).sort();
     const heads = await mapConcurrent(tags, concurrency, async (tag) => ({
       tag,
@@ -80,7 +80,7 @@ async function withSignatures(
   const repositories = [...new Set(images.map((image) => image.repository))];
   const cosignTagsByRepository = new Map(
     await mapConcurrent(repositories, concurrency, async (repository) => {
-      const tags = await source.listTags(repositoryIn(location, repository));
+      const tags = await source.listTags(fullRepositoryName(location, repository));
       return [repository, new Set(tags.filter(isCosignTag))] as const;
     }),
   );
@@ -90,7 +90,7 @@ async function withSignatures(
       .map((tag) => ({ repository: image.repository, tag })),
   );
   const resolved = await mapConcurrent(signatures, concurrency, async ({ repository, tag }) => {
-    const head = await source.headManifest(repositoryIn(location, repository), tag);
+    const head = await source.headManifest(fullRepositoryName(location, repository), tag);
     return head ? [{ repository, digest: head.digest, tags: [tag] }] : [];
   });
   return [...images, ...resolved.flat()];

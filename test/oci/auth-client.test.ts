@@ -4,7 +4,7 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { RegistryClient } from '../../lib/oci';
+import { type CredentialSource, RegistryClient, registryOrigin, registryTransport, Transport } from '../../lib/oci';
 
 interface Fake {
   host: string;
@@ -58,12 +58,23 @@ describe.each(['bearer', 'basic'] as const)('%s challenge', (scheme) => {
   beforeAll(async () => (fake = await startFake(scheme)));
   afterAll(() => fake.stop());
 
-  it('authenticates with the credentials and follows Link pagination', async () => {
-    const client = new RegistryClient({
-      host: fake.host,
-      insecure: true,
-      credentials: async () => ({ username: 'oauth2accesstoken', password: 'secret' }),
+  let connections: Transport;
+  beforeEach(() => (connections = new Transport()));
+  afterEach(() => connections.close());
+
+  /** A client for the fake, as the replicator builds one. */
+  const clientOf = (credentials?: CredentialSource) => {
+    const transport = registryTransport({
+      origin: registryOrigin(fake.host, true),
+      connections,
+      credentials,
+      retry: { attempts: 1, baseDelayMs: 1, maxDelayMs: 1, maxRetryAfterMs: 1 },
     });
+    return new RegistryClient({ host: fake.host, insecure: true, transport });
+  };
+
+  it('authenticates with the credentials and follows Link pagination', async () => {
+    const client = clientOf(async () => ({ username: 'oauth2accesstoken', password: 'secret' }));
     try {
       expect(await client.listTags('a/b', 2)).toEqual(['a', 'b', 'c']);
       if (scheme === 'bearer') {
@@ -77,11 +88,7 @@ describe.each(['bearer', 'basic'] as const)('%s challenge', (scheme) => {
   });
 
   it('fails with a clear 401 when anonymous', async () => {
-    const client = new RegistryClient({
-      host: fake.host,
-      insecure: true,
-      retry: { attempts: 1, baseDelayMs: 1, maxDelayMs: 1, maxRetryAfterMs: 1 },
-    });
+    const client = clientOf();
     try {
       await expect(client.listTags('a/b')).rejects.toThrow(/HTTP 401/);
     } finally {

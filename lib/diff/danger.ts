@@ -78,11 +78,13 @@ const changedUnder = (delta: ResourceDelta, prefix: string): ValueChange[] =>
 
 const existedBefore = (delta: ResourceDelta) => delta.action === 'modify' || delta.action === 'replace';
 
+/** What deleting or replacing a stateful resource loses, or undefined for a resource without data. */
 function statefulLoss(delta: ResourceDelta): string | undefined {
   const label = STATEFUL_TYPES[delta.type];
   if (!label) return undefined;
-  const retained = delta.before?.DeletionPolicy === 'Retain' || delta.before?.UpdateReplacePolicy === 'Retain';
-  return retained ? `${label} (retained by its policy, but no longer managed)` : `${label} and its data`;
+  // CloudFormation keeps a retained resource but stops managing it: the data stays, orphaned.
+  const policy = delta.action === 'remove' ? 'DeletionPolicy' : 'UpdateReplacePolicy';
+  return delta.before?.[policy] === 'Retain' ? `${label} (retained: it stays, unmanaged)` : `${label} and its data`;
 }
 
 const PUBLIC_ACCESS_BLOCK = ['BlockPublicAcls', 'BlockPublicPolicy', 'IgnorePublicAcls', 'RestrictPublicBuckets'];
@@ -282,7 +284,7 @@ export const DANGER_RULES: readonly DangerRule[] = [
     description: 'replaces a resource holding data: the new one starts empty',
     check: (delta) => {
       const loss = delta.action === 'replace' ? statefulLoss(delta) : undefined;
-      return loss ? [`replaces the ${loss} (changes ${(delta.replacedBecause ?? ['its type']).join(', ')})`] : [];
+      return loss ? [`replaces the ${loss}: changes ${(delta.replacedBecause ?? ['its type']).join(', ')}`] : [];
     },
   },
   {

@@ -56,7 +56,8 @@ export const DEFAULT_TOPOLOGY: TopologyInput = {
       'cn-northwest-1': 'ap-east-1',
       'me-south-1': 'me-central-1',
     },
-    unroutedRegions: ['me-west-1', 'sa-west-1', 'us-south-1'],
+    // Production's routing data also leaves out me-west-1, sa-west-1 and us-south-1: like every AWS region that is
+    // neither a mirror nor an alias, their clients get the default backend (docs/aws.md, "Which bucket serves whom").
     cdn: {
       primaryRegion: 'us-east-2',
       failoverRegion: 'eu-west-1',

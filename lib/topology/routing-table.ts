@@ -6,13 +6,17 @@
 import { z } from 'zod';
 import { isRepositoryName } from '../oci/grammar';
 
-const baseUrl = z
+/**
+ * An http(s) URL that paths are appended to (`<base>/v2/...`, `<base>/containers/images/<digest>`), hence no
+ * trailing "/". http is allowed for local stand-ins. The topology's URLs use it too: one definition.
+ */
+export const BaseUrlSchema = z
   .url({ protocol: /^https?$/, error: 'must be an http(s) URL' })
   .refine((u) => !u.endsWith('/'), { error: 'must not end with "/"' });
 
 export const UpstreamSchema = z.strictObject({
   /** Registry base URL, e.g. `https://us-central1-docker.pkg.dev`. */
-  endpoint: baseUrl,
+  endpoint: BaseUrlSchema,
   /** Repository path prefix under /v2/, e.g. `k8s-artifacts-prod/images`. */
   path: z.string().refine(isRepositoryName, {
     error: 'must be a repository path like "project/images" (OCI repository name grammar)',
@@ -22,18 +26,18 @@ export const UpstreamSchema = z.strictObject({
 export const RoutingTableSchema = z.strictObject({
   /** The Cloud Run region this table is for. */
   region: z.string().min(1),
-  infoUrl: baseUrl,
-  privacyUrl: baseUrl,
+  infoUrl: BaseUrlSchema,
+  privacyUrl: BaseUrlSchema,
   /** Manifests, tags, referrers and fallback blobs go here. */
   upstream: UpstreamSchema,
   /** Cosign `.sig`/`.att` manifests go here when set. */
   signatureUpstream: UpstreamSchema.optional(),
   /** Blob base URL for clients in no donor's network; blob URL = `<base>/containers/images/<digest>`. */
-  defaultBlobBaseUrl: baseUrl,
+  defaultBlobBaseUrl: BaseUrlSchema,
   /** Clouds whose clients fetch blobs straight from the upstream (the upstream's own cloud). */
   upstreamClouds: z.array(z.string().min(1)),
   /** Per cloud, per client region: the blob base URL of the mirror serving that region. */
-  mirrors: z.record(z.string().min(1), z.record(z.string().min(1), baseUrl)),
+  mirrors: z.record(z.string().min(1), z.record(z.string().min(1), BaseUrlSchema)),
 });
 
 export type Upstream = z.infer<typeof UpstreamSchema>;

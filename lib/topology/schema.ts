@@ -5,13 +5,11 @@
  * Runtime-safe: imported by the redirector and the replicator, so it must never import infrastructure libraries.
  */
 import { z } from 'zod';
+import { CLOUDWATCH_RETENTION_DAYS, isCloudWatchRetention } from '../clouds/aws/logs';
 import { AWS_REGION_NAME } from '../clouds/aws/regions';
 import { GCP_REGION_NAME } from '../clouds/gcp/regions';
 import { isRepositoryName } from '../oci/grammar';
-
-const httpsUrl = z
-  .url({ protocol: /^https?$/, error: 'must be an http(s) URL' })
-  .refine((u) => !u.endsWith('/'), { error: 'must not end with "/"' });
+import { BaseUrlSchema, UpstreamSchema } from './routing-table';
 
 const awsRegionName = z.string().regex(AWS_REGION_NAME, { error: 'is not an AWS region name' });
 const gcpRegionName = z.string().regex(GCP_REGION_NAME, { error: 'is not a Google Cloud region name' });
@@ -26,11 +24,6 @@ const imageReference = z
   .regex(/^[a-z0-9.-]+(:\d+)?(\/[a-z0-9._-]+)+(:[\w][\w.-]{0,127}|@sha256:[a-f0-9]{64})$/, {
     error: 'must be an image reference with a tag or digest, e.g. us-docker.pkg.dev/project/repo/name:v1',
   });
-
-/** The retention periods CloudWatch Logs accepts, in days. */
-const CLOUDWATCH_RETENTION_DAYS: readonly number[] = [
-  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
-];
 
 /** Where a redirector region sends blob requests of clients in no donor's network: the CDN or a mirror region. */
 export const CDN_BACKEND = 'cdn';
@@ -58,13 +51,13 @@ export const CdnSchema = z.strictObject({
    * The URL clients use to reach the CDN; the redirector sends blob requests there.
    * @default `https://<domainName>` when a domain is set (required otherwise if any region uses the CDN)
    */
-  publicUrl: httpsUrl.optional(),
+  publicUrl: BaseUrlSchema.optional(),
   /** CloudFront price class. @default 'PriceClass_All' */
   priceClass: z.enum(['PriceClass_100', 'PriceClass_200', 'PriceClass_All']).default('PriceClass_All'),
   /** Days the CDN's access logs are kept. @default 30 */
   logRetentionDays: z
     .number()
-    .refine((days) => CLOUDWATCH_RETENTION_DAYS.includes(days), {
+    .refine(isCloudWatchRetention, {
       error: `must be a CloudWatch Logs retention period (${CLOUDWATCH_RETENTION_DAYS.join(', ')} days)`,
     })
     .default(30),
@@ -93,10 +86,11 @@ export const AwsSchema = z.strictObject({
   uploadRegion: awsRegionName,
   /** Regions that get their own mirror bucket. */
   mirrorRegions: z.array(awsRegionName).min(1),
-  /** Regions without a bucket whose clients use another region's bucket (`ap-east-2` -> `ap-east-1`). */
+  /**
+   * Regions without a bucket whose clients use another region's bucket (`ap-east-2` -> `ap-east-1`). Clients of an
+   * AWS region that is neither a mirror nor an alias get the redirector region's default blob backend.
+   */
   regionAliases: z.record(awsRegionName, awsRegionName).default({}),
-  /** Regions whose clients are not routed to any mirror (they get the default backend). @default [] */
-  unroutedRegions: z.array(awsRegionName).default([]),
   /**
    * Public base URL of a bucket; `{bucket}` and `{region}` are substituted. Point it at a local S3 stand-in in tests.
    * @default 'https://{bucket}.s3.dualstack.{region}.amazonaws.com'
@@ -139,12 +133,7 @@ export const RedirectorSchema = z.strictObject({
   /** Request timeout. @default 60 */
   timeoutSeconds: z.number().int().min(1).max(3600).default(60),
   /** Registry serving cosign signatures, when they live apart from the images. @default none */
-  signatureUpstream: z
-    .strictObject({
-      endpoint: httpsUrl,
-      path: z.string().refine(isRepositoryName, { error: 'must be a repository path (OCI repository name grammar)' }),
-    })
-    .optional(),
+  signatureUpstream: UpstreamSchema.optional(),
 });
 
 export const CloudArmorSchema = z.strictObject({
@@ -223,9 +212,9 @@ export const TopologySchema = z.strictObject({
   /** Short name used in resource names. */
   name: z.string().regex(/^[a-z][a-z0-9-]{1,30}[a-z0-9]$/, { error: 'must be 3-32 lowercase letters, digits or "-"' }),
   /** Where `/` redirects. */
-  infoUrl: httpsUrl,
+  infoUrl: BaseUrlSchema,
   /** Where `/privacy` redirects. */
-  privacyUrl: httpsUrl,
+  privacyUrl: BaseUrlSchema,
   images: ImagesSchema,
   aws: AwsSchema,
   gcp: GcpSchema,
@@ -236,5 +225,4 @@ export const TopologySchema = z.strictObject({
 export type TopologyInput = z.input<typeof TopologySchema>;
 /** A topology with every default filled in. */
 export type Topology = z.output<typeof TopologySchema>;
-export type CdnConfig = Topology['aws']['cdn'];
 export type WriterIdentity = Topology['aws']['writer'];

@@ -37,13 +37,9 @@ function unknownRegions(
 const awsRegionsExist: Rule = (t) => [
   ...unknownRegions((i) => `aws.mirrorRegions[${i}]`, t.aws.mirrorRegions, KNOWN_AWS_REGIONS, 'AWS'),
   ...unknownRegions((_, r) => `aws.regionAliases.${r}`, Object.keys(t.aws.regionAliases), KNOWN_AWS_REGIONS, 'AWS'),
-  ...unknownRegions((i) => `aws.unroutedRegions[${i}]`, t.aws.unroutedRegions, KNOWN_AWS_REGIONS, 'AWS'),
 ];
 
-const awsRegionsListedOnce: Rule = (t) => [
-  ...duplicates('aws.mirrorRegions', t.aws.mirrorRegions),
-  ...duplicates('aws.unroutedRegions', t.aws.unroutedRegions),
-];
+const awsRegionsListedOnce: Rule = (t) => duplicates('aws.mirrorRegions', t.aws.mirrorRegions);
 
 const uploadRegionHasBucket: Rule = (t) =>
   t.aws.mirrorRegions.includes(t.aws.uploadRegion)
@@ -57,16 +53,6 @@ const aliasesPointAtBuckets: Rule = (t) =>
       return [{ path, message: `${quote(alias)} has its own bucket (in aws.mirrorRegions) and cannot be an alias` }];
     if (!t.aws.mirrorRegions.includes(target))
       return [{ path, message: `alias target ${quote(target)} has no bucket (not in aws.mirrorRegions)` }];
-    return [];
-  });
-
-const unroutedRegionsAreNotServed: Rule = (t) =>
-  t.aws.unroutedRegions.flatMap((region, i) => {
-    const path = `aws.unroutedRegions[${i}]`;
-    if (t.aws.mirrorRegions.includes(region))
-      return [{ path, message: `${quote(region)} has a bucket (in aws.mirrorRegions) and cannot be unrouted` }];
-    if (region in t.aws.regionAliases)
-      return [{ path, message: `${quote(region)} is also an alias in aws.regionAliases` }];
     return [];
   });
 
@@ -148,7 +134,6 @@ const RULES: readonly Rule[] = [
   awsRegionsListedOnce,
   uploadRegionHasBucket,
   aliasesPointAtBuckets,
-  unroutedRegionsAreNotServed,
   bucketNamesAreValid,
   cdnOriginsHaveBuckets,
   gcpRegionsExist,

@@ -2,6 +2,7 @@
  * Everything the stacks, the redirector and the replicator derive from a topology. Pure functions: the same
  * topology always gives the same views, and no region list exists anywhere but in the topology.
  */
+import { roleArn } from '../clouds/aws/arns';
 import { bucketBaseUrl } from '../clouds/aws/urls';
 import { artifactRegistryHost, artifactRegistryPath } from '../clouds/gcp/urls';
 import type { RoutingTable, Upstream } from './routing-table';
@@ -47,12 +48,24 @@ export function defaultBlobBaseUrl(topology: Topology, redirectorRegion: string)
   return bucketUrl(topology, mirrorRegionFor(topology, backend)!);
 }
 
-/** The Artifact Registry repository in a region, as a registry upstream. */
+/** The Artifact Registry repository in a region, as the redirector's upstream (a base URL and a path). */
 export function artifactRegistryUpstream(topology: Topology, region: string): Upstream {
   return {
     endpoint: `https://${artifactRegistryHost(region)}`,
     path: artifactRegistryPath(topology.gcp.artifactsProject, topology.gcp.repository),
   };
+}
+
+/** An Artifact Registry repository as the replication jobs need it: where it is, and how the replicator names it. */
+export interface ArtifactRepository {
+  readonly region: string;
+  /** `<host>/<path>` as the replicator's `--source` and `--dest` take it, e.g. `us-central1-docker.pkg.dev/p/images`. */
+  readonly reference: string;
+}
+
+function artifactRepository(topology: Topology, region: string): ArtifactRepository {
+  const path = artifactRegistryPath(topology.gcp.artifactsProject, topology.gcp.repository);
+  return { region, reference: `${artifactRegistryHost(region)}/${path}` };
 }
 
 /** The Cloud Run regions running the redirector, sorted. */
@@ -88,29 +101,31 @@ export function routingTableFor(topology: Topology, redirectorRegion: string): R
 
 /** Where the registry -> registry job copies from and to. */
 export interface RegistryFanOut {
-  readonly source: Upstream;
-  readonly destinations: readonly Upstream[];
+  /** The canonical region's repository. */
+  readonly source: ArtifactRepository;
+  /** Every other Artifact Registry region's repository, in topology order; empty with a single region. */
+  readonly destinations: readonly ArtifactRepository[];
 }
 
 export function registryFanOut(topology: Topology): RegistryFanOut {
   return {
-    source: artifactRegistryUpstream(topology, topology.gcp.canonicalRegion),
+    source: artifactRepository(topology, topology.gcp.canonicalRegion),
     destinations: topology.gcp.artifactRegions
       .filter((region) => region !== topology.gcp.canonicalRegion)
-      .map((region) => artifactRegistryUpstream(topology, region)),
+      .map((region) => artifactRepository(topology, region)),
   };
 }
 
 /** Where the registry -> S3 job copies from and to. */
 export interface S3Upload {
-  readonly source: Upstream;
+  readonly source: ArtifactRepository;
   readonly bucket: string;
   readonly region: string;
 }
 
 export function s3Upload(topology: Topology): S3Upload {
   return {
-    source: artifactRegistryUpstream(topology, topology.gcp.canonicalRegion),
+    source: artifactRepository(topology, topology.gcp.canonicalRegion),
     bucket: bucketName(topology, topology.aws.uploadRegion),
     region: topology.aws.uploadRegion,
   };
@@ -118,5 +133,5 @@ export function s3Upload(topology: Topology): S3Upload {
 
 /** The ARN of the IAM role the replication job assumes to write to the upload bucket. */
 export function writerRoleArn(topology: Topology): string {
-  return `arn:aws:iam::${topology.aws.accountId}:role/${topology.aws.writer.roleName}`;
+  return roleArn(topology.aws.accountId, topology.aws.writer.roleName);
 }

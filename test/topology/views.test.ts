@@ -1,7 +1,8 @@
 import { join } from 'node:path';
+import { KNOWN_AWS_REGIONS } from '../../lib/clouds/aws/regions';
 import {
   awsMirrorMap,
-  bucketName,
+  bucketUrl,
   defaultBlobBaseUrl,
   loadTopology,
   readTopologyFile,
@@ -51,11 +52,11 @@ describe('views of the small topology', () => {
   it('derives replication sources and targets', () => {
     expect(replicationDestinations(small)).toEqual(['eu-west-1']);
     expect(registryFanOut(small)).toEqual({
-      source: { endpoint: 'https://us-central1-docker.pkg.dev', path: 'small-artifacts/images' },
-      destinations: [{ endpoint: 'https://europe-west1-docker.pkg.dev', path: 'small-artifacts/images' }],
+      source: { region: 'us-central1', reference: 'us-central1-docker.pkg.dev/small-artifacts/images' },
+      destinations: [{ region: 'europe-west1', reference: 'europe-west1-docker.pkg.dev/small-artifacts/images' }],
     });
     expect(s3Upload(small)).toEqual({
-      source: { endpoint: 'https://us-central1-docker.pkg.dev', path: 'small-artifacts/images' },
+      source: { region: 'us-central1', reference: 'us-central1-docker.pkg.dev/small-artifacts/images' },
       bucket: 'small-registry-us-east-2',
       region: 'us-east-2',
     });
@@ -72,11 +73,36 @@ describe('views of the production topology', () => {
     expect(defaultBlobBaseUrl(production, region)).toBe(url);
   });
 
-  it('routes aliased regions to their target bucket and leaves unrouted regions out', () => {
+  it('sends each mirror region to its own bucket and each alias to its target, and lists no other region', () => {
     const map = awsMirrorMap(production);
-    expect(map['cn-north-1']).toBe(map['ap-east-1']);
-    expect(map['me-south-1']).toContain(bucketName(production, 'me-central-1'));
-    expect(map['me-west-1']).toBeUndefined();
-    expect(Object.keys(map)).toHaveLength(32 + 4);
+    const { mirrorRegions, regionAliases } = production.aws;
+    expect(Object.keys(map)).toEqual([...mirrorRegions, ...Object.keys(regionAliases)].sort());
+    for (const region of mirrorRegions) expect(map[region]).toBe(bucketUrl(production, region));
+    expect({
+      'ap-east-2': map['ap-east-2'],
+      'cn-north-1': map['cn-north-1'],
+      'cn-northwest-1': map['cn-northwest-1'],
+      'me-south-1': map['me-south-1'],
+    }).toEqual({
+      'ap-east-2': bucketUrl(production, 'ap-east-1'),
+      'cn-north-1': bucketUrl(production, 'ap-east-1'),
+      'cn-northwest-1': bucketUrl(production, 'ap-east-1'),
+      'me-south-1': bucketUrl(production, 'me-central-1'),
+    });
   });
+
+  // Production leaves these out of its routing data; so does the topology: a client region with no entry in the
+  // table's mirror map gets the redirector region's default backend, whatever region it is.
+  it.each(['me-west-1', 'sa-west-1', 'us-south-1', 'us-gov-west-1'])(
+    'AWS region %s, neither a mirror nor an alias, has no mirror in any routing table',
+    (region) => {
+      expect(KNOWN_AWS_REGIONS.has(region)).toBe(true);
+      for (const redirectorRegion of redirectorRegions(production)) {
+        const table = routingTableFor(production, redirectorRegion);
+        expect(Object.keys(table.mirrors)).toEqual(['aws']);
+        expect(Object.keys(table.mirrors.aws!)).not.toContain(region);
+        expect(table.defaultBlobBaseUrl).toBe(defaultBlobBaseUrl(production, redirectorRegion));
+      }
+    },
+  );
 });

@@ -15,6 +15,11 @@ export function objectsArn(bucketName: string, keyPattern: string): string {
   return `${bucketArn(bucketName)}/${keyPattern}`;
 }
 
+/** `arn:aws:iam::<account>:role/<roleName>` (IAM is global: no region; roles here have the default path "/"). */
+export function roleArn(account: string, roleName: string): string {
+  return `arn:${PARTITION}:iam::${account}:role/${roleName}`;
+}
+
 /** Any CloudFront distribution of an account (CloudFront ARNs have no region). */
 export function distributionsArnPattern(account: string): string {
   return `arn:${PARTITION}:cloudfront::${account}:distribution/*`;

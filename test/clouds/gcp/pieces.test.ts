@@ -4,12 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Testing, TerraformStack } from 'cdktf';
 import { gcpNames, SERVICE_ACCOUNT_IDS } from '../../../lib/clouds/gcp/infra/names';
-import {
-  fanOutJobArgs,
-  registryReference,
-  s3UploadJobArgs,
-  s3UploadJobEnv,
-} from '../../../lib/clouds/gcp/infra/replication-args';
+import { fanOutJobArgs, s3UploadJobArgs, s3UploadJobEnv } from '../../../lib/clouds/gcp/infra/replication-args';
 import { runJobUrl } from '../../../lib/clouds/gcp/infra/scheduled-job';
 import {
   DEFAULT_RULE_PRIORITY,
@@ -22,16 +17,6 @@ import { requestLogFilter } from '../../../lib/clouds/gcp/infra/stacks/observabi
 import { smallTopology } from './support';
 
 describe('replication command lines', () => {
-  it.each([
-    [
-      { endpoint: 'https://us-central1-docker.pkg.dev', path: 'k8s-artifacts-prod/images' },
-      'us-central1-docker.pkg.dev/k8s-artifacts-prod/images',
-    ],
-    [{ endpoint: 'http://127.0.0.1:5000', path: 'p/images' }, '127.0.0.1:5000/p/images'],
-  ])('registryReference(%j) = %s', (upstream, expected) => {
-    expect(registryReference(upstream)).toBe(expected);
-  });
-
   it('fan-out: source, one --dest per other region, rates, then repositories when set', () => {
     expect(fanOutJobArgs(smallTopology())).toEqual([
       'registry',

@@ -2,15 +2,10 @@
  * The command lines and environments of the replication jobs, as pure functions of the topology: what the
  * replicator (bin/replicate.ts) is started with in Cloud Run.
  */
-import { registryFanOut, s3Upload, writerRoleArn, type Topology, type Upstream } from '../../../topology';
+import { registryFanOut, s3Upload, writerRoleArn, type Topology } from '../../../topology';
 
 /** How the replicator authenticates to Artifact Registry: the job's service account, via the metadata server. */
 export const REGISTRY_AUTH_GCP_METADATA = 'gcp-metadata';
-
-/** `https://us-central1-docker.pkg.dev` + `k8s-artifacts-prod/images` -> `us-central1-docker.pkg.dev/k8s-artifacts-prod/images`. */
-export function registryReference(upstream: Upstream): string {
-  return `${upstream.endpoint.replace(/^https?:\/\//, '')}/${upstream.path}`;
-}
 
 function rateArgs(topology: Topology): string[] {
   const { concurrency, requestsPerSecond } = topology.replication;
@@ -28,8 +23,8 @@ export function fanOutJobArgs(topology: Topology): string[] {
   return [
     'registry',
     '--source',
-    registryReference(source),
-    ...destinations.flatMap((destination) => ['--dest', registryReference(destination)]),
+    source.reference,
+    ...destinations.flatMap((destination) => ['--dest', destination.reference]),
     ...rateArgs(topology),
     ...repositoryArgs(topology),
   ];
@@ -45,7 +40,7 @@ export function s3UploadJobArgs(topology: Topology): string[] {
   return [
     's3',
     '--source',
-    registryReference(source),
+    source.reference,
     '--bucket',
     bucket,
     '--region',

@@ -5,7 +5,7 @@
  */
 import { ServiceAccount } from '@cdktf/provider-google/lib/service-account';
 import type { Construct } from 'constructs';
-import type { Topology } from '../../../../topology';
+import { registryFanOut, s3Upload, type Topology } from '../../../../topology';
 import { grantRepositoryRole, type RepositoryRef } from '../docker-repository';
 import { ROLES, serviceAccountMember } from '../iam';
 import { gcpNames, SERVICE_ACCOUNT_IDS } from '../names';
@@ -25,7 +25,7 @@ export class ReplicationStack extends GcpStack {
     const { artifactsProject, repository, canonicalRegion } = topology.gcp;
     const { schedule, timeZone } = topology.replication;
     const names = gcpNames(topology);
-    const repositoryIn = (region: string): RepositoryRef => ({
+    const repositoryRef = (region: string): RepositoryRef => ({
       project: artifactsProject,
       region,
       repositoryId: repository,
@@ -33,7 +33,7 @@ export class ReplicationStack extends GcpStack {
     const serviceAccount = (id: string, accountId: string, what: string) =>
       new ServiceAccount(this, id, { project, accountId, displayName: `${topology.name}: ${what}` });
     const grant = (id: string, region: string, role: string, identity: ServiceAccount) =>
-      grantRepositoryRole(this, id, repositoryIn(region), role, serviceAccountMember(identity.email));
+      grantRepositoryRole(this, id, repositoryRef(region), role, serviceAccountMember(identity.email));
 
     const scheduler = serviceAccount('scheduler', SERVICE_ACCOUNT_IDS.scheduler, 'starts the replication jobs');
     const common = {
@@ -45,15 +45,15 @@ export class ReplicationStack extends GcpStack {
       timeZone,
     };
 
-    const destinationRegions = topology.gcp.artifactRegions.filter((region) => region !== canonicalRegion);
-    if (destinationRegions.length > 0) {
+    const fanOut = registryFanOut(topology);
+    if (fanOut.destinations.length > 0) {
       const fanOutIdentity = serviceAccount(
         'fan-out-identity',
         SERVICE_ACCOUNT_IDS.fanOut,
         'copies between AR regions',
       );
-      grant('fan-out-reads-canonical', canonicalRegion, ROLES.artifactRegistryReader, fanOutIdentity);
-      for (const region of destinationRegions) {
+      grant('fan-out-reads-canonical', fanOut.source.region, ROLES.artifactRegistryReader, fanOutIdentity);
+      for (const { region } of fanOut.destinations) {
         grant(`fan-out-writes-${region}`, region, ROLES.artifactRegistryWriter, fanOutIdentity);
       }
       this.fanOut = new ScheduledJob(this, 'fan-out', {
@@ -66,7 +66,8 @@ export class ReplicationStack extends GcpStack {
     }
 
     this.s3UploadServiceAccount = serviceAccount('s3-upload-identity', SERVICE_ACCOUNT_IDS.s3Upload, 'copies AR to S3');
-    grant('s3-upload-reads-canonical', canonicalRegion, ROLES.artifactRegistryReader, this.s3UploadServiceAccount);
+    const upload = s3Upload(topology);
+    grant('s3-upload-reads-canonical', upload.source.region, ROLES.artifactRegistryReader, this.s3UploadServiceAccount);
     this.s3Upload = new ScheduledJob(this, 's3-upload', {
       ...common,
       name: names.s3UploadJob,

@@ -2,16 +2,20 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { App, Stack, Validations } from 'aws-cdk-lib';
+import { App, Duration, Stack, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { LOG_RETENTION_DAYS, logRetention } from '../../../lib/clouds/aws/infra/blob-cdn';
+import { logRetention } from '../../../lib/clouds/aws/infra/blob-cdn';
 import { awsAppProps } from '../../../lib/clouds/aws/infra/cdk-context';
 import { MirrorBucket } from '../../../lib/clouds/aws/infra/mirror-bucket';
 import { issuerConditionPrefix, webIdentityTrust, WriterRole } from '../../../lib/clouds/aws/infra/writer-role';
+import { CLOUDWATCH_RETENTION_DAYS } from '../../../lib/clouds/aws/logs';
 
 const ENV = { account: '123456789012', region: 'us-east-2' };
+/** What the topology resolves aws.noncurrentVersionExpirationDays to when a file leaves it out. */
+const MIRROR = { bucketName: 'mirror-bucket', noncurrentVersionExpiration: Duration.days(30) };
 
 describe('webIdentityTrust', () => {
   it('uses the built-in Google provider with oaud (= the token aud) and sub', () => {
@@ -98,21 +102,28 @@ describe('WriterRole with a non-Google issuer', () => {
 describe('MirrorBucket', () => {
   it.each(['', 'containers/images', '/containers/', 'a//'])('refuses the public prefix %j', (prefix) => {
     const stack = new Stack(new App(awsAppProps()), 'S', { env: ENV });
-    expect(() => new MirrorBucket(stack, 'M', { bucketName: 'mirror-bucket', publicReadPrefix: prefix })).toThrow(
+    expect(() => new MirrorBucket(stack, 'M', { ...MIRROR, publicReadPrefix: prefix })).toThrow(
       /publicReadPrefix .* must be one or more path segments ending in "\/"/,
     );
   });
 
   it('logs to a given bucket instead of creating one', () => {
     const stack = new Stack(new App(awsAppProps()), 'S', { env: ENV });
-    const logs = new s3.Bucket(stack, 'SharedLogs');
-    new MirrorBucket(stack, 'M', { bucketName: 'mirror-bucket', accessLogsBucket: logs });
+    const shared = new s3.Bucket(stack, 'SharedLogs');
+    new MirrorBucket(stack, 'M', { ...MIRROR, accessLogsBucket: shared });
     Template.fromStack(stack).resourceCountIs('AWS::S3::Bucket', 2);
   });
 });
 
 describe('CDN log retention', () => {
-  it.each(LOG_RETENTION_DAYS.map((d) => [d]))('accepts %i days', (days) => {
+  it("the topology's list of CloudWatch retention periods is the SDK's (never-expire aside)", () => {
+    const sdk = Object.values(logs.RetentionDays).filter(
+      (days): days is number => typeof days === 'number' && days !== logs.RetentionDays.INFINITE,
+    );
+    expect([...CLOUDWATCH_RETENTION_DAYS].sort((a, b) => a - b)).toEqual(sdk.sort((a, b) => a - b));
+  });
+
+  it.each(CLOUDWATCH_RETENTION_DAYS.map((d) => [d]))('accepts %i days', (days) => {
     expect(logRetention(days)).toBe(days);
   });
 
@@ -126,9 +137,7 @@ describe('CDN log retention', () => {
 describe('MirrorBucket without the bucket-policy log delivery flag', () => {
   it('says which feature flag it needs', () => {
     const stack = new Stack(new App(), 'S', { env: ENV });
-    expect(() => new MirrorBucket(stack, 'M', { bucketName: 'mirror-bucket' })).toThrow(
-      '@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy',
-    );
+    expect(() => new MirrorBucket(stack, 'M', MIRROR)).toThrow('@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy');
   });
 });
 
@@ -138,7 +147,7 @@ describe('cdk-nag on synth', () => {
     try {
       const app = new App(awsAppProps({ outdir }));
       const stack = new Stack(app, 'Nag', { env: ENV });
-      const mirror = new MirrorBucket(stack, 'M', { bucketName: 'public-mirror' });
+      const mirror = new MirrorBucket(stack, 'M', { ...MIRROR, bucketName: 'public-mirror' });
       if (acknowledge)
         Validations.of(mirror.bucket.node.defaultChild!).acknowledge({ id: 'AwsSolutions-S2', reason: 'test' });
       Validations.of(app).addPlugins(new AwsSolutionsChecks(app));

@@ -10,6 +10,7 @@ import {
   DEFAULT_RULE_PRIORITY,
   RegistrySecurityPolicy,
   securityPolicyRules,
+  WAF_RULE_SETS,
   wafExpression,
 } from '../../../lib/clouds/gcp/infra/security-policy';
 import { stateBackendFor } from '../../../lib/clouds/gcp/infra/state-backend';
@@ -138,24 +139,33 @@ describe('Cloud Armor rules', () => {
     expect(priorities.at(-1)).toBe(DEFAULT_RULE_PRIORITY);
   });
 
-  it('the construct defaults to production thresholds (5000 per 60 s, sensitivity 1)', () => {
+  it('the construct deploys exactly the rules of the thresholds it is given (the topology resolves them)', () => {
     const outdir = mkdtempSync(join(tmpdir(), 'gcp-armor-'));
     let synthesized: string;
     try {
       const stack = new TerraformStack(Testing.app({ outdir }), 'armor');
-      new RegistrySecurityPolicy(stack, 'policy', { project: 'p', name: 'armor' });
+      const throttle = { count: 123, intervalSeconds: 10 };
+      new RegistrySecurityPolicy(stack, 'policy', { project: 'p', name: 'armor', wafSensitivity: 3, throttle });
       synthesized = Testing.synth(stack);
     } finally {
       rmSync(outdir, { recursive: true, force: true });
     }
-    expect(
-      Testing.toHaveResourceWithProperties(synthesized, 'google_compute_security_policy', {
-        name: 'armor',
-        type: 'CLOUD_ARMOR',
-      }),
-    ).toBe(true);
-    expect(synthesized).toContain(`"count": 5000`);
-    expect(synthesized).toContain(`{'sensitivity': 1}`);
+    const policies = Object.values(
+      (JSON.parse(synthesized) as { resource: Record<string, Record<string, Record<string, unknown>>> }).resource
+        .google_compute_security_policy!,
+    );
+    expect(policies).toHaveLength(1);
+    expect(policies[0]).toMatchObject({ name: 'armor', type: 'CLOUD_ARMOR' });
+    const rules = policies[0]!.rule as { priority: number; action: string; match: Record<string, unknown> }[];
+    expect(rules.map((r) => [r.priority, r.action])).toEqual(
+      securityPolicyRules(3, { count: 123, intervalSeconds: 10 }).map((r) => [r.priority, r.action]),
+    );
+    expect(rules.find((r) => r.action === 'throttle')).toMatchObject({
+      rate_limit_options: { rate_limit_threshold: { count: 123, interval_sec: 10 } },
+    });
+    expect(rules.filter((r) => r.action === 'deny(403)').map((r) => r.match)).toEqual(
+      WAF_RULE_SETS.map((set) => ({ expr: { expression: wafExpression(set, 3) } })),
+    );
   });
 });
 

@@ -12,6 +12,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
+import { CLOUDWATCH_RETENTION_DAYS, isCloudWatchRetention } from '../logs';
 import { blobAllowListFunctionCode } from './blob-function';
 
 /** Origin answers that make CloudFront try the failover bucket. */
@@ -32,16 +33,14 @@ export const REMOVED_S3_HEADERS: readonly string[] = [
   'x-amz-tagging-count',
 ];
 
-/** CloudWatch Logs accepts only these retention periods (days). */
-export const LOG_RETENTION_DAYS: readonly number[] = Object.values(logs.RetentionDays).filter(
-  (v): v is number => typeof v === 'number' && v !== logs.RetentionDays.INFINITE,
-);
-
-/** The retention for `days`, or an error naming the allowed values. */
+/**
+ * The retention for `days`, or an error naming the allowed values. `logs.RetentionDays` is a numeric enum whose
+ * values are the days, so a checked number is one of its members.
+ */
 export function logRetention(days: number): logs.RetentionDays {
-  if (!LOG_RETENTION_DAYS.includes(days)) {
+  if (!isCloudWatchRetention(days)) {
     throw new Error(
-      `CDN log retention of ${days} days is not a CloudWatch Logs retention period (allowed: ${LOG_RETENTION_DAYS.join(', ')})`,
+      `CDN log retention of ${days} days is not a CloudWatch Logs retention period (allowed: ${CLOUDWATCH_RETENTION_DAYS.join(', ')})`,
     );
   }
   return days as logs.RetentionDays;
@@ -66,10 +65,10 @@ export interface BlobCdnProps {
    * @default with a domain name, a new DNS-validated certificate
    */
   readonly certificate?: acm.ICertificate;
-  /** @default cloudfront.PriceClass.PRICE_CLASS_ALL */
-  readonly priceClass?: cloudfront.PriceClass;
-  /** How long access logs are kept. @default logs.RetentionDays.ONE_MONTH */
-  readonly logRetention?: logs.RetentionDays;
+  /** Edge locations serving the distribution: from the topology (`aws.cdn.priceClass`). */
+  readonly priceClass: cloudfront.PriceClass;
+  /** Days access logs are kept, one of CloudWatch Logs' periods: from the topology (`aws.cdn.logRetentionDays`). */
+  readonly logRetentionDays: number;
   /** @default a description naming the buckets */
   readonly comment?: string;
 }
@@ -140,7 +139,7 @@ export class BlobCdn extends Construct {
         responseHeadersPolicy: this.responseHeadersPolicy,
         functionAssociations: [{ function: this.allowList, eventType: cloudfront.FunctionEventType.VIEWER_REQUEST }],
       },
-      priceClass: props.priceClass ?? cloudfront.PriceClass.PRICE_CLASS_ALL,
+      priceClass: props.priceClass,
       httpVersion: cloudfront.HttpVersion.HTTP2_AND_3,
       enableIpv6: true,
       ...(props.domainName
@@ -157,7 +156,7 @@ export class BlobCdn extends Construct {
       reason: 'The mirror bucket stacks add the CloudFront read statement (MirrorBucket.allowCloudFrontRead).',
     });
 
-    this.accessLogs = this.deliverAccessLogs(props.logDeliveryName, props.logRetention ?? logs.RetentionDays.ONE_MONTH);
+    this.accessLogs = this.deliverAccessLogs(props.logDeliveryName, logRetention(props.logRetentionDays));
   }
 
   /** CloudFront standard logging (v2): the distribution's access logs delivered to a log group with a retention. */

@@ -26,10 +26,10 @@ export interface MirrorBucketProps {
    */
   readonly publicReadPrefix?: string;
   /**
-   * How long a replaced or deleted object version is kept before it expires.
-   * @default Duration.days(30)
+   * How long a replaced or deleted object version is kept before it expires: from the topology
+   * (`aws.noncurrentVersionExpirationDays`).
    */
-  readonly noncurrentVersionExpiration?: Duration;
+  readonly noncurrentVersionExpiration: Duration;
   /**
    * When unfinished multipart uploads are aborted (their parts are billed until then).
    * @default Duration.days(7)
@@ -114,7 +114,7 @@ export class MirrorBucket extends Construct {
       lifecycleRules: [
         {
           id: 'expire-noncurrent-versions',
-          noncurrentVersionExpiration: props.noncurrentVersionExpiration ?? Duration.days(30),
+          noncurrentVersionExpiration: props.noncurrentVersionExpiration,
         },
         {
           id: 'abort-incomplete-multipart-uploads',

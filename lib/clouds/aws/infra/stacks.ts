@@ -9,7 +9,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
 import { bucketName, replicationDestinations, type Topology } from '../../../topology';
 import { bucketArn } from '../arns';
-import { BlobCdn, logRetention } from './blob-cdn';
+import { BlobCdn } from './blob-cdn';
 import { MirrorBucket } from './mirror-bucket';
 import { acknowledgeCdnFindings, acknowledgeMirrorFindings, acknowledgeWriterFindings } from './nag';
 import { WriterRole } from './writer-role';
@@ -111,7 +111,7 @@ export class CdnStack extends Stack {
         ? acm.Certificate.fromCertificateArn(this, 'Certificate', cdn.certificateArn)
         : undefined,
       priceClass: PRICE_CLASSES[cdn.priceClass],
-      logRetention: logRetention(cdn.logRetentionDays),
+      logRetentionDays: cdn.logRetentionDays,
     });
 
     acknowledgeCdnFindings(this.cdn);

@@ -31,8 +31,8 @@ export function grantRepositoryRole(
 export interface DockerRepositoryProps extends RepositoryRef {
   /** Anyone may pull (`allUsers` gets roles/artifactregistry.reader). @default false */
   readonly publicRead?: boolean;
-  /** Refuse to move an existing tag to another manifest. @default false */
-  readonly immutableTags?: boolean;
+  /** Refuse to move an existing tag to another manifest: from the topology (`gcp.immutableTags`). */
+  readonly immutableTags: boolean;
   /** @default none */
   readonly description?: string;
 }
@@ -54,7 +54,7 @@ export class DockerRepository extends Construct implements RepositoryRef {
       repositoryId: props.repositoryId,
       format: 'DOCKER',
       ...(props.description ? { description: props.description } : {}),
-      dockerConfig: { immutableTags: props.immutableTags ?? false },
+      dockerConfig: { immutableTags: props.immutableTags },
     });
     if (props.publicRead ?? false) {
       // Named through the resource, so Terraform creates the repository before granting on it.

@@ -2,7 +2,7 @@
 import { CloudRunV2Service } from '@cdktf/provider-google/lib/cloud-run-v2-service';
 import { CloudRunV2ServiceIamMember } from '@cdktf/provider-google/lib/cloud-run-v2-service-iam-member';
 import { Construct } from 'constructs';
-import type { RoutingTable } from '../../../topology';
+import type { RoutingTable, Topology } from '../../../topology';
 import { ALL_USERS, ROLES } from './iam';
 
 /** The port the redirector listens on: Cloud Run passes it as PORT. */
@@ -13,7 +13,13 @@ export const LIVENESS_PATH = '/-/healthy';
 /** The environment variable carrying the routing table as JSON (parsed with RoutingTableSchema). */
 export const ROUTING_TABLE_ENV = 'ROUTING_TABLE';
 
-export interface RedirectorServiceProps {
+/** Size and scaling of a service: the topology's `gcp.redirector` settings, whose defaults are the only defaults. */
+export type RedirectorSizing = Pick<
+  Topology['gcp']['redirector'],
+  'cpu' | 'memory' | 'concurrency' | 'minInstances' | 'maxInstances' | 'timeoutSeconds'
+>;
+
+export interface RedirectorServiceProps extends RedirectorSizing {
   readonly project: string;
   readonly region: string;
   readonly name: string;
@@ -29,18 +35,6 @@ export interface RedirectorServiceProps {
   readonly ingress?: 'INGRESS_TRAFFIC_ALL' | 'INGRESS_TRAFFIC_INTERNAL_ONLY' | 'INGRESS_TRAFFIC_INTERNAL_LOAD_BALANCER';
   /** Let unauthenticated callers invoke it (`allUsers` run.invoker); needed behind a public load balancer. @default false */
   readonly allowUnauthenticated?: boolean;
-  /** @default '1' */
-  readonly cpu?: string;
-  /** @default '512Mi' */
-  readonly memory?: string;
-  /** @default 800 */
-  readonly concurrency?: number;
-  /** @default 0 */
-  readonly minInstances?: number;
-  /** @default 10 */
-  readonly maxInstances?: number;
-  /** @default 60 */
-  readonly timeoutSeconds?: number;
 }
 
 export class RedirectorService extends Construct {
@@ -55,16 +49,16 @@ export class RedirectorService extends Construct {
       ingress: props.ingress ?? 'INGRESS_TRAFFIC_INTERNAL_LOAD_BALANCER',
       template: {
         serviceAccount: props.serviceAccountEmail,
-        maxInstanceRequestConcurrency: props.concurrency ?? 800,
-        timeout: `${props.timeoutSeconds ?? 60}s`,
-        scaling: { minInstanceCount: props.minInstances ?? 0, maxInstanceCount: props.maxInstances ?? 10 },
+        maxInstanceRequestConcurrency: props.concurrency,
+        timeout: `${props.timeoutSeconds}s`,
+        scaling: { minInstanceCount: props.minInstances, maxInstanceCount: props.maxInstances },
         containers: [
           {
             image: props.image,
             ports: { containerPort: REDIRECTOR_PORT },
             env: [{ name: ROUTING_TABLE_ENV, value: JSON.stringify(props.routingTable) }],
             resources: {
-              limits: { cpu: props.cpu ?? '1', memory: props.memory ?? '512Mi' },
+              limits: { cpu: props.cpu, memory: props.memory },
               // CPU only while serving requests; the redirector does no background work.
               cpuIdle: true,
               startupCpuBoost: true,

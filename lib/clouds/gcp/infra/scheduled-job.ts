@@ -29,8 +29,8 @@ export interface ScheduledJobProps {
   readonly schedulerServiceAccountEmail: string;
   /** Cron expression (minute hour day month weekday). */
   readonly schedule: string;
-  /** @default 'Etc/UTC' */
-  readonly timeZone?: string;
+  /** Time zone of the schedule: from the topology (`replication.timeZone`). */
+  readonly timeZone: string;
   /**
    * Longest run. The jobs resume where they stopped, so a run cut short loses nothing but time.
    * @default 3600
@@ -85,7 +85,7 @@ export class ScheduledJob extends Construct {
       region,
       name: props.name,
       schedule: props.schedule,
-      timeZone: props.timeZone ?? 'Etc/UTC',
+      timeZone: props.timeZone,
       httpTarget: {
         httpMethod: 'POST',
         uri: runJobUrl(project, region, props.name),

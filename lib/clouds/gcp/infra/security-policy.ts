@@ -7,6 +7,7 @@ import {
   type ComputeSecurityPolicyRule,
 } from '@cdktf/provider-google/lib/compute-security-policy';
 import { Construct } from 'constructs';
+import type { Topology } from '../../../topology';
 
 /**
  * The preconfigured WAF rule sets production runs (CRS 3.3, `-v33-stable`). `cve-canary` (Log4j and friends) has
@@ -33,7 +34,7 @@ export const THROTTLE_PRIORITY = 10000;
 /** The priority Cloud Armor reserves for the default rule. */
 export const DEFAULT_RULE_PRIORITY = 2147483647;
 
-export type WafSensitivity = 1 | 2 | 3 | 4;
+export type WafSensitivity = Topology['gcp']['armor']['wafSensitivity'];
 
 export interface ThrottleSettings {
   /** Requests one client IP may make per interval. */
@@ -83,10 +84,10 @@ export function securityPolicyRules(
 export interface RegistrySecurityPolicyProps {
   readonly project: string;
   readonly name: string;
-  /** Sensitivity of every WAF rule (1 = fewest false positives). @default 1 */
-  readonly wafSensitivity?: WafSensitivity;
-  /** Per-client-IP throttle. @default 5000 requests per 60 s (production's) */
-  readonly throttle?: ThrottleSettings;
+  /** Sensitivity of every WAF rule (1 = fewest false positives): from the topology (`gcp.armor.wafSensitivity`). */
+  readonly wafSensitivity: WafSensitivity;
+  /** Per-client-IP throttle: from the topology (`gcp.armor.rateLimitCount`, `rateLimitIntervalSeconds`). */
+  readonly throttle: ThrottleSettings;
 }
 
 export class RegistrySecurityPolicy extends Construct {
@@ -101,7 +102,7 @@ export class RegistrySecurityPolicy extends Construct {
       description: 'Registry front door: WAF, per-client throttle',
       // Verbose logs name the matched WAF signature: what an operator needs to tune a false positive.
       advancedOptionsConfig: { logLevel: 'VERBOSE' },
-      rule: securityPolicyRules(props.wafSensitivity ?? 1, props.throttle ?? { count: 5000, intervalSeconds: 60 }),
+      rule: securityPolicyRules(props.wafSensitivity, props.throttle),
     });
   }
 }

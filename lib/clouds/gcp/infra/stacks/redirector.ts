@@ -14,7 +14,7 @@ export class RedirectorStack extends GcpStack {
   constructor(scope: Construct, id: string, topology: Topology) {
     super(scope, id, { topology, project: topology.gcp.servingProject });
     const project = topology.gcp.servingProject;
-    const settings = topology.gcp.redirector;
+    const { cpu, memory, concurrency, minInstances, maxInstances, timeoutSeconds } = topology.gcp.redirector;
     // The redirector reads nothing from Google APIs: its identity has no roles at all.
     this.serviceAccount = new ServiceAccount(this, 'service-account', {
       project,
@@ -35,12 +35,12 @@ export class RedirectorStack extends GcpStack {
           ingress: 'INGRESS_TRAFFIC_INTERNAL_LOAD_BALANCER',
           // The load balancer does not authenticate; ingress keeps everyone else out.
           allowUnauthenticated: true,
-          cpu: settings.cpu,
-          memory: settings.memory,
-          concurrency: settings.concurrency,
-          minInstances: settings.minInstances,
-          maxInstances: settings.maxInstances,
-          timeoutSeconds: settings.timeoutSeconds,
+          cpu,
+          memory,
+          concurrency,
+          minInstances,
+          maxInstances,
+          timeoutSeconds,
         }),
       ]),
     );

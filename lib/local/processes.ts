@@ -4,6 +4,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
+import { setTimeout as delay } from 'node:timers/promises';
 
 export interface ChildOptions {
   /** Names the process in messages, e.g. `docker-registry (us-central1)`. */
@@ -105,6 +106,34 @@ export class ManagedChild {
 export async function runToEnd(options: ChildOptions): Promise<{ exit: Exit; child: ManagedChild }> {
   const child = new ManagedChild(options);
   return { exit: await child.exited, child };
+}
+
+/**
+ * What a started service needs from the parent's environment and nothing more, so that no variable set in the
+ * caller's shell (a redirector setting, a cloud credential) changes what the local system runs.
+ */
+export function essentialEnvironment(parent: NodeJS.ProcessEnv): Record<string, string> {
+  const keep = ['PATH', 'HOME', 'TMPDIR', 'LANG', 'TZ'];
+  return Object.fromEntries(keep.flatMap((name) => (parent[name] ? [[name, parent[name]]] : [])));
+}
+
+/** Resolves once `url` answers 200; fails early, with the child's last lines, if the child exits first. */
+export async function waitForHttp(url: string, child: ManagedChild, timeoutMs = 15_000): Promise<void> {
+  let exit: string | undefined;
+  void child.exited.then((e) => (exit = child.describeExit(e)));
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (exit !== undefined) throw new Error(exit);
+    try {
+      const response = await fetch(url);
+      await response.arrayBuffer();
+      if (response.status === 200) return;
+    } catch {
+      // not listening yet
+    }
+    await delay(50); // polling interval, bounded by the deadline above
+  }
+  throw new Error(`${child.options.name} did not answer ${url} within ${timeoutMs / 1000} s:\n${child.tail()}`);
 }
 
 /** If this process exits without stopping its children (an uncaught error), they are killed rather than orphaned. */

@@ -6,9 +6,8 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as delay } from 'node:timers/promises';
 import { portFor } from './ports';
-import { ManagedChild } from './processes';
+import { ManagedChild, waitForHttp } from './processes';
 import { parseAccessLogLine, RequestLog } from './request-log';
 
 /** The executable of the Debian package `docker-registry`, found on PATH. */
@@ -88,7 +87,7 @@ export async function startRegistry(options: RegistryOptions = {}): Promise<Loca
     rmSync(workDir, { recursive: true, force: true });
   };
   try {
-    await waitUntilReady(`${url}/v2/`, child);
+    await waitForHttp(`${url}/v2/`, child);
   } catch (error) {
     await stop();
     throw error;
@@ -105,22 +104,4 @@ export async function startRegistry(options: RegistryOptions = {}): Promise<Loca
       }),
     stop,
   };
-}
-
-async function waitUntilReady(url: string, child: ManagedChild): Promise<void> {
-  let exit: string | undefined;
-  void child.exited.then((e) => (exit = child.describeExit(e)));
-  const deadline = Date.now() + 15_000;
-  while (Date.now() < deadline) {
-    if (exit !== undefined) throw new Error(exit);
-    try {
-      const response = await fetch(url);
-      await response.arrayBuffer();
-      if (response.status === 200) return;
-    } catch {
-      // not listening yet
-    }
-    await delay(50); // polling interval, bounded by the deadline above
-  }
-  throw new Error(`${child.options.name} did not answer ${url} within 15 s:\n${child.tail()}`);
 }

@@ -167,13 +167,6 @@ export class RangeIndex {
     return family === 4 ? this.lookupV4(ip[0]!) : this.lookupV6(ip);
   }
 
-  /** The location of an address, undefined when it is in no range; throws on text that is not an IP. */
-  locate(address: string): ClientLocation | undefined {
-    const id = this.lookup(address);
-    if (id === INVALID_IP) throw new Error(`${JSON.stringify(address)} is not an IP address`);
-    return id === NO_MATCH ? undefined : this.locations[id];
-  }
-
   private lookupV4(ip: number): number {
     const starts = this.v4Starts;
     const block = ip >>> 16;

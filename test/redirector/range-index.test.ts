@@ -3,8 +3,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseCidr, RangeFileError } from '../../lib/clouds/ranges';
 import { loadRangeIndex } from '../../lib/redirector/load-ranges';
-import { flattenPrefixes, INVALID_IP, NO_MATCH } from '../../lib/redirector/range-index';
+import { flattenPrefixes, INVALID_IP, NO_MATCH, type RangeIndex } from '../../lib/redirector/range-index';
 import { fixtureIndex } from './fixtures';
+
+/** The location of an address through the index's public lookup, as the client resolver reads it. */
+function locationOf(index: RangeIndex, ip: string) {
+  const id = index.lookup(ip);
+  if (id === INVALID_IP) throw new Error(`${ip} is not an IP address`);
+  return id === NO_MATCH ? undefined : index.locations[id];
+}
 
 describe('RangeIndex on the fixtures: longest-prefix match', () => {
   const index = fixtureIndex();
@@ -33,7 +40,7 @@ describe('RangeIndex on the fixtures: longest-prefix match', () => {
     ['20.42.1.1', 'azure', 'eastus'],
     ['2603:1030:211::1', 'azure', 'eastus'],
   ])('%s -> %s %s', (ip, cloud, region) => {
-    expect(index.locate(ip)).toEqual({ cloud, region });
+    expect(locationOf(index, ip)).toEqual({ cloud, region });
   });
 
   it.each(['4.0.0.0', '3.128.0.0', '2.255.255.255', '34.1.224.0', '20.1.1.1', '2600:1e00::1', '::1', '::ffff:1.1.1.1'])(
@@ -45,7 +52,7 @@ describe('RangeIndex on the fixtures: longest-prefix match', () => {
 
   it('tells invalid text apart', () => {
     expect(index.lookup('not-an-ip')).toBe(INVALID_IP);
-    expect(() => index.locate('1.2.3')).toThrow('"1.2.3" is not an IP address');
+    expect(index.lookup('1.2.3')).toBe(INVALID_IP);
   });
 
   it('looks up a slice of a string without copying it', () => {
@@ -157,7 +164,7 @@ if (!haveReal) {
       for (const r of all)
         if (ip >= r.first && ip <= r.last && (!best || r.prefixLength >= best.prefixLength)) best = r;
       const text = [ip >>> 24, (ip >>> 16) & 255, (ip >>> 8) & 255, ip & 255].join('.');
-      const got = index.locate(text);
+      const got = locationOf(index, text);
       if (best) matched++;
       const want = best ? `${best.cloud} ${best.region}` : 'none';
       const have = got ? `${got.cloud} ${got.region}` : 'none';
@@ -181,7 +188,7 @@ if (!haveReal) {
     });
     expect(nested).toBeDefined();
     const real = loadRangeIndex([{ cloud: 'aws', file: realFiles.aws }]);
-    expect(real.locate(nested!.ip_prefix.split('/')[0]!)).toEqual({ cloud: 'aws', region: nested!.region });
+    expect(locationOf(real, nested!.ip_prefix.split('/')[0]!)).toEqual({ cloud: 'aws', region: nested!.region });
   });
 });
 

@@ -15,11 +15,12 @@ import {
 } from '../oci';
 import { registryCredentials, s3Credentials } from './credentials';
 import { describeError, ExitCode, StartupError, UsageError } from './errors';
-import type { ImageRef } from './images-file';
+import type { ReplicationDestination } from './destination';
 import { type Command, parseCommandLine, type RegistryCommand, type S3Command, USAGE } from './options';
-import { replicateToRegistries } from './registry-job';
+import { registryDestinations } from './registry-destination';
+import { replicate } from './replication';
 import { Report } from './report';
-import { replicateToS3 } from './s3-job';
+import { S3Destination } from './s3-destination';
 import { S3BlobStore } from './s3-store';
 import { selectImages } from './selection';
 import type { Env } from '../config/env';
@@ -61,6 +62,7 @@ export async function runReplicate(argv: readonly string[], io: RunIo): Promise<
     return new RegistryClient({ host: location.host, insecure, transport });
   };
   const source = registry(command.source);
+  let destinations: Destinations | undefined;
   try {
     const images = await start(`source ${command.source.host}`, async () => {
       await source.ping();
@@ -71,8 +73,17 @@ export async function runReplicate(argv: readonly string[], io: RunIo): Promise<
       images: images.length,
       source: `${command.source.host}/${command.source.path}`,
     });
-    if (command.kind === 's3') await runS3(command, images, source, report, io.env);
-    else await runRegistry(command, images, source, registry, report);
+    destinations = command.kind === 's3' ? bucketDestination(command, io.env) : registryTrees(command, registry);
+    for (const destination of destinations.list) await start(destination.name, () => destination.probe());
+    await replicate({
+      source,
+      sourceLocation: command.source,
+      destinations: destinations.list,
+      images,
+      concurrency: command.concurrency,
+      dryRun: command.dryRun,
+      report,
+    });
   } catch (error) {
     if (error instanceof UsageError) {
       report.finish();
@@ -86,19 +97,20 @@ export async function runReplicate(argv: readonly string[], io: RunIo): Promise<
     }
     throw error;
   } finally {
+    destinations?.close();
     connections.close();
   }
   const summary = report.finish();
   return summary.ok ? ExitCode.ok : ExitCode.itemsFailed;
 }
 
-async function runS3(
-  command: S3Command,
-  images: ImageRef[],
-  source: RegistryClient,
-  report: Report,
-  env: Env,
-): Promise<void> {
+/** A job's destinations, and how to let go of what they hold (connections). */
+interface Destinations {
+  readonly list: readonly ReplicationDestination[];
+  close(): void;
+}
+
+function bucketDestination(command: S3Command, env: Env): Destinations {
   // A guessed region would only turn into S3 redirect errors later: ask for it instead.
   const region = command.region ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION;
   if (!region)
@@ -111,42 +123,17 @@ async function runS3(
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
   });
-  try {
-    const store = new S3BlobStore({ client, bucket: command.bucket });
-    await start(`bucket ${command.bucket}`, () => store.hasMarker('sha256:' + '0'.repeat(64)));
-    await replicateToS3({
-      source,
-      sourceLocation: command.source,
-      store,
-      images,
-      concurrency: command.concurrency,
-      dryRun: command.dryRun,
-      report,
-    });
-  } finally {
-    client.destroy();
-  }
+  const store = new S3BlobStore({ client, bucket: command.bucket });
+  return { list: [new S3Destination(store)], close: () => client.destroy() };
 }
 
-async function runRegistry(
+function registryTrees(
   command: RegistryCommand,
-  images: ImageRef[],
-  source: RegistryClient,
   registry: (location: RegistryLocation) => RegistryClient,
-  report: Report,
-): Promise<void> {
-  const destinations = command.destinations.map((location) => ({ location, client: registry(location) }));
-  for (const destination of destinations)
-    await start(`destination ${destination.location.host}`, () => destination.client.ping());
-  await replicateToRegistries({
-    source,
-    sourceLocation: command.source,
-    destinations,
-    images,
-    concurrency: command.concurrency,
-    dryRun: command.dryRun,
-    report,
-  });
+): Destinations {
+  const trees = command.destinations.map((location) => ({ location, client: registry(location) }));
+  // The clients share the run's connections, which the run closes.
+  return { list: registryDestinations(trees), close: () => undefined };
 }
 
 /** Runs a startup step; its failure means nothing can be done (exit code 3), bad input stays a usage error. */

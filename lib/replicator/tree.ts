@@ -18,7 +18,7 @@ const MAX_DEPTH = 8;
 
 /** Fetches the manifest tree under `digest`; `cache` shares manifests between images and destinations. */
 export async function fetchTree(
-  source: RegistryClient,
+  source: Pick<RegistryClient, 'getManifest'>,
   repository: string,
   digest: string,
   cache: Map<string, Promise<ManifestNode>> = new Map(),
@@ -64,4 +64,9 @@ export function blobsOfTree(root: ManifestNode): Descriptor[] {
   const byDigest = new Map<string, Descriptor>();
   for (const node of childrenFirst(root)) for (const blob of node.blobs) byDigest.set(blob.digest, blob);
   return [...byDigest.values()];
+}
+
+/** The bytes of some blobs together. */
+export function totalSize(blobs: readonly Descriptor[]): number {
+  return blobs.reduce((total, blob) => total + blob.size, 0);
 }

@@ -6,8 +6,17 @@ import { existsSync, readdirSync, rmdirSync } from 'node:fs';
 import { App } from 'aws-cdk-lib';
 import { addAwsStacks } from '../lib/clouds/aws/infra/app';
 import { awsAppProps } from '../lib/clouds/aws/infra/cdk-context';
-import { loadTopology, TopologyError, type Topology } from '../lib/topology';
+import { commandLineOrExit } from '../lib/config/command-line';
+import { loadTopology, TOPOLOGY_FLAG, TOPOLOGY_FLAG_USAGE, TopologyError, type Topology } from '../lib/topology';
 
+const USAGE = `Usage: npx tsx bin/aws.ts [--topology FILE]   (run by \`cdk synth [-c topology=FILE]\` and \`npm run synth\`)
+Synthesizes the AWS stacks (CDK) into $CDK_OUTDIR, else cdk.out. The topology: --topology, else the CDK context
+value \`topology\`, else $TOPOLOGY, else the embedded registry.k8s.io topology.
+${TOPOLOGY_FLAG_USAGE}
+  -h, --help        this text`;
+
+// Before the App exists: a bad command line leaves no output directory behind.
+const flags = commandLineOrExit({ name: 'aws', usage: USAGE, flags: TOPOLOGY_FLAG }, ({ values }) => values);
 const outdirExisted = process.env.CDK_OUTDIR !== undefined && existsSync(process.env.CDK_OUTDIR);
 // cdk.json's feature flags apply even without the CDK CLI: `cdk synth` and `npm run synth` write the same templates.
 const app = new App(awsAppProps());
@@ -15,7 +24,7 @@ const app = new App(awsAppProps());
 function topologyOrExit(): Topology {
   try {
     const contextPath: string | undefined = app.node.tryGetContext('topology');
-    return loadTopology({ argv: process.argv.slice(2), env: process.env, contextPath }).topology;
+    return loadTopology({ flag: flags.topology, env: process.env, contextPath }).topology;
   } catch (err) {
     if (err instanceof TopologyError) {
       process.stderr.write(`${err.message}\n`);

@@ -4,12 +4,12 @@
  * download fails the build instead of the start-up.
  *
  *   npm run fetch-ip-ranges -- --out ranges [--clouds aws,gcp,azure]
- * Prints the IP_RANGES value for the files written.
+ * Prints the IP_RANGES value for the files written; --help for the flags.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { DONORS, donorById, type Donor } from '../lib/clouds/donors';
-import { flagValue } from '../lib/redirector/config';
+import { choiceFlag, commandLineOrExit, type ParsedFlags } from '../lib/config/command-line';
 
 const TIMEOUT_MS = 60_000;
 
@@ -43,9 +43,25 @@ export async function downloadRanges(donor: Donor, fetchText: (url: string) => P
   return text;
 }
 
-async function main(argv: readonly string[]): Promise<void> {
-  const out = resolve(flagValue(argv, 'out') ?? 'ranges');
-  const clouds = (flagValue(argv, 'clouds') ?? DONORS.map((d) => d.id).join(',')).split(',').map(donorById);
+const DONOR_IDS = DONORS.map((d) => d.id);
+
+const USAGE = `Usage: npm run fetch-ip-ranges -- [--out DIR] [--clouds ${DONOR_IDS.join(',')}]
+Downloads and validates the donors' official IP-range files; prints the IP_RANGES value for them.
+  --out DIR         where to write them (default: ranges)
+  --clouds LIST     which donors, comma-separated (default: all)
+  -h, --help        this text`;
+
+const FLAGS = { out: { type: 'string' }, clouds: { type: 'string' } } as const;
+
+function options({ values }: ParsedFlags<typeof FLAGS>): { out: string; clouds: Donor[] } {
+  const ids = values.clouds?.split(',') ?? DONOR_IDS;
+  return {
+    out: resolve(values.out ?? 'ranges'),
+    clouds: ids.map((id) => donorById(choiceFlag('--clouds', id, DONOR_IDS))),
+  };
+}
+
+async function main({ out, clouds }: { out: string; clouds: Donor[] }): Promise<void> {
   mkdirSync(out, { recursive: true });
   const written: string[] = [];
   for (const donor of clouds) {
@@ -58,7 +74,7 @@ async function main(argv: readonly string[]): Promise<void> {
 }
 
 if (require.main === module) {
-  main(process.argv.slice(2)).catch((err: unknown) => {
+  main(commandLineOrExit({ name: 'fetch-ip-ranges', usage: USAGE, flags: FLAGS }, options)).catch((err: unknown) => {
     process.stderr.write(`fetch-ip-ranges failed: ${(err as Error).message}\n`);
     process.exit(1);
   });

@@ -5,11 +5,19 @@
 import { mkdirSync } from 'node:fs';
 import { App } from 'cdktf';
 import { addGcpStacks } from '../lib/clouds/gcp/infra/app';
-import { loadTopology, TopologyError, type Topology } from '../lib/topology';
+import { commandLineOrExit } from '../lib/config/command-line';
+import { loadTopology, TOPOLOGY_FLAG, TOPOLOGY_FLAG_USAGE, TopologyError, type Topology } from '../lib/topology';
+
+const USAGE = `Usage: npx tsx bin/gcp.ts [--topology FILE]   (run by \`cdktf synth\` and \`npm run synth\`)
+Synthesizes the GCP stacks (CDK for Terraform) into $CDKTF_OUTDIR, else cdktf.out.
+${TOPOLOGY_FLAG_USAGE}
+  -h, --help        this text`;
+
+const flags = commandLineOrExit({ name: 'gcp', usage: USAGE, flags: TOPOLOGY_FLAG }, ({ values }) => values);
 
 function topologyOrExit(): Topology {
   try {
-    return loadTopology({ argv: process.argv.slice(2), env: process.env }).topology;
+    return loadTopology({ flag: flags.topology, env: process.env }).topology;
   } catch (err) {
     if (err instanceof TopologyError) {
       process.stderr.write(`${err.message}\n`);

@@ -1,22 +1,31 @@
 /**
  * Runs the redirector: `npm run redirector` (configuration from the environment and --topology/--region; see
- * docs/redirector.md). Exits 2 on a bad configuration, 1 on an unusable range file, 0 after a graceful drain.
+ * docs/redirector.md). Exits 2 on a bad command line or configuration, 1 on an unusable range file, 0 after a
+ * graceful drain.
  */
 import pino from 'pino';
 import { RangeFileError } from '../lib/clouds/ranges';
-import { ConfigError, configFromEnv } from '../lib/redirector/config';
+import { commandLineOrExit, USAGE_EXIT_CODE } from '../lib/config/command-line';
+import { ConfigError, configFromEnv, TABLE_FLAGS, TABLE_FLAGS_USAGE } from '../lib/redirector/config';
 import { loadRangeIndex } from '../lib/redirector/load-ranges';
 import { Redirector } from '../lib/redirector/server';
 
+const USAGE = `Usage: npm run redirector -- [--topology FILE] [--region R]
+Serves the registry's redirects; every other setting comes from the environment (IP_RANGES is required), see
+docs/redirector.md.
+${TABLE_FLAGS_USAGE}
+  -h, --help        this text`;
+
 async function main(): Promise<void> {
   const startedAt = performance.now();
+  const flags = commandLineOrExit({ name: 'redirector', usage: USAGE, flags: TABLE_FLAGS }, ({ values }) => values);
   let config;
   try {
-    config = configFromEnv(process.env, process.argv.slice(2));
+    config = configFromEnv(process.env, flags);
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`${err.message}\n`);
-      process.exit(2);
+      process.exit(USAGE_EXIT_CODE);
     }
     throw err;
   }

@@ -5,38 +5,36 @@
  */
 import { existsSync, renameSync, rmSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { parseArgs } from 'node:util';
-import { DEFAULT_TOPOLOGY_SOURCE, loadTopology, TopologyError } from '../lib/topology';
+import { choiceFlag, commandLineOrExit, type ParsedFlags } from '../lib/config/command-line';
+import {
+  DEFAULT_TOPOLOGY_SOURCE,
+  loadTopology,
+  TOPOLOGY_FLAG,
+  TOPOLOGY_FLAG_USAGE,
+  TopologyError,
+} from '../lib/topology';
 import { formatSummary } from '../lib/synth/summary';
 import { SYNTH_TARGETS, type SynthTarget } from '../lib/synth/targets';
 import { runApp, type AppRun } from '../lib/synth/run-app';
 
 const REPO_ROOT = resolve(__dirname, '..');
 
-function usage(message: string): never {
-  process.stderr.write(
-    `synth: ${message}\nusage: npm run synth [-- --topology FILE] [--only ${SYNTH_TARGETS.map((t) => t.cloud.toLowerCase()).join('|')}]\n`,
-  );
-  process.exit(2);
-}
+const APPS = SYNTH_TARGETS.map((t) => t.cloud.toLowerCase());
 
-function parseCommandLine(argv: string[]) {
-  try {
-    const { values } = parseArgs({
-      args: argv,
-      options: { topology: { type: 'string' }, only: { type: 'string' } },
-      strict: true,
-    });
-    return values;
-  } catch (err) {
-    return usage((err as Error).message);
-  }
-}
+const USAGE = `Usage: npm run synth [-- --topology FILE] [--only ${APPS.join('|')}]
+Validates the topology and synthesizes every cloud's app into cdk.out/ and cdktf.out/ (all or nothing).
+${TOPOLOGY_FLAG_USAGE}
+  --only APP        synthesize one app only
+  -h, --help        this text`;
 
-function selectTargets(only: string | undefined): readonly SynthTarget[] {
-  if (only === undefined) return SYNTH_TARGETS;
-  const selected = SYNTH_TARGETS.filter((t) => t.cloud.toLowerCase() === only.toLowerCase());
-  return selected.length > 0 ? selected : usage(`--only ${JSON.stringify(only)}: not one of the apps`);
+const FLAGS = { ...TOPOLOGY_FLAG, only: { type: 'string' } } as const;
+
+function options({ values }: ParsedFlags<typeof FLAGS>) {
+  const only = values.only === undefined ? undefined : choiceFlag('--only', values.only.toLowerCase(), APPS);
+  return {
+    topology: values.topology,
+    targets: only === undefined ? SYNTH_TARGETS : SYNTH_TARGETS.filter((t) => t.cloud.toLowerCase() === only),
+  };
 }
 
 /** Runs one app of the working tree with its output redirected to a temporary directory beside its usual one. */
@@ -55,11 +53,10 @@ function swapIn(tmpdir: string, outdir: string): void {
 }
 
 async function main(): Promise<void> {
-  const options = parseCommandLine(process.argv.slice(2));
-  const targets = selectTargets(options.only);
+  const { topology, targets } = commandLineOrExit({ name: 'synth', usage: USAGE, flags: FLAGS }, options);
   let topologyPath: string | undefined;
   try {
-    const loaded = loadTopology({ argv: options.topology ? ['--topology', options.topology] : [], env: process.env });
+    const loaded = loadTopology({ flag: topology, env: process.env });
     topologyPath = loaded.source === DEFAULT_TOPOLOGY_SOURCE ? undefined : resolve(loaded.source);
     process.stdout.write(`topology: ${loaded.source}\n`);
   } catch (err) {

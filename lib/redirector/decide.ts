@@ -8,8 +8,12 @@ import type { RoutingTable, Upstream } from '../topology';
 import type { ClientLocation } from './range-index';
 import type { Route } from './route';
 
-/** Who answers: the decision label used in metrics, logs and the explain tool. */
-export type Backend =
+/**
+ * What kind of answer a decision is: a backend the client is sent to (upstream, mirror, ...), or the redirector's
+ * own answer (health, registry-api, none for errors). The `decision` label of the request metric; logged and
+ * printed by the explain tool as `backend`.
+ */
+export type DecisionLabel =
   'info' | 'privacy' | 'upstream' | 'signature-upstream' | 'mirror' | 'default' | 'health' | 'registry-api' | 'none';
 
 /** The client as the server resolved it. */
@@ -22,14 +26,25 @@ export type Client =
 export const UNLISTED_CLIENT: Client = { kind: 'unlisted' };
 export const CLIENT_NOT_NEEDED: Client = { kind: 'not-needed' };
 
+export const JSON_TYPE = 'application/json; charset=utf-8';
+export const TEXT_TYPE = 'text/plain; charset=utf-8';
+
+/** A response body and its media type. */
+export interface Body {
+  readonly contentType: string;
+  readonly text: string;
+}
+
 export interface Decision {
   readonly status: number;
-  readonly backend: Backend;
+  readonly label: DecisionLabel;
   /** Why, in a few words (for the explain tool and debug logs). */
   readonly reason: string;
   readonly location?: string;
-  /** JSON error body (OCI error format) or plain text. */
-  readonly body?: string;
+  /** Response headers the decision needs besides Location and the body's (e.g. Allow on a 405). */
+  readonly headers?: Readonly<Record<string, string>>;
+  /** An OCI error (JSON) or plain text; none for redirects. */
+  readonly body?: Body;
   /**
    * Set when the decision holds only if `url` answers a HEAD with 200; otherwise `fallback()` applies (built only
    * when needed: most checks are cache hits that keep the decision).
@@ -45,38 +60,49 @@ export interface Health {
 const ALWAYS_READY: Health = { ready: true };
 
 /** An OCI distribution error body. */
-export function ociError(code: string, message: string): string {
-  return JSON.stringify({ errors: [{ code, message }] });
+export function ociError(code: string, message: string): Body {
+  return { contentType: JSON_TYPE, text: JSON.stringify({ errors: [{ code, message }] }) };
 }
 
-const NOT_FOUND: Decision = { status: 404, backend: 'none', reason: 'no such path', body: 'Not Found\n' };
+function plainText(text: string): Body {
+  return { contentType: TEXT_TYPE, text };
+}
+
+const NOT_FOUND: Decision = { status: 404, label: 'none', reason: 'no such path', body: plainText('Not Found\n') };
 const METHOD_NOT_ALLOWED: Decision = {
   status: 405,
-  backend: 'none',
+  label: 'none',
   reason: 'only GET and HEAD are allowed',
-  body: 'Only GET and HEAD are allowed.\n',
+  headers: { allow: 'GET, HEAD' },
+  body: plainText('Only GET and HEAD are allowed.\n'),
 };
 const CATALOG: Decision = {
   status: 404,
-  backend: 'none',
+  label: 'none',
   reason: 'the catalog is not served',
   body: ociError('UNSUPPORTED', 'the catalog API is not supported'),
 };
-const V2_BASE: Decision = { status: 200, backend: 'registry-api', reason: 'registry API version check' };
-const HEALTHY: Decision = { status: 200, backend: 'health', reason: 'alive', body: 'ok\n' };
-const READY: Decision = { status: 200, backend: 'health', reason: 'ready', body: 'ok\n' };
-const DRAINING: Decision = { status: 503, backend: 'health', reason: 'draining', body: 'draining\n' };
+const V2_BASE: Decision = {
+  status: 200,
+  label: 'registry-api',
+  reason: 'registry API version check',
+  headers: { 'docker-distribution-api-version': 'registry/2.0' },
+};
+const OK = plainText('ok\n');
+const HEALTHY: Decision = { status: 200, label: 'health', reason: 'alive', body: OK };
+const READY: Decision = { status: 200, label: 'health', reason: 'ready', body: OK };
+const DRAINING: Decision = { status: 503, label: 'health', reason: 'draining', body: plainText('draining\n') };
 
 function upstreamUrl(upstream: Upstream, rest: string, query: string): string {
   return `${upstream.endpoint}/v2/${upstream.path}/${rest}${query}`;
 }
 
 function toUpstream(table: RoutingTable, rest: string, query: string, reason: string): Decision {
-  return { status: 307, backend: 'upstream', reason, location: upstreamUrl(table.upstream, rest, query) };
+  return { status: 307, label: 'upstream', reason, location: upstreamUrl(table.upstream, rest, query) };
 }
 
 function badRequest(code: string, message: string): Decision {
-  return { status: 400, backend: 'none', reason: message, body: ociError(code, message) };
+  return { status: 400, label: 'none', reason: message, body: ociError(code, message) };
 }
 
 function blobRest(route: Extract<Route, { kind: 'blob' }>): string {
@@ -93,7 +119,7 @@ function decideBlob(route: Extract<Route, { kind: 'blob' }>, client: Client, tab
     }
   }
   const mirror = location ? table.mirrors[location.cloud]?.[location.region] : undefined;
-  const backend: Backend = mirror ? 'mirror' : 'default';
+  const label: DecisionLabel = mirror ? 'mirror' : 'default';
   const url = `${mirror ?? table.defaultBlobBaseUrl}/${blobKey(route.digest)}`;
   const reason = mirror
     ? 'mirror of the client region'
@@ -102,26 +128,26 @@ function decideBlob(route: Extract<Route, { kind: 'blob' }>, client: Client, tab
       : 'client in no donor range: default backend';
   return {
     status: 307,
-    backend,
+    label,
     reason,
     location: url,
     check: {
       url,
-      fallback: () => toUpstream(table, blobRest(route), route.query, `${backend} backend does not have the blob`),
+      fallback: () => toUpstream(table, blobRest(route), route.query, `${label} backend does not have the blob`),
     },
   };
 }
 
 export function decide(route: Route, client: Client, table: RoutingTable, health: Health = ALWAYS_READY): Decision {
   if (client.kind === 'invalid')
-    return { status: 400, backend: 'none', reason: client.message, body: `${client.message}\n` };
+    return { status: 400, label: 'none', reason: client.message, body: plainText(`${client.message}\n`) };
   switch (route.kind) {
     case 'method-not-allowed':
       return METHOD_NOT_ALLOWED;
     case 'root':
-      return { status: 307, backend: 'info', reason: 'project information', location: table.infoUrl };
+      return { status: 307, label: 'info', reason: 'project information', location: table.infoUrl };
     case 'privacy':
-      return { status: 307, backend: 'privacy', reason: 'privacy policy', location: table.privacyUrl };
+      return { status: 307, label: 'privacy', reason: 'privacy policy', location: table.privacyUrl };
     case 'healthy':
       return HEALTHY;
     case 'ready':
@@ -146,7 +172,7 @@ export function decide(route: Route, client: Client, table: RoutingTable, health
       if (route.signature && table.signatureUpstream) {
         return {
           status: 307,
-          backend: 'signature-upstream',
+          label: 'signature-upstream',
           reason: 'cosign signature',
           location: upstreamUrl(table.signatureUpstream, rest, route.query),
         };

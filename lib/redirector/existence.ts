@@ -27,8 +27,27 @@ export interface ExistenceOptions {
 }
 
 export type HeadOutcome = 'present' | 'absent' | 'error' | 'timeout';
+/**
+ * How a check was answered: from the cache (hit), by a HEAD of its own (miss), by joining a HEAD in flight
+ * (coalesced), or refused by an open breaker. The one vocabulary of the cache metric and the debug log.
+ */
 export type CacheResult = 'hit' | 'miss' | 'coalesced' | 'breaker-open';
 export type BreakerState = 'closed' | 'open' | 'half-open';
+
+/** The answer to "is it there?" and how it was reached. */
+export interface Existence {
+  readonly present: boolean;
+  readonly cache: CacheResult;
+}
+
+// Every answer is one of these: no allocation per check.
+const HIT_PRESENT: Existence = { present: true, cache: 'hit' };
+const HIT_ABSENT: Existence = { present: false, cache: 'hit' };
+const BREAKER_OPEN: Existence = { present: false, cache: 'breaker-open' };
+const MISS_PRESENT: Existence = { present: true, cache: 'miss' };
+const MISS_ABSENT: Existence = { present: false, cache: 'miss' };
+const COALESCED_PRESENT: Existence = { present: true, cache: 'coalesced' };
+const COALESCED_ABSENT: Existence = { present: false, cache: 'coalesced' };
 
 /** Hooks for metrics; all optional. */
 export interface ExistenceObserver {
@@ -53,10 +72,6 @@ export class CircuitBreakers {
     private readonly onChange: (origin: string, state: BreakerState) => void = () => {},
     private readonly now: () => number = Date.now,
   ) {}
-
-  stateOf(origin: string): BreakerState {
-    return this.origins.get(origin)?.state ?? 'closed';
-  }
 
   /** Open and still cooling down: checks are refused without changing state. */
   isOpen(origin: string): boolean {
@@ -134,42 +149,40 @@ export class ExistenceChecker {
     });
   }
 
-  breakerState(origin: string): BreakerState {
-    return this.breakers.stateOf(origin);
-  }
-
   /**
-   * The answer when it is known without a HEAD: cached, or false while the origin's breaker is open; undefined
+   * The answer when it is known without a HEAD: cached, or absent while the origin's breaker is open; undefined
    * when a HEAD is needed. Lets the server answer those requests synchronously.
    */
-  known(url: string): boolean | undefined {
+  known(url: string): Existence | undefined {
     const value = this.cache.get(url);
     if (value !== undefined) {
       this.observer.cache?.('hit');
-      return value;
+      return value ? HIT_PRESENT : HIT_ABSENT;
     }
     if (this.breakers.isOpen(originOf(url))) {
       this.observer.cache?.('breaker-open');
-      return false;
+      return BREAKER_OPEN;
     }
     return undefined;
   }
 
-  /** True when the URL answers a HEAD with 200 (cached, coalesced, breaker-guarded). Never rejects. */
-  async exists(url: string): Promise<boolean> {
+  /** Present when the URL answers a HEAD with 200 (cached, coalesced, breaker-guarded). Never rejects. */
+  async exists(url: string): Promise<Existence> {
     const known = this.known(url);
     if (known !== undefined) return known;
     if (!this.breakers.allow(originOf(url))) {
       this.observer.cache?.('breaker-open');
-      return false;
+      return BREAKER_OPEN;
     }
     const status: LRUCache.Status<string, boolean> = {};
     try {
-      const value = await this.cache.fetch(url, { status });
-      this.observer.cache?.(status.fetch === 'inflight' ? 'coalesced' : 'miss');
-      return value === true;
+      const present = (await this.cache.fetch(url, { status })) === true;
+      const coalesced = status.fetch === 'inflight';
+      this.observer.cache?.(coalesced ? 'coalesced' : 'miss');
+      if (coalesced) return present ? COALESCED_PRESENT : COALESCED_ABSENT;
+      return present ? MISS_PRESENT : MISS_ABSENT;
     } catch {
-      return false;
+      return MISS_ABSENT;
     }
   }
 

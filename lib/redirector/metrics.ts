@@ -1,9 +1,11 @@
 /**
- * Prometheus metrics, in their own registry (served on the admin port, never on the public one). Request counts
- * are kept per (route, decision, status) through pre-resolved children so the hot path does no label hashing.
+ * Prometheus metrics, in their own registry (served on the admin port, never on the public one). The per-request
+ * counts (requests by route, decision and status; existence-cache results) are plain numbers incremented on the hot
+ * path and copied into their prom-client counters only when the registry is scraped, so a request does no label
+ * hashing. HEAD latencies and breaker states, which change far less often, go to prom-client directly.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { Backend } from './decide';
+import type { DecisionLabel } from './decide';
 import type { BreakerState, CacheResult, ExistenceObserver, HeadOutcome } from './existence';
 import type { RouteKind } from './route';
 
@@ -11,9 +13,9 @@ const BREAKER_VALUES: Record<BreakerState, number> = { closed: 0, open: 1, 'half
 
 /** Plain counters keyed by nested maps: incremented per request with no allocation and no label hashing. */
 class RequestCounts {
-  private readonly counts = new Map<RouteKind, Map<Backend, Map<number, { value: number }>>>();
+  private readonly counts = new Map<RouteKind, Map<DecisionLabel, Map<number, { value: number }>>>();
 
-  inc(route: RouteKind, decision: Backend, status: number): void {
+  inc(route: RouteKind, decision: DecisionLabel, status: number): void {
     let byDecision = this.counts.get(route);
     if (!byDecision) this.counts.set(route, (byDecision = new Map()));
     let byStatus = byDecision.get(decision);
@@ -32,10 +34,7 @@ class RequestCounts {
   }
 }
 
-/**
- * prom-client hashes the labels on every inc(), even through labels() children, so per-request counts are kept in
- * plain numbers and copied into the registry when it is scraped (collect()).
- */
+/** prom-client hashes the labels on every inc(), even through labels() children: hence the plain counts above. */
 export class RedirectorMetrics {
   readonly registry = new Registry();
   private readonly requestCounts = new RequestCounts();
@@ -81,7 +80,7 @@ export class RedirectorMetrics {
     registers: [this.registry],
   });
 
-  request(route: RouteKind, decision: Backend, status: number): void {
+  request(route: RouteKind, decision: DecisionLabel, status: number): void {
     this.requestCounts.inc(route, decision, status);
   }
 

@@ -4,6 +4,7 @@
  * digests, a strict segment grammar for everything else), so decide() only ever concatenates checked text.
  */
 import { isCosignTag, isDigest, isRepositoryName, isTag } from '../oci/grammar';
+import { LIVENESS_PATH, READINESS_PATH } from './service-contract';
 
 export type Route =
   | { readonly kind: 'method-not-allowed' }
@@ -17,18 +18,13 @@ export type Route =
       readonly kind: 'manifest';
       readonly repository: string;
       readonly reference: string;
-      /** A cosign `sha256-<hex>.sig|.att` tag. */
+      /** A cosign `sha256-<hex>.sig|.att|.sbom` tag (isCosignTag): routed to the signature upstream. */
       readonly signature: boolean;
       readonly query: string;
     }
   | { readonly kind: 'blob'; readonly repository: string; readonly digest: string; readonly query: string }
   /** tags/list, referrers, uploads, ...: `rest` is the checked path after `/v2/`, sent to the upstream as is. */
-  | {
-      readonly kind: 'other-v2';
-      readonly repository: string | undefined;
-      readonly rest: string;
-      readonly query: string;
-    }
+  | { readonly kind: 'other-v2'; readonly rest: string; readonly query: string }
   | { readonly kind: 'not-found' }
   | { readonly kind: 'bad-name'; readonly name: string }
   | { readonly kind: 'bad-digest'; readonly digest: string }
@@ -92,17 +88,17 @@ function parseV2(path: string, query: string): Route {
       case 'referrers':
         if (!isRepositoryName(name)) return { kind: 'bad-name', name };
         if (!isDigest(tail)) return { kind: 'bad-digest', digest: tail };
-        return { kind: 'other-v2', repository: name, rest, query };
+        return { kind: 'other-v2', rest, query };
       case 'tags':
         if (tail !== 'list') break;
         if (!isRepositoryName(name)) return { kind: 'bad-name', name };
-        return { kind: 'other-v2', repository: name, rest, query };
+        return { kind: 'other-v2', rest, query };
     }
   }
   // Anything else under /v2 (uploads, future endpoints) is forwarded if every segment is safe; a trailing "/" is kept.
   const segments = (rest.endsWith('/') ? rest.slice(0, -1) : rest).split('/');
   if (!segments.every((segment) => SAFE_SEGMENT.test(segment))) return { kind: 'bad-name', name: rest };
-  return { kind: 'other-v2', repository: undefined, rest, query };
+  return { kind: 'other-v2', rest, query };
 }
 
 /** The route of a request; `target` is the raw request target (`req.url`: path and query). */
@@ -115,9 +111,9 @@ export function parseRequest(method: string | undefined, target: string): Route 
       return ROOT;
     case '/privacy':
       return PRIVACY;
-    case '/-/healthy':
+    case LIVENESS_PATH:
       return HEALTHY;
-    case '/-/ready':
+    case READINESS_PATH:
       return READY;
     case '/v2':
     case '/v2/':

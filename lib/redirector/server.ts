@@ -8,19 +8,24 @@ import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { ClientResolver, forwardedForHeader } from './client';
 import type { Config } from './config';
-import { CLIENT_NOT_NEEDED, decide, settle, type Client, type Decision, type Health } from './decide';
-import { ExistenceChecker } from './existence';
+import { CLIENT_NOT_NEEDED, decide, settle, TEXT_TYPE, type Client, type Decision, type Health } from './decide';
+import { ExistenceChecker, type CacheResult } from './existence';
 import { RedirectorMetrics } from './metrics';
 import type { RangeIndex } from './range-index';
 import { needsClient, parseRequest, type Route } from './route';
 
-const JSON_TYPE = 'application/json; charset=utf-8';
-const TEXT_TYPE = 'text/plain; charset=utf-8';
-const ALLOW = 'GET, HEAD';
-const API_VERSION = 'registry/2.0';
-
-/** How the blob existence check went, for the debug line: answered from cache or breaker, or by a HEAD. */
-type CacheNote = 'known' | 'checked' | undefined;
+/** One request and its answer: what the response, the metrics and the log lines are made of. */
+interface Exchange {
+  readonly req: http.IncomingMessage;
+  readonly res: http.ServerResponse;
+  readonly route: Route;
+  readonly client: Client;
+  readonly decision: Decision;
+  /** How the blob existence check was answered; undefined when the decision needed none. */
+  readonly cache: CacheResult | undefined;
+  /** performance.now() at arrival when debug is on (the request line's duration), else -1. */
+  readonly started: number;
+}
 
 export interface RedirectorOptions {
   readonly config: Config;
@@ -107,16 +112,33 @@ export class Redirector {
       const decision = decide(route, client, this.config.table, this.health);
       const check = decision.check;
       if (!check) {
-        this.respond(req, res, route, client, decision, undefined, started);
+        this.respond({ req, res, route, client, decision, cache: undefined, started });
         return;
       }
       const known = this.existence.known(check.url);
       if (known !== undefined) {
-        this.respond(req, res, route, client, settle(decision, known), 'known', started);
+        this.respond({
+          req,
+          res,
+          route,
+          client,
+          decision: settle(decision, known.present),
+          cache: known.cache,
+          started,
+        });
         return;
       }
       this.existence.exists(check.url).then(
-        (present) => this.respond(req, res, route, client, settle(decision, present), 'checked', started),
+        (found) =>
+          this.respond({
+            req,
+            res,
+            route,
+            client,
+            decision: settle(decision, found.present),
+            cache: found.cache,
+            started,
+          }),
         (err: unknown) => this.fail(res, err),
       );
     } catch (err) {
@@ -124,36 +146,28 @@ export class Redirector {
     }
   }
 
-  private respond(
-    req: http.IncomingMessage,
-    res: http.ServerResponse,
-    route: Route,
-    client: Client,
-    decision: Decision,
-    cache: CacheNote,
-    started: number,
-  ): void {
-    const headers: http.OutgoingHttpHeaders = {};
+  private respond(exchange: Exchange): void {
+    const { req, res, decision } = exchange;
+    const headers: http.OutgoingHttpHeaders = { ...decision.headers };
     if (decision.location !== undefined) headers.location = decision.location;
-    if (route.kind === 'v2-base') headers['docker-distribution-api-version'] = API_VERSION;
-    if (route.kind === 'method-not-allowed') headers.allow = ALLOW;
     const body = decision.body;
     if (body !== undefined) {
-      headers['content-type'] = body.startsWith('{') ? JSON_TYPE : TEXT_TYPE;
-      headers['content-length'] = Buffer.byteLength(body);
+      headers['content-type'] = body.contentType;
+      headers['content-length'] = Buffer.byteLength(body.text);
     } else {
       headers['content-length'] = 0;
     }
     if (this.draining) headers.connection = 'close';
     res.writeHead(decision.status, headers);
-    res.end(req.method === 'HEAD' ? undefined : body);
-    this.metrics.request(route.kind, decision.backend, decision.status);
-    if (route.kind === 'manifest' && req.method === 'GET') this.logPull(route, client, decision);
-    if (started >= 0) this.logRequest(req, route, client, decision, cache, started);
+    res.end(req.method === 'HEAD' ? undefined : body?.text);
+    this.metrics.request(exchange.route.kind, decision.label, decision.status);
+    this.logPull(exchange);
+    if (exchange.started >= 0) this.logRequest(exchange);
   }
 
   /** One info line per image pull (a manifest GET). */
-  private logPull(route: Extract<Route, { kind: 'manifest' }>, client: Client, decision: Decision): void {
+  private logPull({ req, route, client, decision }: Exchange): void {
+    if (route.kind !== 'manifest' || req.method !== 'GET') return;
     const location = client.kind === 'located' ? client.location : undefined;
     this.logger.info(
       {
@@ -162,7 +176,7 @@ export class Redirector {
         clientCloud: location?.cloud ?? null,
         clientRegion: location?.region ?? null,
         upstreamRegion: this.config.table.region,
-        backend: decision.backend,
+        backend: decision.label,
         status: decision.status,
       },
       'image pull',
@@ -170,14 +184,7 @@ export class Redirector {
   }
 
   /** The full decision, at debug only. */
-  private logRequest(
-    req: http.IncomingMessage,
-    route: Route,
-    client: Client,
-    decision: Decision,
-    cache: CacheNote,
-    started: number,
-  ): void {
+  private logRequest({ req, route, client, decision, cache, started }: Exchange): void {
     const location = client.kind === 'located' ? client.location : undefined;
     this.logger.debug(
       {
@@ -185,7 +192,7 @@ export class Redirector {
         target: req.url,
         route: route.kind,
         status: decision.status,
-        backend: decision.backend,
+        backend: decision.label,
         location: decision.location ?? null,
         reason: decision.reason,
         cloud: location?.cloud ?? null,

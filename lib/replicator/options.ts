@@ -1,9 +1,16 @@
 /**
- * The command line of the replication jobs, parsed with node's util.parseArgs into a validated command. Pure: every
- * bad flag becomes a UsageError naming it (exit code 2).
+ * The command line of the replication jobs, parsed with the entry points' shared helper (lib/config/command-line)
+ * into a validated command. Pure: every bad flag becomes a UsageError naming it (exit code 2).
  */
 import { isAwsRegionName } from '../clouds/aws/regions';
-import { parseArgs } from 'node:util';
+import {
+  FlagError,
+  parseFlags,
+  requiredFlag,
+  wholeNumberFlag,
+  type CommandLineSpec,
+  type FlagValues,
+} from '../config/command-line';
 import { isHost, isRepositoryName, parseRegistryLocation, type RegistryLocation } from '../oci';
 import { UsageError } from './errors';
 
@@ -54,6 +61,7 @@ export type Command = S3Command | RegistryCommand | { readonly kind: 'help' };
 
 export const DEFAULT_CONCURRENCY = 8;
 export const DEFAULT_RPS = 80;
+const MAX_CONCURRENCY = 256;
 
 const OPTIONS = {
   source: { type: 'string' },
@@ -67,20 +75,28 @@ const OPTIONS = {
   concurrency: { type: 'string' },
   rps: { type: 'string' },
   'insecure-registry': { type: 'string', multiple: true },
-  help: { type: 'boolean', short: 'h' },
 } as const;
+
+const COMMAND_LINE: CommandLineSpec<typeof OPTIONS> = {
+  name: 'replicate',
+  usage: USAGE,
+  flags: OPTIONS,
+  positionals: true,
+};
 
 const ONLY_FOR: Record<string, 's3' | 'registry'> = { bucket: 's3', endpoint: 's3', region: 's3', dest: 'registry' };
 
 export function parseCommandLine(argv: readonly string[]): Command {
-  let parsed;
   try {
-    parsed = parseArgs({ args: [...argv], options: OPTIONS, allowPositionals: true, strict: true });
+    const parsed = parseFlags(argv, COMMAND_LINE);
+    return parsed === 'help' ? { kind: 'help' } : commandOf(parsed.values, parsed.positionals);
   } catch (error) {
-    throw new UsageError((error as Error).message);
+    if (error instanceof FlagError) throw new UsageError(error.message);
+    throw error;
   }
-  const { values, positionals } = parsed;
-  if (values.help) return { kind: 'help' };
+}
+
+function commandOf(values: FlagValues<typeof OPTIONS>, positionals: readonly string[]): Command {
   const [subcommand, ...extra] = positionals;
   if (subcommand !== 's3' && subcommand !== 'registry') {
     throw new UsageError(
@@ -101,16 +117,19 @@ export function parseCommandLine(argv: readonly string[]): Command {
     insecureRegistries.add(host);
   }
   const common: CommonOptions = {
-    source: location('--source', required('--source', values.source)),
+    source: location('--source', requiredFlag('--source', values.source)),
     selection: selection(values.repos, values.images),
     dryRun: values['dry-run'] ?? false,
-    concurrency: positiveInteger('--concurrency', values.concurrency, DEFAULT_CONCURRENCY, 256),
-    rps: positiveNumber('--rps', values.rps, DEFAULT_RPS),
+    concurrency:
+      values.concurrency === undefined
+        ? DEFAULT_CONCURRENCY
+        : wholeNumberFlag('--concurrency', values.concurrency, 1, MAX_CONCURRENCY),
+    rps: values.rps === undefined ? DEFAULT_RPS : positiveNumber('--rps', values.rps),
     insecureRegistries,
   };
 
   if (subcommand === 's3') {
-    const bucket = required('--bucket', values.bucket);
+    const bucket = requiredFlag('--bucket', values.bucket);
     if (!isBucketName(bucket)) throw new UsageError(`--bucket ${JSON.stringify(bucket)} is not a valid S3 bucket name`);
     if (values.endpoint !== undefined && !isHttpUrl(values.endpoint)) {
       throw new UsageError(`--endpoint ${JSON.stringify(values.endpoint)} is not an http(s) URL`);
@@ -134,11 +153,6 @@ export function parseCommandLine(argv: readonly string[]): Command {
   return { kind: 'registry', ...common, destinations };
 }
 
-function required(flag: string, value: string | undefined): string {
-  if (value === undefined || value === '') throw new UsageError(`${flag} is required`);
-  return value;
-}
-
 function location(flag: string, text: string): RegistryLocation {
   try {
     return parseRegistryLocation(text);
@@ -149,10 +163,7 @@ function location(flag: string, text: string): RegistryLocation {
 
 function selection(repos: string | undefined, images: string | undefined): Selection {
   if (repos !== undefined && images !== undefined) throw new UsageError('--repos and --images are mutually exclusive');
-  if (images !== undefined) {
-    if (images === '') throw new UsageError('--images needs a file path');
-    return { kind: 'images', file: images };
-  }
+  if (images !== undefined) return { kind: 'images', file: images };
   if (repos === undefined) return { kind: 'walk' };
   const repositories = repos.split(',').map((name) => name.trim());
   for (const name of repositories) {
@@ -162,19 +173,10 @@ function selection(repos: string | undefined, images: string | undefined): Selec
   return { kind: 'repos', repositories: [...new Set(repositories)] };
 }
 
-function positiveInteger(flag: string, text: string | undefined, fallback: number, max: number): number {
-  if (text === undefined) return fallback;
-  const value = Number(text);
-  if (!/^\d+$/.test(text) || value < 1 || value > max)
-    throw new UsageError(`${flag} ${JSON.stringify(text)}: expected an integer from 1 to ${max}`);
-  return value;
-}
-
-function positiveNumber(flag: string, text: string | undefined, fallback: number): number {
-  if (text === undefined) return fallback;
+function positiveNumber(flag: string, text: string): number {
   const value = Number(text);
   if (!/^\d+(\.\d+)?$/.test(text) || !(value > 0))
-    throw new UsageError(`${flag} ${JSON.stringify(text)}: expected a positive number`);
+    throw new UsageError(`${flag} ${JSON.stringify(text)} is not a positive number`);
   return value;
 }
 

@@ -64,9 +64,16 @@ export function readTopologyFile(path: string): Topology {
   return parseTopology(parseTopologyText(text, path), path);
 }
 
+/** The flag every entry point that loads a topology declares (parsed by lib/config/command-line). */
+export const TOPOLOGY_FLAG = { topology: { type: 'string' } } as const;
+
+/** Its line in those entry points' --help. */
+export const TOPOLOGY_FLAG_USAGE =
+  '  --topology FILE   the topology, YAML or JSON (default: $TOPOLOGY, else the embedded registry.k8s.io topology)';
+
 export interface TopologySourceOptions {
-  /** Command-line arguments; `--topology FILE` and `--topology=FILE` are recognised. */
-  readonly argv?: readonly string[];
+  /** The value of the entry point's `--topology FILE` flag. */
+  readonly flag?: string;
   /** Environment; `TOPOLOGY=FILE` is recognised. */
   readonly env?: Env;
   /** A path from elsewhere, e.g. the CDK context value `topology`. */
@@ -75,20 +82,7 @@ export interface TopologySourceOptions {
 
 /** The topology file to use, by precedence: --topology, then cdk context, then TOPOLOGY; undefined = default. */
 export function topologyPathFrom(options: TopologySourceOptions): string | undefined {
-  const argv = options.argv ?? [];
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    if (arg === '--topology') {
-      const value = argv[i + 1];
-      if (!value || value.startsWith('--'))
-        throw new TopologyError('--topology', [{ path: '', message: '--topology needs a file path' }]);
-      return value;
-    }
-    if (arg.startsWith('--topology=')) return arg.slice('--topology='.length);
-  }
-  if (options.contextPath) return options.contextPath;
-  const fromEnv = options.env?.TOPOLOGY;
-  return fromEnv ? fromEnv : undefined;
+  return options.flag || options.contextPath || options.env?.TOPOLOGY || undefined;
 }
 
 export interface LoadedTopology {

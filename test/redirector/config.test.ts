@@ -1,11 +1,11 @@
-import { ConfigError, configFromEnv, parseRangeSources } from '../../lib/redirector/config';
+import { ConfigError, configFromEnv, parseRangeSources, type TableFlags } from '../../lib/redirector/config';
 import { IP_RANGES, SMALL_TOPOLOGY, smallTable } from './fixtures';
 
 const base = { IP_RANGES };
 
-function problemsOf(env: Record<string, string>, argv: string[] = []): string[] {
+function problemsOf(env: Record<string, string>): string[] {
   try {
-    configFromEnv(env, argv);
+    configFromEnv(env);
   } catch (err) {
     if (err instanceof ConfigError) return err.problems.map((p) => `${p.variable}: ${p.message}`);
     throw err;
@@ -29,9 +29,17 @@ describe('configFromEnv', () => {
     expect(config.ipRanges.map((r) => r.cloud)).toEqual(['aws', 'gcp', 'azure']);
   });
 
-  it('derives the table from --topology and --region', () => {
-    const config = configFromEnv(base, ['--topology', SMALL_TOPOLOGY, '--region=europe-west1']);
+  it('derives the table from the --topology and --region flags', () => {
+    const flags: TableFlags = { topology: SMALL_TOPOLOGY, region: 'europe-west1' };
+    const config = configFromEnv(base, flags);
     expect(config.table).toEqual(smallTable('europe-west1'));
+  });
+
+  it('takes the flags over TOPOLOGY and REGION', () => {
+    const env = { ...base, TOPOLOGY: '/nonexistent.yaml', REGION: 'us-central1' };
+    expect(configFromEnv(env, { topology: SMALL_TOPOLOGY, region: 'europe-west1' }).table).toEqual(
+      smallTable('europe-west1'),
+    );
   });
 
   it('derives the table from TOPOLOGY and REGION', () => {
@@ -63,42 +71,31 @@ describe('configFromEnv', () => {
   });
 
   it.each([
-    [{ PORT: 'http' }, [], 'PORT: must be a whole number from 0 to 65535 (got "http")'],
-    [{ PORT: '70000' }, [], 'PORT: must be a whole number from 0 to 65535'],
-    [{ ADMIN_ADDRESS: 'localhost' }, [], 'ADMIN_ADDRESS: must be an IP address'],
-    [{ HEAD_TIMEOUT_MS: '0' }, [], 'HEAD_TIMEOUT_MS: must be a whole number from 1 to 60000'],
-    [
-      { LOG_LEVEL: 'loud' },
-      [],
-      'LOG_LEVEL: must be one of fatal, error, warn, info, debug, trace, silent (got "loud")',
-    ],
-    [{ ROUTING_TABLE: '{' }, [], 'ROUTING_TABLE: not valid JSON'],
-    [{ ROUTING_TABLE: '{"region":"x"}' }, [], 'ROUTING_TABLE.infoUrl:'],
+    [{ PORT: 'http' }, 'PORT: must be a whole number from 0 to 65535 (got "http")'],
+    [{ PORT: '70000' }, 'PORT: must be a whole number from 0 to 65535'],
+    [{ ADMIN_ADDRESS: 'localhost' }, 'ADMIN_ADDRESS: must be an IP address'],
+    [{ HEAD_TIMEOUT_MS: '0' }, 'HEAD_TIMEOUT_MS: must be a whole number from 1 to 60000'],
+    [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL: must be one of fatal, error, warn, info, debug, trace, silent (got "loud")'],
+    [{ ROUTING_TABLE: '{' }, 'ROUTING_TABLE: not valid JSON'],
+    [{ ROUTING_TABLE: '{"region":"x"}' }, 'ROUTING_TABLE.infoUrl:'],
     [
       { REGION: 'mars-north1' },
-      [],
       '--region/REGION: "mars-north1" runs no redirector in embedded default (registry.k8s.io) (known: asia-east1',
     ],
-    [{ TOPOLOGY: '/nonexistent.yaml' }, [], '--topology/TOPOLOGY: invalid topology (/nonexistent.yaml)'],
-    [
-      { UPSTREAM_REGISTRY_ENDPOINT: 'ftp://x' },
-      [],
-      'UPSTREAM_REGISTRY_ENDPOINT: must be an http(s) URL (got "ftp://x")',
-    ],
-    [{ UPSTREAM_REGISTRY_PATH: 'a b' }, [], 'UPSTREAM_REGISTRY_PATH: must be a repository path'],
+    [{ TOPOLOGY: '/nonexistent.yaml' }, '--topology/TOPOLOGY: invalid topology (/nonexistent.yaml)'],
+    [{ UPSTREAM_REGISTRY_ENDPOINT: 'ftp://x' }, 'UPSTREAM_REGISTRY_ENDPOINT: must be an http(s) URL (got "ftp://x")'],
+    [{ UPSTREAM_REGISTRY_PATH: 'a b' }, 'UPSTREAM_REGISTRY_PATH: must be a repository path'],
     [
       { UPSTREAM_REGISTRY_PATH: '../x' },
-      [],
       'UPSTREAM_REGISTRY_PATH: must be a repository path like "project/images" (OCI repository name grammar) (got "../x")',
     ],
-    [{ DEFAULT_AWS_BASE_URL: 'https://x/' }, [], 'DEFAULT_AWS_BASE_URL: must not end with "/"'],
-    [{ IP_RANGES: '' }, [], 'IP_RANGES: not set'],
-    [{ IP_RANGES: 'aws' }, [], 'IP_RANGES: "aws" is not cloud=FILE'],
-    [{ IP_RANGES: 'oracle=x.json' }, [], 'IP_RANGES: unknown cloud "oracle" (known: aws, gcp, azure)'],
-    [{ IP_RANGES: 'aws=a.json,aws=b.json' }, [], 'IP_RANGES: cloud "aws" is given twice'],
-    [{}, ['--region'], '--region: needs a value'],
-  ])('%j %j -> %s', (env, argv, problem) => {
-    expect(problemsOf({ ...base, ...env }, argv).join('\n')).toContain(problem);
+    [{ DEFAULT_AWS_BASE_URL: 'https://x/' }, 'DEFAULT_AWS_BASE_URL: must not end with "/"'],
+    [{ IP_RANGES: '' }, 'IP_RANGES: not set'],
+    [{ IP_RANGES: 'aws' }, 'IP_RANGES: "aws" is not cloud=FILE'],
+    [{ IP_RANGES: 'oracle=x.json' }, 'IP_RANGES: unknown cloud "oracle" (known: aws, gcp, azure)'],
+    [{ IP_RANGES: 'aws=a.json,aws=b.json' }, 'IP_RANGES: cloud "aws" is given twice'],
+  ])('%j -> %s', (env, problem) => {
+    expect(problemsOf({ ...base, ...env }).join('\n')).toContain(problem);
   });
 
   it('refuses dot segments in a ROUTING_TABLE upstream path, naming where it came from', () => {

@@ -1,6 +1,14 @@
 /** The pure routing functions: parseRequest (what is asked), ClientResolver (who asks), decide/settle (where it goes). */
 import { ClientResolver, forwardedForHeader } from '../../lib/redirector/client';
-import { CLIENT_NOT_NEEDED, decide, settle, UNLISTED_CLIENT, type Client } from '../../lib/redirector/decide';
+import {
+  CLIENT_NOT_NEEDED,
+  decide,
+  JSON_TYPE,
+  settle,
+  TEXT_TYPE,
+  UNLISTED_CLIENT,
+  type Client,
+} from '../../lib/redirector/decide';
 import { parseRequest, safeQuery } from '../../lib/redirector/route';
 import { DIGEST, fixtureIndex, HEX64, smallTable } from './fixtures';
 
@@ -41,6 +49,22 @@ describe('parseRequest', () => {
       `/v2/pause/manifests/sha256-${HEX64}.att`,
       { kind: 'manifest', repository: 'pause', reference: `sha256-${HEX64}.att`, signature: true, query: '' },
     ],
+    [
+      'GET',
+      `/v2/pause/manifests/sha256-${HEX64}.sbom`,
+      { kind: 'manifest', repository: 'pause', reference: `sha256-${HEX64}.sbom`, signature: true, query: '' },
+    ],
+    // Only sha256-<64 hex>.<sig|att|sbom> is a cosign tag.
+    [
+      'GET',
+      `/v2/pause/manifests/sha256-${HEX64}.spdx`,
+      { kind: 'manifest', repository: 'pause', reference: `sha256-${HEX64}.spdx`, signature: false, query: '' },
+    ],
+    [
+      'GET',
+      '/v2/pause/manifests/sha256-abc.sig',
+      { kind: 'manifest', repository: 'pause', reference: 'sha256-abc.sig', signature: false, query: '' },
+    ],
     ['GET', `/v2/pause/blobs/${DIGEST}`, { kind: 'blob', repository: 'pause', digest: DIGEST, query: '' }],
     // A repository may contain a "blobs" component: the last endpoint marker wins.
     ['GET', `/v2/blobs/blobs/${DIGEST}`, { kind: 'blob', repository: 'blobs', digest: DIGEST, query: '' }],
@@ -52,18 +76,14 @@ describe('parseRequest', () => {
     [
       'GET',
       '/v2/pause/tags/list?n=10&last=3.8',
-      { kind: 'other-v2', repository: 'pause', rest: 'pause/tags/list', query: '?n=10&last=3.8' },
+      { kind: 'other-v2', rest: 'pause/tags/list', query: '?n=10&last=3.8' },
     ],
     [
       'GET',
       `/v2/pause/referrers/${DIGEST}?artifactType=x`,
-      { kind: 'other-v2', repository: 'pause', rest: `pause/referrers/${DIGEST}`, query: '?artifactType=x' },
+      { kind: 'other-v2', rest: `pause/referrers/${DIGEST}`, query: '?artifactType=x' },
     ],
-    [
-      'GET',
-      '/v2/pause/blobs/uploads/',
-      { kind: 'other-v2', repository: undefined, rest: 'pause/blobs/uploads/', query: '' },
-    ],
+    ['GET', '/v2/pause/blobs/uploads/', { kind: 'other-v2', rest: 'pause/blobs/uploads/', query: '' }],
     // Bad names, digests and references: 400 with an OCI error, never forwarded.
     ['GET', '/v2/Pause/manifests/3.9', { kind: 'bad-name', name: 'Pause' }],
     ['GET', '/v2/pause/../etc/manifests/3.9', { kind: 'bad-name', name: 'pause/../etc' }],
@@ -169,46 +189,82 @@ describe('decide', () => {
       parseRequest('GET', '/'),
       CLIENT_NOT_NEEDED,
       table,
-      { status: 307, backend: 'info', location: 'https://example.com/registry' },
+      { status: 307, label: 'info', location: 'https://example.com/registry' },
     ],
     [
       'privacy',
       parseRequest('GET', '/privacy'),
       CLIENT_NOT_NEEDED,
       table,
-      { status: 307, location: 'https://example.com/privacy' },
+      { status: 307, label: 'privacy', location: 'https://example.com/privacy' },
     ],
     [
       '405',
       parseRequest('PUT', '/v2/'),
       CLIENT_NOT_NEEDED,
       table,
-      { status: 405, body: 'Only GET and HEAD are allowed.\n' },
+      {
+        status: 405,
+        label: 'none',
+        headers: { allow: 'GET, HEAD' },
+        body: { contentType: TEXT_TYPE, text: 'Only GET and HEAD are allowed.\n' },
+      },
     ],
-    ['v2', parseRequest('GET', '/v2/'), CLIENT_NOT_NEEDED, table, { status: 200, backend: 'registry-api' }],
-    ['catalog', parseRequest('GET', '/v2/_catalog'), CLIENT_NOT_NEEDED, table, { status: 404 }],
-    ['other path', parseRequest('GET', '/robots.txt'), CLIENT_NOT_NEEDED, table, { status: 404 }],
-    ['liveness', parseRequest('GET', '/-/healthy'), CLIENT_NOT_NEEDED, table, { status: 200, backend: 'health' }],
+    [
+      'v2',
+      parseRequest('GET', '/v2/'),
+      CLIENT_NOT_NEEDED,
+      table,
+      { status: 200, label: 'registry-api', headers: { 'docker-distribution-api-version': 'registry/2.0' } },
+    ],
+    [
+      'catalog',
+      parseRequest('GET', '/v2/_catalog'),
+      CLIENT_NOT_NEEDED,
+      table,
+      {
+        status: 404,
+        label: 'none',
+        body: {
+          contentType: JSON_TYPE,
+          text: '{"errors":[{"code":"UNSUPPORTED","message":"the catalog API is not supported"}]}',
+        },
+      },
+    ],
+    [
+      'other path',
+      parseRequest('GET', '/robots.txt'),
+      CLIENT_NOT_NEEDED,
+      table,
+      { status: 404, label: 'none', body: { contentType: TEXT_TYPE, text: 'Not Found\n' } },
+    ],
+    [
+      'liveness',
+      parseRequest('GET', '/-/healthy'),
+      CLIENT_NOT_NEEDED,
+      table,
+      { status: 200, label: 'health', body: { contentType: TEXT_TYPE, text: 'ok\n' } },
+    ],
     [
       'manifest -> upstream, query kept',
       parseRequest('GET', '/v2/pause/manifests/3.9?x=1'),
       aws('us-east-2'),
       table,
-      { status: 307, backend: 'upstream', location: `${AR}/pause/manifests/3.9?x=1` },
+      { status: 307, label: 'upstream', location: `${AR}/pause/manifests/3.9?x=1` },
     ],
     [
       'tags/list pagination kept',
       parseRequest('GET', '/v2/kube/proxy/tags/list?n=2&last=v1'),
       CLIENT_NOT_NEEDED,
       table,
-      { status: 307, location: `${AR}/kube/proxy/tags/list?n=2&last=v1` },
+      { status: 307, label: 'upstream', location: `${AR}/kube/proxy/tags/list?n=2&last=v1` },
     ],
     [
       'referrers',
       parseRequest('GET', `/v2/pause/referrers/${DIGEST}`),
       CLIENT_NOT_NEEDED,
       table,
-      { status: 307, location: `${AR}/pause/referrers/${DIGEST}` },
+      { status: 307, label: 'upstream', location: `${AR}/pause/referrers/${DIGEST}` },
     ],
     [
       'cosign signature -> signature upstream',
@@ -217,79 +273,112 @@ describe('decide', () => {
       withSignatures,
       {
         status: 307,
-        backend: 'signature-upstream',
+        label: 'signature-upstream',
         location: `https://sigs.example.com/v2/sigs/images/pause/manifests/sha256-${HEX64}.sig`,
       },
+    ],
+    [
+      'cosign attestation -> signature upstream',
+      parseRequest('GET', `/v2/pause/manifests/sha256-${HEX64}.att`),
+      UNLISTED_CLIENT,
+      withSignatures,
+      {
+        status: 307,
+        label: 'signature-upstream',
+        location: `https://sigs.example.com/v2/sigs/images/pause/manifests/sha256-${HEX64}.att`,
+      },
+    ],
+    [
+      'cosign SBOM -> signature upstream',
+      parseRequest('HEAD', `/v2/pause/manifests/sha256-${HEX64}.sbom?ns=registry.k8s.io`),
+      UNLISTED_CLIENT,
+      withSignatures,
+      {
+        status: 307,
+        label: 'signature-upstream',
+        location: `https://sigs.example.com/v2/sigs/images/pause/manifests/sha256-${HEX64}.sbom?ns=registry.k8s.io`,
+      },
+    ],
+    [
+      "a tag that only looks like cosign's -> upstream",
+      parseRequest('GET', `/v2/pause/manifests/sha256-${HEX64}.spdx`),
+      UNLISTED_CLIENT,
+      withSignatures,
+      { status: 307, label: 'upstream', location: `${AR}/pause/manifests/sha256-${HEX64}.spdx` },
     ],
     [
       'cosign signature without a signature upstream -> upstream',
       parseRequest('GET', `/v2/pause/manifests/sha256-${HEX64}.att`),
       UNLISTED_CLIENT,
       table,
-      { status: 307, backend: 'upstream', location: `${AR}/pause/manifests/sha256-${HEX64}.att` },
+      { status: 307, label: 'upstream', location: `${AR}/pause/manifests/sha256-${HEX64}.att` },
     ],
     [
       'blob, GCP client -> upstream without a check',
       blob,
       client('gcp', 'europe-west1'),
       table,
-      { status: 307, backend: 'upstream', location: `${AR}/pause/blobs/${DIGEST}?ns=registry.k8s.io` },
+      { status: 307, label: 'upstream', location: `${AR}/pause/blobs/${DIGEST}?ns=registry.k8s.io` },
     ],
     [
       'blob, AWS client of a mirror region -> that mirror, if present',
       blob,
       aws('eu-west-1'),
       table,
-      { status: 307, backend: 'mirror', location: `${bucket('eu-west-1')}/${blobPath}` },
+      { status: 307, label: 'mirror', location: `${bucket('eu-west-1')}/${blobPath}` },
     ],
     [
       'blob, AWS client of an alias region -> the alias target',
       blob,
       aws('eu-west-2'),
       table,
-      { status: 307, backend: 'mirror', location: `${bucket('eu-west-1')}/${blobPath}` },
+      { status: 307, label: 'mirror', location: `${bucket('eu-west-1')}/${blobPath}` },
     ],
     [
       'blob, AWS GLOBAL -> default',
       blob,
       aws('GLOBAL'),
       table,
-      { status: 307, backend: 'default', location: `${bucket('us-east-2')}/${blobPath}` },
+      { status: 307, label: 'default', location: `${bucket('us-east-2')}/${blobPath}` },
     ],
     [
       'blob, AWS region without a mirror -> default',
       blob,
       aws('us-gov-west-1'),
       table,
-      { status: 307, backend: 'default', location: `${bucket('us-east-2')}/${blobPath}` },
+      { status: 307, label: 'default', location: `${bucket('us-east-2')}/${blobPath}` },
     ],
     [
       'blob, Azure client -> default (no Azure mirrors in the table)',
       blob,
       client('azure', 'eastus'),
       cdnTable,
-      { status: 307, backend: 'default', location: `https://cdn.example.com/${blobPath}` },
+      { status: 307, label: 'default', location: `https://cdn.example.com/${blobPath}` },
     ],
     [
       'blob, unlisted client -> default (the CDN for europe-west1)',
       blob,
       UNLISTED_CLIENT,
       cdnTable,
-      { status: 307, backend: 'default', location: `https://cdn.example.com/${blobPath}` },
+      { status: 307, label: 'default', location: `https://cdn.example.com/${blobPath}` },
     ],
     [
       'blob, new donor with mirrors in the table -> its mirror, no code change',
       blob,
       client('azure', 'eastus'),
       { ...table, mirrors: { ...table.mirrors, azure: { eastus: 'https://azmirror.example.com/c' } } },
-      { status: 307, backend: 'mirror', location: `https://azmirror.example.com/c/${blobPath}` },
+      { status: 307, label: 'mirror', location: `https://azmirror.example.com/c/${blobPath}` },
     ],
     [
       'invalid client -> 400',
       blob,
       { kind: 'invalid', message: 'X-Forwarded-For client entry "x" is not an IP address' } as Client,
       table,
-      { status: 400, backend: 'none' },
+      {
+        status: 400,
+        label: 'none',
+        body: { contentType: TEXT_TYPE, text: 'X-Forwarded-For client entry "x" is not an IP address\n' },
+      },
     ],
   ])('%s', (_name, route, who, routingTable, expected) => {
     expect(decide(route, who, routingTable)).toMatchObject(expected);
@@ -302,10 +391,10 @@ describe('decide', () => {
   it('a blob check falls back to the upstream (query kept) when the mirror lacks the blob', () => {
     const decision = decide(blob, aws('us-east-2'), table);
     expect(decision.check?.url).toBe(`${bucket('us-east-2')}/${blobPath}`);
-    expect(settle(decision, true)).toMatchObject({ status: 307, backend: 'mirror', location: decision.check?.url });
+    expect(settle(decision, true)).toMatchObject({ status: 307, label: 'mirror', location: decision.check?.url });
     expect(settle(decision, false)).toMatchObject({
       status: 307,
-      backend: 'upstream',
+      label: 'upstream',
       location: `${AR}/pause/blobs/${DIGEST}?ns=registry.k8s.io`,
     });
   });
@@ -316,12 +405,14 @@ describe('decide', () => {
     ['/v2/ok/manifests/-bad', 'MANIFEST_INVALID'],
   ])('%s -> 400 %s with an OCI error body', (target, code) => {
     const decision = decide(parseRequest('GET', target), UNLISTED_CLIENT, table);
-    expect(decision.status).toBe(400);
-    expect(JSON.parse(decision.body!)).toEqual({ errors: [{ code, message: expect.any(String) }] });
+    expect(decision).toMatchObject({ status: 400, label: 'none', body: { contentType: JSON_TYPE } });
+    expect(JSON.parse(decision.body!.text)).toEqual({ errors: [{ code, message: expect.any(String) }] });
   });
 
   it('readiness is 503 while draining', () => {
-    expect(decide(parseRequest('GET', '/-/ready'), CLIENT_NOT_NEEDED, table, { ready: true }).status).toBe(200);
-    expect(decide(parseRequest('GET', '/-/ready'), CLIENT_NOT_NEEDED, table, { ready: false }).status).toBe(503);
+    const ready = (health: { ready: boolean }) =>
+      decide(parseRequest('GET', '/-/ready'), CLIENT_NOT_NEEDED, table, health);
+    expect(ready({ ready: true })).toMatchObject({ status: 200, label: 'health', body: { text: 'ok\n' } });
+    expect(ready({ ready: false })).toMatchObject({ status: 503, label: 'health', body: { text: 'draining\n' } });
   });
 });

@@ -1,0 +1,47 @@
+/** Which IP-range files to load, and the donor whose format each is in: `IP_RANGES` (or the tools' --ranges). */
+import { DONORS } from '../../clouds/donors';
+import type { Env } from '../../config/env';
+import { ConfigError, type ConfigProblem } from './problems';
+
+/** A range file to load and the donor (cloud id) whose format it is in. */
+export interface RangeSource {
+  readonly cloud: string;
+  readonly file: string;
+}
+
+/** Parses `aws=FILE,gcp=FILE` (or repeated `cloud=FILE` values); `variable` names the origin in errors. */
+export function parseRangeSources(text: string, variable: string): RangeSource[] {
+  const known = DONORS.map((d) => d.id);
+  const sources: RangeSource[] = [];
+  const problems: ConfigProblem[] = [];
+  for (const pair of text.split(',').map((p) => p.trim())) {
+    const eq = pair.indexOf('=');
+    const cloud = pair.slice(0, eq);
+    const file = pair.slice(eq + 1);
+    if (eq <= 0 || file === '') {
+      problems.push({ variable, message: `${JSON.stringify(pair)} is not cloud=FILE (e.g. aws=ranges/aws.json)` });
+    } else if (!known.includes(cloud)) {
+      problems.push({ variable, message: `unknown cloud ${JSON.stringify(cloud)} (known: ${known.join(', ')})` });
+    } else if (sources.some((s) => s.cloud === cloud)) {
+      problems.push({ variable, message: `cloud ${JSON.stringify(cloud)} is given twice` });
+    } else {
+      sources.push({ cloud, file });
+    }
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return sources;
+}
+
+/** The server's range files: IP_RANGES is required. */
+export function rangeSourcesFromEnv(env: Env): RangeSource[] {
+  if (!env.IP_RANGES) {
+    throw new ConfigError([
+      {
+        variable: 'IP_RANGES',
+        message:
+          'not set: give cloud=FILE pairs, e.g. aws=ranges/aws.json,gcp=ranges/gcp.json (npm run fetch-ip-ranges downloads them)',
+      },
+    ]);
+  }
+  return parseRangeSources(env.IP_RANGES, 'IP_RANGES');
+}

@@ -47,23 +47,30 @@ function basePrincipals(base: SynthOutput): Record<Cloud, Set<string>> {
   return { aws: new Set(aws.map((g) => g.principal)), gcp: new Set(gcp.map((g) => g.principal)) };
 }
 
+const keysOf = (deltas: readonly ResourceDelta[], action: ResourceDelta['action']) =>
+  new Set(deltas.filter((d) => d.action === action).map((d) => `${d.cloud}/${d.stack}/${d.resource}`));
+
+/** Code-point order: stable across locales, and `type.name` before `type_suffix.name` as Terraform lists them. */
+const byCodePoint = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
 const ACTION_ORDER = ['remove', 'replace', 'modify', 'add'];
 
 /** Flagged changes first, then by cloud, stack, action (most destructive first) and resource. */
 function byReviewOrder(a: Change, b: Change): number {
   return (
     Number(b.danger.length > 0) - Number(a.danger.length > 0) ||
-    a.cloud.localeCompare(b.cloud) ||
-    a.stack.localeCompare(b.stack) ||
+    byCodePoint(a.cloud, b.cloud) ||
+    byCodePoint(a.stack, b.stack) ||
     ACTION_ORDER.indexOf(a.action) - ACTION_ORDER.indexOf(b.action) ||
-    a.resource.localeCompare(b.resource)
+    byCodePoint(a.resource, b.resource)
   );
 }
 
 export function compareSynthOutputs(base: SynthOutput, head: SynthOutput, ref: string): DiffReport {
   const deltas = deltasOf(base, head);
   const context: DangerContext = {
-    added: new Set(deltas.filter((d) => d.action === 'add').map((d) => `${d.cloud}/${d.stack}/${d.resource}`)),
+    added: keysOf(deltas, 'add'),
+    removed: keysOf(deltas, 'remove'),
     basePrincipals: basePrincipals(base),
   };
   const changes = deltas

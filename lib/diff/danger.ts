@@ -8,6 +8,8 @@ import type { Cloud, Grant, ResourceDelta, ValueChange } from './model';
 export interface DangerContext {
   /** `<cloud>/<stack>/<resource>` of every resource the change adds. */
   readonly added: ReadonlySet<string>;
+  /** `<cloud>/<stack>/<resource>` of every resource the change removes. */
+  readonly removed: ReadonlySet<string>;
   /** Every principal the base grants anything to, per cloud. */
   readonly basePrincipals: Readonly<Record<Cloud, ReadonlySet<string>>>;
 }
@@ -68,6 +70,14 @@ function grantsOnNewResource(delta: ResourceDelta, context: DangerContext): bool
   return (
     delta.action === 'add' &&
     references(delta.after).some((ref) => context.added.has(key(delta.cloud, delta.stack, ref)))
+  );
+}
+
+/** A policy removed together with what it guards: its denies go with the resource, nothing is opened. */
+function guardsRemovedResource(delta: ResourceDelta, context: DangerContext): boolean {
+  return (
+    delta.action === 'remove' &&
+    references(delta.before).some((ref) => context.removed.has(key(delta.cloud, delta.stack, ref)))
   );
 }
 
@@ -243,7 +253,8 @@ function actionsNewTo(grant: Grant, before: readonly Grant[]): string[] {
 
 function iamWidening(delta: ResourceDelta, context: DangerContext): string[] {
   const details: string[] = [];
-  for (const grant of delta.grants.removed)
+  const denies = guardsRemovedResource(delta, context) ? [] : delta.grants.removed;
+  for (const grant of denies)
     if (grant.effect === 'deny')
       details.push(`deny removed: ${grant.principal} was refused ${grant.actions.join(', ')}`);
   for (const grant of delta.grants.added) {
@@ -329,5 +340,6 @@ export const DANGER_RULES: readonly DangerRule[] = [
 
 /** Every flag the rules raise for one delta, as `<rule>: <detail>`. */
 export function dangerOf(delta: ResourceDelta, context: DangerContext): string[] {
-  return DANGER_RULES.flatMap((rule) => rule.check(delta, context).map((detail) => `${rule.name}: ${detail}`));
+  const flags = DANGER_RULES.flatMap((rule) => rule.check(delta, context).map((detail) => `${rule.name}: ${detail}`));
+  return [...new Set(flags)]; // two statements can say the same thing (e.g. two denies for one principal)
 }

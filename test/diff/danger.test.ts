@@ -164,6 +164,24 @@ const cases: [string, SynthOutput, SynthOutput, string[]][] = [
     ['iam-widened: deny removed: AWS:* was refused s3:*'],
   ],
   [
+    'a bucket policy with two denies removed while its bucket stays',
+    aws({
+      Bucket: bucket(),
+      Policy: bucketPolicy(
+        statement({ AWS: '*' }, 's3:*', { Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+        statement({ AWS: '*' }, 's3:*', { Effect: 'Deny', Condition: { NumericLessThan: { 's3:TlsVersion': 1.2 } } }),
+      ),
+    }),
+    aws({ Bucket: bucket() }),
+    ['iam-widened: deny removed: AWS:* was refused s3:*'],
+  ],
+  [
+    'a bucket policy removed with its bucket',
+    aws({ Bucket: bucket(), Policy: bucketPolicy(statement({ AWS: '*' }, 's3:*', { Effect: 'Deny' })) }),
+    aws({}),
+    ['stateful-removed: deletes the S3 bucket and its data'],
+  ],
+  [
     'the trust policy changed',
     aws({ Role: role(['s3:PutObject']) }),
     aws({ Role: role(['s3:PutObject'], undefined, '222') }),

@@ -1,8 +1,9 @@
 /** Synthesizing the AWS app for tests exactly as bin/aws.ts does (same cdk.json context), into a temp dir. */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { App } from 'aws-cdk-lib';
+import { basename, join, resolve } from 'node:path';
+import { App, CloudFormationValidatePlugin, type PolicyValidationPluginReport } from 'aws-cdk-lib';
+import { AwsSolutionsChecks } from 'cdk-nag';
 import { addAwsStacks, type AwsStacks } from '../../../lib/clouds/aws/infra/app';
 import { awsAppProps } from '../../../lib/clouds/aws/infra/cdk-context';
 import { parseTopology, readTopologyFile, DEFAULT_TOPOLOGY, type Topology } from '../../../lib/topology';
@@ -17,10 +18,22 @@ export function smallTopology(): Topology {
   return readTopologyFile(SMALL_TOPOLOGY_FILE);
 }
 
+/** One run of a validation plugin during synthesis: the templates it read and the report it returned. */
+export interface PluginRun {
+  /** Template file names, sorted. */
+  readonly templates: readonly string[];
+  readonly report: PolicyValidationPluginReport;
+}
+
 export interface SynthesizedAws {
   readonly app: App;
   readonly stacks: AwsStacks;
   readonly outdir: string;
+  /**
+   * What each validation plugin did. The assembly's validation-report.json lists no plugin that found nothing,
+   * so an empty report cannot tell "validated, clean" from "never ran": these runs can.
+   */
+  readonly validations: { readonly nag: readonly PluginRun[]; readonly cloudFormation: readonly PluginRun[] };
   /** Removes the output directory. */
   cleanup(): void;
 }
@@ -29,12 +42,25 @@ export interface SynthesizedAws {
 export function synthAws(topology: Topology, options: { cfnValidation?: boolean } = {}): SynthesizedAws {
   const outdir = mkdtempSync(join(tmpdir(), 'aws-synth-'));
   const app = new App(awsAppProps({ outdir, cfnValidation: options.cfnValidation }));
+  const nag = jest.spyOn(AwsSolutionsChecks.prototype, 'validate');
+  const cloudFormation = jest.spyOn(CloudFormationValidatePlugin.prototype, 'validate');
   try {
     const stacks = addAwsStacks(app, topology);
     app.synth();
-    return { app, stacks, outdir, cleanup: () => rmSync(outdir, { recursive: true, force: true }) };
+    const validations = { nag: runsOf(nag), cloudFormation: runsOf(cloudFormation) };
+    return { app, stacks, outdir, validations, cleanup: () => rmSync(outdir, { recursive: true, force: true }) };
   } catch (err) {
     rmSync(outdir, { recursive: true, force: true });
     throw err;
+  } finally {
+    nag.mockRestore();
+    cloudFormation.mockRestore();
   }
+}
+
+function runsOf(validate: jest.SpiedFunction<CloudFormationValidatePlugin['validate']>): PluginRun[] {
+  return validate.mock.calls.map(([context], i) => ({
+    templates: context.templatePaths.map((path) => basename(path)).sort(),
+    report: validate.mock.results[i]!.value as PolicyValidationPluginReport,
+  }));
 }

@@ -382,29 +382,61 @@ describe('observability', () => {
   it.each(cases)('$name: uptime check of / every minute, alerts on failure and certificate expiry by e-mail', (c) => {
     const s = synth(c).observability;
     const { domain, observability } = c.topology.gcp;
-    expect(resourcesOf(s, 'google_monitoring_uptime_check_config')).toMatchObject([
+    const checks = Object.entries(s.resource.google_monitoring_uptime_check_config ?? {});
+    expect(checks.map(([, check]) => check)).toMatchObject([
       {
         period: '60s',
         monitored_resource: { type: 'uptime_url', labels: { host: domain } },
-        http_check: { path: '/', port: 443, use_ssl: true, validate_ssl: true },
+        // `/` answers 307 to the info page: that is "up".
+        http_check: {
+          path: '/',
+          port: 443,
+          use_ssl: true,
+          validate_ssl: true,
+          accepted_response_status_codes: [{ status_value: 307 }],
+        },
       },
     ]);
+    const channels = Object.keys(s.resource.google_monitoring_notification_channel ?? {});
     expect(resourcesOf(s, 'google_monitoring_notification_channel')).toMatchObject([
       { type: 'email', labels: { email_address: observability.notificationEmail } },
     ]);
-    const policies = resourcesOf(s, 'google_monitoring_alert_policy');
-    const thresholds = policies.map(
-      (p) =>
-        (p.conditions as { condition_threshold: { filter: string; threshold_value: number } }[])[0]!
-          .condition_threshold,
-    );
-    expect(thresholds.find((t) => t.filter.includes('uptime_check/check_passed'))).toBeDefined();
-    expect(thresholds.find((t) => t.filter.includes('time_until_ssl_cert_expires'))).toMatchObject({
-      comparison: 'COMPARISON_LT',
-      threshold_value: observability.certificateExpiryDays,
+    const ofThisCheck = (metric: string) =>
+      `metric.type="monitoring.googleapis.com/uptime_check/${metric}" AND resource.type="uptime_url" AND ` +
+      `metric.label.check_id="\${google_monitoring_uptime_check_config.${checks[0]![0]}.uptime_check_id}"`;
+    const alert = (conditionThreshold: Record<string, unknown>) => ({
+      combiner: 'OR',
+      notification_channels: channels.map((id) => `\${google_monitoring_notification_channel.${id}.name}`),
+      conditions: [{ condition_threshold: conditionThreshold }],
     });
-    for (const p of policies)
-      expect((p.notification_channels as string[])[0]).toMatch(/google_monitoring_notification_channel\./);
+    expect(s.resource.google_monitoring_alert_policy).toMatchObject({
+      // Down: the check failed from more than one checker location (over the last 20 minutes' results).
+      'uptime-alert': alert({
+        filter: ofThisCheck('check_passed'),
+        comparison: 'COMPARISON_GT',
+        threshold_value: 1,
+        duration: '60s',
+        aggregations: [
+          {
+            alignment_period: '1200s',
+            per_series_aligner: 'ALIGN_NEXT_OLDER',
+            cross_series_reducer: 'REDUCE_COUNT_FALSE',
+            group_by_fields: ['resource.label.*'],
+          },
+        ],
+      }),
+      'certificate-expiry-alert': alert({
+        filter: ofThisCheck('time_until_ssl_cert_expires'),
+        comparison: 'COMPARISON_LT',
+        threshold_value: observability.certificateExpiryDays,
+        duration: '600s',
+        aggregations: [{ per_series_aligner: 'ALIGN_NEXT_OLDER', cross_series_reducer: 'REDUCE_MEAN' }],
+      }),
+    });
+    expect(Object.keys(s.resource.google_monitoring_alert_policy ?? {}).sort()).toEqual([
+      'certificate-expiry-alert',
+      'uptime-alert',
+    ]);
   });
 });
 
@@ -417,15 +449,15 @@ describe('replication', () => {
       (jobs[name]!.template as { template: { containers: { image: string; args: string[]; env: never[] }[] } }).template
         .containers[0]!;
 
+    const { canonicalRegion, artifactRegions, artifactsProject, repository } = c.topology.gcp;
+    const referenceIn = (region: string) => `${region}-docker.pkg.dev/${artifactsProject}/${repository}`;
     const fanOut = containerOf(names.fanOutJob);
     expect(fanOut.image).toBe(c.topology.images.replicator);
     expect(fanOut.args).toEqual(fanOutJobArgs(c.topology));
-    expect(fanOut.args.slice(0, 3)).toEqual([
-      'registry',
-      '--source',
-      `${c.topology.gcp.canonicalRegion}-docker.pkg.dev/${c.topology.gcp.artifactsProject}/${c.topology.gcp.repository}`,
-    ]);
-    expect(fanOut.args.filter((a) => a === '--dest')).toHaveLength(c.topology.gcp.artifactRegions.length - 1);
+    expect(fanOut.args.slice(0, 3)).toEqual(['registry', '--source', referenceIn(canonicalRegion)]);
+    expect(fanOut.args.flatMap((arg, i) => (arg === '--dest' ? [fanOut.args[i + 1]] : []))).toEqual(
+      artifactRegions.filter((region) => region !== canonicalRegion).map(referenceIn),
+    );
     expect(envOf(fanOut)).toEqual({ REGISTRY_AUTH: 'gcp-metadata' });
 
     const s3 = containerOf(names.s3UploadJob);

@@ -4,9 +4,10 @@
  */
 import { routingTableFromEnv } from '../../../lib/redirector/config';
 import { parseCommandLine } from '../../../lib/replicator/options';
-import { gcpNames } from '../../../lib/clouds/gcp/infra/names';
+import { ROLES } from '../../../lib/clouds/gcp/infra/iam';
+import { gcpNames, SERVICE_ACCOUNT_IDS } from '../../../lib/clouds/gcp/infra/names';
 import { routingTableFor } from '../../../lib/topology';
-import { countOf, resourcesOf, smallTopology, synthesizeGcp, type SynthesizedGcp, type TerraformJson } from './support';
+import { resourcesOf, smallTopology, synthesizeGcp, type SynthesizedGcp, type TerraformJson } from './support';
 
 const topology = smallTopology();
 let synthesized: SynthesizedGcp;
@@ -29,7 +30,7 @@ it('every redirector service starts with the routing table of its region', () =>
   expect(services).toHaveLength(2);
   for (const [where, container] of services) {
     const env = Object.fromEntries((container.env ?? []).map((e) => [e.name, e.value]));
-    const { table } = routingTableFromEnv(env);
+    const { table } = routingTableFromEnv(env, []);
     expect(table).toEqual(routingTableFor(topology, where.split('/')[0]!));
   }
 });
@@ -66,7 +67,15 @@ it('a single Artifact Registry region gets no fan-out job (nothing to copy to), 
   expect(resourcesOf(single.replication, 'google_cloud_run_v2_job').map((j) => j.name)).toEqual([
     gcpNames(topology).s3UploadJob,
   ]);
-  expect(countOf(single.replication, 'google_cloud_scheduler_job')).toBe(1);
-  expect(countOf(single.replication, 'google_service_account')).toBe(2);
-  expect(countOf(single.replication, 'google_artifact_registry_repository_iam_member')).toBe(1);
+  expect(resourcesOf(single.replication, 'google_cloud_scheduler_job').map((j) => j.name)).toEqual([
+    gcpNames(topology).s3UploadJob,
+  ]);
+  expect(
+    resourcesOf(single.replication, 'google_service_account')
+      .map((a) => a.account_id)
+      .sort(),
+  ).toEqual([SERVICE_ACCOUNT_IDS.scheduler, SERVICE_ACCOUNT_IDS.s3Upload].sort());
+  expect(
+    resourcesOf(single.replication, 'google_artifact_registry_repository_iam_member').map((g) => [g.location, g.role]),
+  ).toEqual([['us-central1', ROLES.artifactRegistryReader]]);
 });

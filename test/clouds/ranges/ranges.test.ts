@@ -96,11 +96,19 @@ describe('parseCidr', () => {
 const summary = (ranges: IpRange[]) => ranges.map((r) => `${r.family}:${r.region}/${r.prefixLength}`);
 
 describe('donor parsers on the fixtures', () => {
-  it('AWS: IPv4 and IPv6 prefixes with their region (GLOBAL kept)', () => {
-    const ranges = parseAwsRanges(fixture('aws.json'), 'aws.json');
-    expect(ranges).toHaveLength(10);
-    expect(summary(ranges)).toContain('4:GLOBAL/9');
-    expect(summary(ranges)).toContain('6:us-east-2/36');
+  it('AWS: IPv4 and IPv6 prefixes with their region (GLOBAL kept; one prefix listed per service)', () => {
+    expect(summary(parseAwsRanges(fixture('aws.json'), 'aws.json'))).toEqual([
+      '4:GLOBAL/9',
+      '4:us-east-2/22',
+      '4:us-east-2/22',
+      '4:eu-west-2/24',
+      '4:us-gov-west-1/16',
+      '4:eu-west-1/16',
+      '4:ap-south-1/22',
+      '6:GLOBAL/24',
+      '6:us-east-2/36',
+      '6:eu-west-1/36',
+    ]);
   });
 
   it('GCP: ipv4Prefix or ipv6Prefix, region from scope', () => {

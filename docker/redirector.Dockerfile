@@ -18,6 +18,7 @@ FROM gcr.io/distroless/nodejs22-debian12:nonroot
 WORKDIR /app
 COPY --from=build /out/redirector.js ./redirector.js
 COPY --from=build /out/ip-ranges ./ip-ranges
+# PORT and EXPOSE are CONTAINER_PORT of lib/redirector/service-contract.ts (test/redirector/service-contract.test.ts).
 ENV NODE_ENV=production \
     PORT=8080 \
     IP_RANGES=aws=/app/ip-ranges/aws.json,gcp=/app/ip-ranges/gcp.json,azure=/app/ip-ranges/azure.json

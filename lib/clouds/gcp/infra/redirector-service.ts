@@ -3,15 +3,9 @@ import { CloudRunV2Service } from '@cdktf/provider-google/lib/cloud-run-v2-servi
 import { CloudRunV2ServiceIamMember } from '@cdktf/provider-google/lib/cloud-run-v2-service-iam-member';
 import { Construct } from 'constructs';
 import type { RoutingTable, Topology } from '../../../topology';
+// The container's side of the contract: its port (Cloud Run passes it as PORT), probe paths, table variable.
+import { CONTAINER_PORT, LIVENESS_PATH, READINESS_PATH, ROUTING_TABLE_ENV } from '../../../redirector/service-contract';
 import { ALL_USERS, ROLES } from './iam';
-
-/** The port the redirector listens on: Cloud Run passes it as PORT. */
-export const REDIRECTOR_PORT = 8080;
-/** The redirector's health endpoints (served by lib/redirector). */
-export const READINESS_PATH = '/-/ready';
-export const LIVENESS_PATH = '/-/healthy';
-/** The environment variable carrying the routing table as JSON (parsed with RoutingTableSchema). */
-export const ROUTING_TABLE_ENV = 'ROUTING_TABLE';
 
 /** Size and scaling of a service: the topology's `gcp.redirector` settings, whose defaults are the only defaults. */
 export type RedirectorSizing = Pick<
@@ -55,7 +49,7 @@ export class RedirectorService extends Construct {
         containers: [
           {
             image: props.image,
-            ports: { containerPort: REDIRECTOR_PORT },
+            ports: { containerPort: CONTAINER_PORT },
             env: [{ name: ROUTING_TABLE_ENV, value: JSON.stringify(props.routingTable) }],
             resources: {
               limits: { cpu: props.cpu, memory: props.memory },
@@ -64,13 +58,13 @@ export class RedirectorService extends Construct {
               startupCpuBoost: true,
             },
             startupProbe: {
-              httpGet: { path: READINESS_PATH, port: REDIRECTOR_PORT },
+              httpGet: { path: READINESS_PATH, port: CONTAINER_PORT },
               periodSeconds: 1,
               timeoutSeconds: 1,
               failureThreshold: 30,
             },
             livenessProbe: {
-              httpGet: { path: LIVENESS_PATH, port: REDIRECTOR_PORT },
+              httpGet: { path: LIVENESS_PATH, port: CONTAINER_PORT },
               periodSeconds: 10,
               timeoutSeconds: 2,
               failureThreshold: 3,

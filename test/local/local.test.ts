@@ -1,0 +1,192 @@
+/**
+ * The pure decisions of npm run local: who the simulated clients are, what the front door forwards, how the jobs'
+ * Cloud Run command lines are pointed at the stand-ins, and that nothing in the local routing table leaves the
+ * machine.
+ */
+import { readCloudRanges } from '../../lib/redirector/load-ranges';
+import { RangeIndex } from '../../lib/redirector/range-index';
+import { ClientResolver } from '../../lib/redirector/client';
+import { fanOutJobArgs, s3UploadJobArgs } from '../../lib/clouds/gcp/infra/replication-args';
+import { routingTableFor } from '../../lib/topology';
+import { LOCAL_RANGE_SOURCES, NO_DONOR_ADDRESS, simulatedClients } from '../../lib/local/clients';
+import { forwardedFor } from '../../lib/local/front-door';
+import { jobEnvironment, localizeArgs, localJobs } from '../../lib/local/jobs';
+import { findOnPath, missingPackages } from '../../lib/local/preflight';
+import { parseAccessLogLine } from '../../lib/local/request-log';
+import { pullCommands, readyLine, type ReadySystem } from '../../lib/local/report';
+import { consecutive } from '../../lib/local/system';
+import { DEFAULT_LOCAL_TOPOLOGY, localBuckets, localTopology, readTopologyFile } from '../../lib/local/topology';
+
+const S3 = 'http://127.0.0.1:9000';
+const declared = readTopologyFile(DEFAULT_LOCAL_TOPOLOGY);
+const topology = localTopology(declared, S3);
+const ranges = LOCAL_RANGE_SOURCES.map(readCloudRanges);
+const REGISTRIES = new Map([
+  ['us-central1', '127.0.0.1:5001'],
+  ['europe-west1', '127.0.0.1:5002'],
+]);
+
+describe('simulated clients', () => {
+  const clients = simulatedClients(topology, ranges);
+
+  it('are one per routing rule of the example topology, each at a published address of its region', () => {
+    expect(clients.map((c) => [c.id, c.role])).toEqual([
+      ['gcp:us-central1', 'upstream-cloud'],
+      ['aws:eu-west-1', 'mirrored-region'],
+      ['aws:ap-northeast-3', 'aliased-region'],
+      ['other', 'no-donor'],
+    ]);
+    expect(clients.at(-1)!.address).toBe(NO_DONOR_ADDRESS);
+  });
+
+  it('are classified by the redirector as intended, through the front door', () => {
+    const resolver = new ClientResolver(new RangeIndex(ranges), 1); // the Cloud Run setting: one trusted hop
+    for (const client of clients) {
+      const resolved = resolver.resolve(forwardedFor(undefined, client.address), '127.0.0.1');
+      if (client.id === 'other') expect(resolved).toEqual({ kind: 'unlisted' });
+      else
+        expect(resolved).toEqual({
+          kind: 'located',
+          location: { cloud: client.id.split(':')[0], region: client.id.split(':')[1] },
+        });
+    }
+  });
+
+  it('are refused for a region the range files do not hold, naming it', () => {
+    const unknown = { ...topology, aws: { ...topology.aws, regionAliases: { 'xx-nowhere-1': 'eu-west-1' } } };
+    expect(() => simulatedClients(unknown, ranges)).toThrow(/no IPv4 range of aws region xx-nowhere-1/);
+  });
+});
+
+describe('the front door', () => {
+  it.each([
+    [undefined, '3.5.140.1', '3.5.140.1, 127.0.0.1'],
+    ['', '3.5.140.1', '3.5.140.1, 127.0.0.1'],
+    ['10.0.0.1', '3.5.140.1', '10.0.0.1, 3.5.140.1, 127.0.0.1'], // what the client sent stays first, as at Google
+  ])('forwards X-Forwarded-For %j from %s as %j', (sent, client, expected) => {
+    expect(forwardedFor(sent, client)).toBe(expected);
+  });
+});
+
+describe('the replication jobs, locally', () => {
+  it('run the Cloud Run command lines with the Artifact Registry hosts replaced by the local registries', () => {
+    const [s3, fanOut] = localJobs(topology, REGISTRIES, S3);
+    expect(s3!.args).toEqual([
+      ...s3UploadJobArgs(topology).map((arg) => arg.replace('us-central1-docker.pkg.dev', '127.0.0.1:5001')),
+      '--insecure-registry',
+      '127.0.0.1:5001',
+      '--endpoint',
+      S3,
+    ]);
+    expect(fanOut!.args).toEqual([
+      ...fanOutJobArgs(topology).map((arg) =>
+        arg
+          .replace('us-central1-docker.pkg.dev', '127.0.0.1:5001')
+          .replace('europe-west1-docker.pkg.dev', '127.0.0.1:5002'),
+      ),
+      '--insecure-registry',
+      '127.0.0.1:5001',
+      '--insecure-registry',
+      '127.0.0.1:5002',
+    ]);
+  });
+
+  it('refuse to run a job whose registry has no local stand-in', () => {
+    const onlyCanonical = new Map([['us-central1', '127.0.0.1:5001']]);
+    expect(() => localizeArgs(fanOutJobArgs(topology), topology, onlyCanonical)).toThrow(
+      /no local registry for Artifact Registry region europe-west1/,
+    );
+  });
+
+  it('carry no cloud identity from the caller, only the S3 stand-in keys', () => {
+    const env = jobEnvironment({
+      PATH: '/bin',
+      AWS_ROLE_ARN: 'arn:x',
+      AWS_PROFILE: 'p',
+      REGISTRY_AUTH: 'gcp-metadata',
+    });
+    expect(env).toEqual({ PATH: '/bin', AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER' });
+  });
+});
+
+describe('the local topology', () => {
+  it('sends every blob URL of the routing table to the S3 stand-in (nothing leaves the machine)', () => {
+    const table = routingTableFor(topology, 'us-central1');
+    const blobUrls = [table.defaultBlobBaseUrl, ...Object.values(table.mirrors).flatMap((m) => Object.values(m))];
+    for (const url of blobUrls) expect(url.startsWith(`${S3}/`)).toBe(true);
+    expect(table.mirrors.aws).toMatchObject({
+      'eu-west-1': `${S3}/local-registry-eu-west-1`,
+      'ap-northeast-3': `${S3}/local-registry-ap-northeast-1`,
+    });
+    expect(table.signatureUpstream).toBeUndefined();
+  });
+
+  it('plays the CDN by its primary origin bucket', () => {
+    expect(topology.aws.cdn.publicUrl).toBe(`${S3}/local-registry-us-east-2`);
+  });
+
+  it('names the buckets as the topology does: the upload bucket and the ones S3 replicates it to', () => {
+    expect(localBuckets(topology)).toEqual({
+      upload: 'local-registry-us-east-2',
+      byRegion: new Map([
+        ['us-east-2', 'local-registry-us-east-2'],
+        ['eu-west-1', 'local-registry-eu-west-1'],
+        ['ap-northeast-1', 'local-registry-ap-northeast-1'],
+      ]),
+      replicated: ['local-registry-eu-west-1', 'local-registry-ap-northeast-1'],
+    });
+  });
+});
+
+describe('small pure pieces', () => {
+  it.each([
+    [
+      '127.0.0.1 - - [30/Nov/2026:07:45:54 +0000] "GET /v2/a/tags/list?n=1&last=x HTTP/1.1" 200 2 "" "curl/7.88.1"',
+      { method: 'GET', path: '/v2/a/tags/list', query: '?n=1&last=x', status: 200 },
+    ],
+    [
+      '127.0.0.1 - - [30/Nov/2026:07:45:54 +0000] "HEAD /v2/a/blobs/sha256:00 HTTP/1.1" 404 157 "" "x"',
+      { method: 'HEAD', path: '/v2/a/blobs/sha256:00', query: '', status: 404 },
+    ],
+    ['time="2026-11-30T07:45:54Z" level=error msg="response completed with error"', undefined],
+  ])('reads the access log line %s', (line, expected) => {
+    expect(parseAccessLogLine(line)).toEqual(expected);
+  });
+
+  it.each([
+    [undefined, 3, [undefined, undefined, undefined]],
+    [5000, 3, [5000, 5001, 5002]],
+  ])('takes ports from %s for %s services', (first, count, expected) => {
+    expect(consecutive(first, count)).toEqual(expected);
+  });
+
+  it('names the packages whose commands are missing, once each', () => {
+    const requirements = [
+      { command: 'sh', debianPackage: 'dash' },
+      { command: 'no-such-command-1', debianPackage: 'pkg-a' },
+      { command: 'no-such-command-2', debianPackage: 'pkg-a' },
+    ];
+    expect(findOnPath('sh', '/nonexistent:/bin')).toBe('/bin/sh');
+    expect(missingPackages(requirements, '/bin')).toEqual(['pkg-a']);
+  });
+
+  it('prints the ready line in exactly the documented shape, and pull commands per client', () => {
+    const client = simulatedClients(topology, ranges)[1]!;
+    const system = {
+      registries: [{ region: 'us-central1', url: 'http://127.0.0.1:1' }],
+      s3: 'http://127.0.0.1:2',
+      redirector: 'http://127.0.0.1:3',
+      image: 'sample:v1',
+      entrances: [{ client, host: '127.0.0.1:4' }],
+    } as unknown as ReadySystem;
+    expect(readyLine(system)).toBe(
+      '{"ready":true,"registry":"http://127.0.0.1:1","s3":"http://127.0.0.1:2","redirector":"http://127.0.0.1:3",' +
+        '"image":"sample:v1","clients":{"aws:eu-west-1":"127.0.0.1:4"}}',
+    );
+    expect(pullCommands('127.0.0.1:4', 'sample:v1', 'aws:eu-west-1')).toEqual({
+      skopeo:
+        'skopeo copy --all --preserve-digests --src-tls-verify=false docker://127.0.0.1:4/sample:v1 oci:pulled-aws-eu-west-1:v1',
+      ctr: 'ctr content fetch --plain-http --all-platforms 127.0.0.1:4/sample:v1',
+    });
+  });
+});

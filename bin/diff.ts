@@ -22,7 +22,7 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { isAbsolute, join, relative, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
+import { choiceFlag, FlagError, parseFlags, usageErrorText } from '../lib/config/command-line';
 import { baseCacheKey, staleEntries } from '../lib/diff/base-cache';
 import { compareSynthOutputs, exitCodeOf, readSynthOutput } from '../lib/diff/compare';
 import { DANGER_RULES } from '../lib/diff/danger';
@@ -46,50 +46,37 @@ exit codes: 0 no change, 2 changes, 3 flagged change with --fail-on-destructive,
 danger flags: ${DANGER_RULES.map((rule) => rule.name).join(', ')}
 `;
 
-class UsageError extends Error {}
-
 interface Options {
   readonly base?: string;
   readonly format: Format;
   readonly topology?: string;
   readonly failOnDestructive: boolean;
   readonly allowDestructive: readonly string[];
-  readonly help: boolean;
 }
 
-function parseCommandLine(argv: string[]): Options {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: {
-        base: { type: 'string' },
-        format: { type: 'string' },
-        topology: { type: 'string' },
-        'fail-on-destructive': { type: 'boolean' },
-        'allow-destructive': { type: 'string', multiple: true },
-        help: { type: 'boolean', short: 'h' },
-      },
-      strict: true,
-    }));
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
-  for (const flag of ['base', 'topology'] as const) {
-    const value = values[flag];
-    if (value !== undefined && (value === '' || value.startsWith('-'))) throw new UsageError(`--${flag} needs a value`);
-  }
-  const format = values.format ?? 'text';
-  if (!(FORMATS as readonly string[]).includes(format))
-    throw new UsageError(`--format ${JSON.stringify(format)}: not one of ${FORMATS.join(', ')}`);
-  const allowDestructive = (values['allow-destructive'] ?? []).flatMap((list) => list.split(',')).filter(Boolean);
+const COMMAND_LINE = {
+  name: 'diff',
+  usage: USAGE,
+  flags: {
+    base: { type: 'string' },
+    format: { type: 'string' },
+    topology: { type: 'string' },
+    'fail-on-destructive': { type: 'boolean' },
+    'allow-destructive': { type: 'string', multiple: true },
+  },
+} as const;
+
+/** The options, or 'help'; throws FlagError (the diff's exit codes are its own: a bad flag is exit 1). */
+function parseCommandLine(argv: readonly string[]): Options | 'help' {
+  const parsed = parseFlags(argv, COMMAND_LINE);
+  if (parsed === 'help') return parsed;
+  const { values } = parsed;
   return {
     ...(values.base !== undefined ? { base: values.base } : {}),
-    format: format as Format,
+    format: choiceFlag('--format', values.format ?? 'text', FORMATS),
     ...(values.topology !== undefined ? { topology: values.topology } : {}),
     failOnDestructive: values['fail-on-destructive'] ?? false,
-    allowDestructive,
-    help: values.help ?? false,
+    allowDestructive: (values['allow-destructive'] ?? []).flatMap((list) => list.split(',')).filter(Boolean),
   };
 }
 
@@ -127,7 +114,7 @@ interface TopologyChoice {
 function chooseTopology(file: string | undefined, repo: string, baseCommit: string, baseRef: string): TopologyChoice {
   if (!file) return { base: () => undefined, cacheKey: 'default' };
   const absolute = resolve(file);
-  if (!existsSync(absolute)) throw new UsageError(`--topology ${file}: no such file`);
+  if (!existsSync(absolute)) throw new FlagError(`--topology ${file}: no such file`);
   const inRepo = relative(repo, absolute);
   if (inRepo.startsWith('..') || isAbsolute(inRepo)) {
     const content = createHash('sha256').update(readFileSync(absolute)).digest('hex');
@@ -135,7 +122,7 @@ function chooseTopology(file: string | undefined, repo: string, baseCommit: stri
   }
   const path = inRepo.split('\\').join('/');
   if (!gitSucceeds(repo, 'cat-file', '-e', `${baseCommit}:${path}`)) {
-    throw new UsageError(
+    throw new FlagError(
       `--topology ${file}: the base ${baseRef} has no ${path}, so there is nothing to compare it with ` +
         '(a file outside the repository is used for both sides)',
     );
@@ -207,14 +194,14 @@ const seconds = (since: number) => `${((Date.now() - since) / 1000).toFixed(1)} 
 
 async function main(): Promise<number> {
   const options = parseCommandLine(process.argv.slice(2));
-  if (options.help) {
+  if (options === 'help') {
     process.stdout.write(USAGE);
     return 0;
   }
   const repo = git(process.cwd(), 'rev-parse', '--show-toplevel');
   const baseRef = options.base ?? defaultBase(repo);
   if (!gitSucceeds(repo, 'rev-parse', '--verify', '--quiet', `${baseRef}^{commit}`))
-    throw new UsageError(`--base ${baseRef}: not a commit in ${repo}`);
+    throw new FlagError(`--base ${baseRef}: not a commit in ${repo}`);
   const baseCommit = git(repo, 'merge-base', baseRef, 'HEAD');
   const topology = chooseTopology(options.topology ?? process.env.TOPOLOGY, repo, baseCommit, baseRef);
   const key = baseCacheKey({
@@ -272,7 +259,7 @@ main().then(
     process.exitCode = code;
   },
   (err: unknown) => {
-    if (err instanceof UsageError) process.stderr.write(`diff: ${err.message}\n${USAGE}`);
+    if (err instanceof FlagError) process.stderr.write(usageErrorText('diff', err.message));
     else process.stderr.write(`diff: ${err instanceof Error ? err.message : String(err)}\n`);
     process.exitCode = ERROR_EXIT;
   },

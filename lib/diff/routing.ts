@@ -5,13 +5,13 @@
  */
 import { CLIENT_NOT_NEEDED, decide, UNLISTED_CLIENT, type Client } from '../redirector/decide';
 import type { Route } from '../redirector/route';
+import { ROUTING_TABLE_ENV } from '../redirector/service-contract';
 import { blobKey } from '../topology/blob-layout';
 import { formatPath } from '../config/paths';
 import { RoutingTableSchema, type RoutingTable } from '../topology/routing-table';
 import type { TerraformConfig } from '../synth/read-output';
 import type { RoutingChange } from './model';
 
-const ROUTING_TABLE_ENV = 'ROUTING_TABLE';
 const OTHER_CLIENTS = 'other';
 
 interface ServiceBody {

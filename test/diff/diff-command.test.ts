@@ -225,15 +225,23 @@ describe('npm run diff', () => {
     expect(git('worktree', 'list').trim().split('\n')).toHaveLength(1);
   });
 
+  it('--help prints the usage and the danger rules, exit 0', () => {
+    const run = diff('--help');
+    expect(run.status).toBe(0);
+    expect(run.stdout).toContain('usage: npm run diff -- [--base REF]');
+    expect(run.stdout).toContain('danger flags: stateful-removed, stateful-replaced,');
+  });
+
   it.each([
-    [['--bogus'], "Unknown option '--bogus'"],
-    [['--format', 'yaml'], '--format "yaml": not one of text, markdown, json'],
+    [['--bogus'], 'diff: unknown flag --bogus'],
+    [['--format', 'yaml'], 'diff: --format "yaml" is not one of text, markdown, json'],
+    [['--base'], 'diff: --base needs a value'],
     [['--base', 'no-such-ref'], '--base no-such-ref: not a commit'],
     [['--topology', 'missing.yaml'], '--topology missing.yaml: no such file'],
   ])('refuses %j with exit 1, naming it', (args, message) => {
     const run = diff(...args);
     expect(run.status).toBe(1);
     expect(run.stderr).toContain(message);
-    expect(run.stderr).toContain('usage: npm run diff');
+    expect(run.stderr).toContain('diff: --help shows the usage');
   });
 });

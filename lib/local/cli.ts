@@ -7,6 +7,7 @@ import { type ParsedFlags, wholeNumberFlag } from '../config/command-line';
 import { TopologyError } from '../topology';
 import { PortInUseError } from './ports';
 import { MissingPackagesError } from './preflight';
+import { startChildrenInOwnProcessGroups } from './processes';
 import { readyLine, readyText, type ReadySystem } from './report';
 import { type LocalPorts, type LocalSystem, startLocalSystem } from './system';
 
@@ -121,6 +122,7 @@ export async function runLocal(options: LocalOptions, io: CliIo): Promise<number
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  startChildrenInOwnProcessGroups(true); // the terminal's Ctrl-C reaches only us: we stop the children in order
   try {
     let system: LocalSystem;
     try {

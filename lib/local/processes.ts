@@ -26,9 +26,19 @@ export interface Exit {
 
 const TAIL_CHARS = 4000;
 
-/** Every child still running, so that an abrupt exit of this process can still kill them (see killAllOnExit). */
+/** Every child still running, so that an abrupt exit of this process can still kill them (see installExitHook). */
 const running = new Set<ChildProcess>();
 let exitHookInstalled = false;
+let ownProcessGroups = false;
+
+/**
+ * Whether children start in their own process group. A process that handles Ctrl-C itself and stops its children
+ * in order (npm run local) wants them apart, so the terminal's SIGINT reaches only it. Anything else (a test run)
+ * keeps them in its group, so that whatever interrupts it interrupts them too.
+ */
+export function startChildrenInOwnProcessGroups(enabled: boolean): void {
+  ownProcessGroups = enabled;
+}
 
 export class ManagedChild {
   readonly exited: Promise<Exit>;
@@ -38,12 +48,11 @@ export class ManagedChild {
 
   constructor(readonly options: ChildOptions) {
     installExitHook();
-    // Its own process group: Ctrl-C in a terminal reaches only us, and we stop the children in order.
     this.child = spawn(options.command, [...options.args], {
       env: options.env ?? process.env,
       cwd: options.cwd,
       stdio: ['ignore', 'pipe', 'pipe'],
-      detached: true,
+      detached: ownProcessGroups,
     });
     running.add(this.child);
     for (const stream of ['stdout', 'stderr'] as const) {

@@ -3,6 +3,7 @@
  * engine; then the danger rules over each delta; then the routing impact of the redirector services' tables.
  */
 import { join } from 'node:path';
+import { isDeepStrictEqual } from 'node:util';
 import {
   readCdkTemplates,
   readCdktfConfigs,
@@ -30,21 +31,42 @@ function stacksOf<T>(base: Readonly<Record<string, T>>, head: Readonly<Record<st
   return [...new Set([...Object.keys(base), ...Object.keys(head)])].sort();
 }
 
+/** The stacks whose content differs (most of them, in most changes, do not: the engines need not see them). */
+function changedStacks<T>(base: Readonly<Record<string, T>>, head: Readonly<Record<string, T>>): string[] {
+  return stacksOf(base, head).filter((stack) => !isDeepStrictEqual(base[stack], head[stack]));
+}
+
 function deltasOf(base: SynthOutput, head: SynthOutput): ResourceDelta[] {
   return [
-    ...stacksOf(base.aws, head.aws).flatMap((stack) => awsDeltas(stack, base.aws[stack], head.aws[stack])),
-    ...stacksOf(base.gcp, head.gcp).flatMap((stack) => gcpDeltas(stack, base.gcp[stack], head.gcp[stack])),
+    ...changedStacks(base.aws, head.aws).flatMap((stack) => awsDeltas(stack, base.aws[stack], head.aws[stack])),
+    ...changedStacks(base.gcp, head.gcp).flatMap((stack) => gcpDeltas(stack, base.gcp[stack], head.gcp[stack])),
   ];
 }
 
-function basePrincipals(base: SynthOutput): Record<Cloud, Set<string>> {
-  const aws = Object.values(base.aws).flatMap(awsGrants);
-  const gcp = Object.values(base.gcp).flatMap((config) =>
-    Object.entries(config.resource ?? {}).flatMap(([type, named]) =>
-      Object.values(named).flatMap((body) => gcpGrants(type, body)),
-    ),
-  );
-  return { aws: new Set(aws.map((g) => g.principal)), gcp: new Set(gcp.map((g) => g.principal)) };
+/** Every principal the base grants anything to, read only for a cloud whose change grants something. */
+function basePrincipals(base: SynthOutput): Record<Cloud, ReadonlySet<string>> {
+  const principals = {
+    aws: () => Object.values(base.aws).flatMap(awsGrants),
+    gcp: () =>
+      Object.values(base.gcp).flatMap((config) =>
+        Object.entries(config.resource ?? {}).flatMap(([type, named]) =>
+          Object.values(named).flatMap((body) => gcpGrants(type, body)),
+        ),
+      ),
+  };
+  const read = new Map<Cloud, ReadonlySet<string>>();
+  const of = (cloud: Cloud) => {
+    if (!read.has(cloud)) read.set(cloud, new Set(principals[cloud]().map((grant) => grant.principal)));
+    return read.get(cloud)!;
+  };
+  return {
+    get aws() {
+      return of('aws');
+    },
+    get gcp() {
+      return of('gcp');
+    },
+  };
 }
 
 const keysOf = (deltas: readonly ResourceDelta[], action: ResourceDelta['action']) =>

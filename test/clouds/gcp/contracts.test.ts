@@ -30,7 +30,7 @@ it('every redirector service starts with the routing table of its region', () =>
   expect(services).toHaveLength(2);
   for (const [where, container] of services) {
     const env = Object.fromEntries((container.env ?? []).map((e) => [e.name, e.value]));
-    const { table } = routingTableFromEnv(env, []);
+    const { table } = routingTableFromEnv(env);
     expect(table).toEqual(routingTableFor(topology, where.split('/')[0]!));
   }
 });

@@ -6,9 +6,8 @@
  * they are, so the client then fetches from the backend itself.
  */
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { SimulatedClient } from './clients';
-import { PortInUseError } from './ports';
+import { listenLocally } from './ports';
 
 /** The balancer's own address, as it appends it: the front door's. */
 export const LOAD_BALANCER_ADDRESS = '127.0.0.1';
@@ -94,20 +93,14 @@ export async function startFrontDoor(options: FrontDoorOptions): Promise<FrontDo
         request.pipe(upstream);
       });
       servers.push(server);
-      entrances.push({ client, host: `127.0.0.1:${await listen(server, options.ports?.[i], client.id)}` });
+      entrances.push({
+        client,
+        host: `127.0.0.1:${await listenLocally(server, options.ports?.[i], `front door for ${client.id}`)}`,
+      });
     }
     return { entrances, stop };
   } catch (error) {
     await stop();
     throw error;
   }
-}
-
-function listen(server: http.Server, port: number | undefined, clientId: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    server.once('error', (error: NodeJS.ErrnoException) =>
-      reject(error.code === 'EADDRINUSE' ? new PortInUseError(port ?? 0, `front door for ${clientId}`) : error),
-    );
-    server.listen(port ?? 0, '127.0.0.1', () => resolve((server.address() as AddressInfo).port));
-  });
 }

@@ -1,5 +1,5 @@
 /** Ports on 127.0.0.1: one free right now, and a clear error when a port someone asked for is taken. */
-import { createServer } from 'node:net';
+import { type AddressInfo, createServer, type Server } from 'node:net';
 
 /** A TCP port free on 127.0.0.1 right now (for servers that cannot be told to pick port 0 themselves). */
 export async function freePort(): Promise<number> {
@@ -48,4 +48,14 @@ export async function portFor(given: number | undefined, purpose: string): Promi
   if (given === undefined) return freePort();
   await assertPortFree(given, purpose);
   return given;
+}
+
+/** Listens on 127.0.0.1 (`port`, or a free one); resolves with the port, or rejects with PortInUseError naming `purpose`. */
+export function listenLocally(server: Server, port: number | undefined, purpose: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', (error: NodeJS.ErrnoException) =>
+      reject(error.code === 'EADDRINUSE' ? new PortInUseError(port ?? 0, purpose) : error),
+    );
+    server.listen(port ?? 0, '127.0.0.1', () => resolve((server.address() as AddressInfo).port));
+  });
 }

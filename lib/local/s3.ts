@@ -9,13 +9,12 @@
 import { randomUUID } from 'node:crypto';
 import { createReadStream, createWriteStream, mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { S3Client } from '@aws-sdk/client-s3';
-import { PortInUseError } from './ports';
+import { listenLocally } from './ports';
 import { RequestLog, splitTarget } from './request-log';
 
 // s3rver ships no types; this is the part of its API we use (it is a Koa application).
@@ -112,6 +111,7 @@ export async function startS3(buckets: readonly string[] = [], options: S3Option
   const requests = new RequestLog();
   const down = new Set<string>();
   let server: http.Server | undefined;
+  let port: number;
   const removeDirectory = () => rmSync(directory, { recursive: true, force: true });
   try {
     await s3rver.configureBuckets();
@@ -129,13 +129,12 @@ export async function startS3(buckets: readonly string[] = [], options: S3Option
       );
       handle(request, response);
     });
-    await listen(server, options.port ?? 0);
+    port = await listenLocally(server, options.port, 'S3 stand-in');
   } catch (error) {
     s3rver.logger.close();
     removeDirectory();
     throw error;
   }
-  const { port } = server.address() as AddressInfo;
   const endpoint = `http://127.0.0.1:${port}`;
   const client = new S3Client({
     endpoint,
@@ -171,13 +170,4 @@ export async function startS3(buckets: readonly string[] = [], options: S3Option
       removeDirectory();
     },
   };
-}
-
-function listen(server: http.Server, port: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    server.once('error', (error: NodeJS.ErrnoException) =>
-      reject(error.code === 'EADDRINUSE' ? new PortInUseError(port, 'S3 stand-in') : error),
-    );
-    server.listen(port, '127.0.0.1', () => resolve());
-  });
 }

@@ -54,7 +54,7 @@ function request(
 }
 
 /** A log sink the tests can read. */
-function logSink() {
+function logSink(level: string) {
   const lines: Record<string, unknown>[] = [];
   const stream = new Writable({
     write(chunk: Buffer, _encoding, done) {
@@ -63,7 +63,7 @@ function logSink() {
       done();
     },
   });
-  return { lines, logger: pino({ level: 'info' }, stream) };
+  return { lines, logger: pino({ level }, stream) };
 }
 
 const running: Redirector[] = [];
@@ -80,7 +80,7 @@ async function startRedirector(table: RoutingTable, env: Record<string, string> 
     SHUTDOWN_GRACE_MS: '2000',
     ...env,
   });
-  const { lines, logger } = logSink();
+  const { lines, logger } = logSink(config.logLevel);
   const redirector = new Redirector({
     config,
     index: fixtureIndex(),
@@ -135,23 +135,53 @@ describe('redirector over HTTP', () => {
     await s3.stop();
   });
 
-  it('answers /v2/ with the API version header, GET and HEAD', async () => {
+  it('answers /v2/ with the API version header and an empty body, GET and HEAD', async () => {
     for (const method of ['GET', 'HEAD']) {
       const res = await request(port, '/v2/', { method });
       expect(res.status).toBe(200);
       expect(res.headers['docker-distribution-api-version']).toBe('registry/2.0');
+      expect(res.headers['content-length']).toBe('0');
+      expect(res.body).toBe('');
     }
   });
 
-  it('refuses other methods with 405 and an Allow header', async () => {
+  it('refuses other methods with 405, an Allow header and a plain-text reason', async () => {
     const res = await request(port, '/v2/', { method: 'POST' });
     expect(res.status).toBe(405);
     expect(res.headers.allow).toBe('GET, HEAD');
+    expect(res.headers['content-type']).toBe('text/plain; charset=utf-8');
+    expect(res.body).toBe('Only GET and HEAD are allowed.\n');
+  });
+
+  it('answers a HEAD with the status and headers of the GET, without the body', async () => {
+    const get = await request(port, '/v2/UPPER/manifests/x');
+    const head = await request(port, '/v2/UPPER/manifests/x', { method: 'HEAD' });
+    expect(get.body).not.toBe('');
+    expect(head).toEqual({ status: get.status, headers: { ...get.headers, date: head.headers.date }, body: '' });
   });
 
   it('serves liveness and readiness', async () => {
-    expect((await request(port, '/-/healthy')).status).toBe(200);
-    expect((await request(port, '/-/ready')).status).toBe(200);
+    for (const path of ['/-/healthy', '/-/ready']) {
+      const res = await request(port, path);
+      expect({ status: res.status, type: res.headers['content-type'], body: res.body }).toEqual({
+        status: 200,
+        type: 'text/plain; charset=utf-8',
+        body: 'ok\n',
+      });
+    }
+  });
+
+  it('answers other paths with a plain 404, and the catalog with an OCI error', async () => {
+    const [robots, catalog] = await Promise.all([request(port, '/robots.txt'), request(port, '/v2/_catalog')]);
+    expect(robots).toMatchObject({
+      status: 404,
+      headers: { 'content-type': 'text/plain; charset=utf-8' },
+      body: 'Not Found\n',
+    });
+    expect(catalog).toMatchObject({ status: 404, headers: { 'content-type': 'application/json; charset=utf-8' } });
+    expect(JSON.parse(catalog.body)).toEqual({
+      errors: [{ code: 'UNSUPPORTED', message: 'the catalog API is not supported' }],
+    });
   });
 
   it('sends an AWS client to its mirror when the blob is there, and the mirror serves it', async () => {
@@ -191,6 +221,8 @@ describe('redirector over HTTP', () => {
         clientCloud: 'aws',
         clientRegion: 'eu-west-1',
         upstreamRegion: 'us-central1',
+        backend: 'upstream',
+        status: 307,
       }),
     );
   });
@@ -198,13 +230,14 @@ describe('redirector over HTTP', () => {
   it('refuses a malformed X-Forwarded-For with 400 and a clear message', async () => {
     const res = await request(port, `/v2/pause/blobs/${present}`, { xff: 'not-an-ip, 34.1.1.1' });
     expect(res.status).toBe(400);
-    expect(res.body).toContain('X-Forwarded-For client entry "not-an-ip" is not an IP address');
+    expect(res.headers['content-type']).toBe('text/plain; charset=utf-8');
+    expect(res.body).toBe('X-Forwarded-For client entry "not-an-ip" is not an IP address\n');
   });
 
   it('refuses bad names with an OCI error body', async () => {
     const res = await request(port, '/v2/UPPER/manifests/x');
     expect(res.status).toBe(400);
-    expect(res.headers['content-type']).toContain('application/json');
+    expect(res.headers['content-type']).toBe('application/json; charset=utf-8');
     expect(JSON.parse(res.body)).toMatchObject({ errors: [{ code: 'NAME_INVALID' }] });
   });
 
@@ -267,6 +300,28 @@ describe('redirector over HTTP', () => {
     } finally {
       blackHole.close();
     }
+  });
+
+  it('at debug, logs one line per request with the decision and how the existence check was answered', async () => {
+    const { port: debugPort, lines: debugLines } = await startRedirector(table, { LOG_LEVEL: 'debug' });
+    const blob = `/v2/pause/blobs/${present}`;
+    for (const path of [blob, blob, '/v2/']) await request(debugPort, path, { xff: AWS_EU_WEST_1 });
+    const requests = debugLines.filter((line) => line.msg === 'request');
+    expect(
+      requests.map(({ target, route, status, backend, cache }) => ({ target, route, status, backend, cache })),
+    ).toEqual([
+      { target: blob, route: 'blob', status: 307, backend: 'mirror', cache: 'miss' },
+      { target: blob, route: 'blob', status: 307, backend: 'mirror', cache: 'hit' },
+      { target: '/v2/', route: 'v2-base', status: 200, backend: 'registry-api', cache: null },
+    ]);
+    expect(requests[0]).toMatchObject({
+      method: 'GET',
+      location: `${s3.endpoint}/small-registry-eu-west-1/containers/images/${present}`,
+      reason: 'mirror of the client region',
+      cloud: 'aws',
+      region: 'eu-west-1',
+      durationMs: expect.any(Number),
+    });
   });
 
   it('drains gracefully: in-flight requests finish, then the port closes', async () => {

@@ -66,10 +66,16 @@ describe('bin/route.ts (explain tool)', () => {
       route(['--ip', '::1', '--path', '/v2/']),
       route([...ranges, '--ip', '::1', '--path', '/', '--verbose']),
     ]);
-    expect(manifest.output).toMatchObject({
-      status: 307,
-      location: 'https://us-central1-docker.pkg.dev/v2/k8s-artifacts-prod/images/pause/manifests/3.9?n=1',
-      cloud: null,
+    expect(manifest).toEqual({
+      code: 0,
+      output: {
+        status: 307,
+        location: 'https://us-central1-docker.pkg.dev/v2/k8s-artifacts-prod/images/pause/manifests/3.9?n=1',
+        backend: 'upstream',
+        cloud: null,
+        region: null,
+        reason: 'manifests come from the upstream',
+      },
     });
     expect(noRanges).toEqual({ code: 2, output: expect.stringContaining('no IP ranges: pass --ranges cloud=FILE') });
     expect(unknown).toEqual({ code: 2, output: expect.stringContaining('unknown flag --verbose') });

@@ -96,32 +96,33 @@ describe('parseCidr', () => {
 const summary = (ranges: IpRange[]) => ranges.map((r) => `${r.family}:${r.region}/${r.prefixLength}`);
 
 describe('donor parsers on the fixtures', () => {
-  it('AWS: IPv4 and IPv6 prefixes with their region (GLOBAL kept; one prefix listed per service)', () => {
-    expect(summary(parseAwsRanges(fixture('aws.json'), 'aws.json'))).toEqual([
-      '4:GLOBAL/9',
-      '4:us-east-2/22',
-      '4:us-east-2/22',
-      '4:eu-west-2/24',
-      '4:us-gov-west-1/16',
-      '4:eu-west-1/16',
-      '4:ap-south-1/22',
-      '6:GLOBAL/24',
-      '6:us-east-2/36',
-      '6:eu-west-1/36',
-    ]);
-  });
-
-  it('GCP: ipv4Prefix or ipv6Prefix, region from scope', () => {
-    expect(summary(parseGcpRanges(fixture('gcp.json'), 'gcp.json'))).toEqual([
-      '4:us-central1/20',
-      '4:global/17',
-      '4:europe-west1/19',
-      '6:us-central1/44',
-    ]);
-  });
-
-  it('Azure: only the AzureCloud.<region> tags', () => {
-    expect(summary(parseAzureRanges(fixture('azure.json'), 'azure.json'))).toEqual(['4:eastus/17', '6:eastus/47']);
+  it.each([
+    [
+      'AWS: IPv4 and IPv6 prefixes with their region (GLOBAL kept; one prefix listed per service)',
+      parseAwsRanges,
+      'aws.json',
+      [
+        '4:GLOBAL/9',
+        '4:us-east-2/22',
+        '4:us-east-2/22',
+        '4:eu-west-2/24',
+        '4:us-gov-west-1/16',
+        '4:eu-west-1/16',
+        '4:ap-south-1/22',
+        '6:GLOBAL/24',
+        '6:us-east-2/36',
+        '6:eu-west-1/36',
+      ],
+    ],
+    [
+      'GCP: ipv4Prefix or ipv6Prefix, region from scope',
+      parseGcpRanges,
+      'gcp.json',
+      ['4:us-central1/20', '4:global/17', '4:europe-west1/19', '6:us-central1/44'],
+    ],
+    ['Azure: only the AzureCloud.<region> tags', parseAzureRanges, 'azure.json', ['4:eastus/17', '6:eastus/47']],
+  ])('%s', (_name, parse, file, expected) => {
+    expect(summary(parse(fixture(file), file))).toEqual(expected);
   });
 });
 

@@ -5,7 +5,7 @@
  */
 import { type ParsedFlags, wholeNumberFlag } from '../config/command-line';
 import { TopologyError } from '../topology';
-import { PortInUseError } from './ports';
+import { PortError } from './ports';
 import { MissingPackagesError } from './preflight';
 import { startChildrenInOwnProcessGroups } from './processes';
 import { readyLine, readyText, type ReadySystem } from './report';
@@ -101,7 +101,7 @@ function unexpectedExit(system: LocalSystem): Promise<string> {
 
 /** What a failure to start says: known causes in one line, anything else with its stack. */
 function failureText(error: unknown): string {
-  if (error instanceof MissingPackagesError || error instanceof PortInUseError || error instanceof TopologyError)
+  if (error instanceof MissingPackagesError || error instanceof PortError || error instanceof TopologyError)
     return error.message;
   return error instanceof Error ? (error.stack ?? error.message) : String(error);
 }

@@ -16,8 +16,16 @@ export async function freePort(): Promise<number> {
   });
 }
 
-/** A port that cannot be used, named with what it was asked for. */
-export class PortInUseError extends Error {
+/** A port that cannot be used as asked; the message names it. */
+export class PortError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'PortError';
+  }
+}
+
+/** A port that something else holds, named with what it was asked for. */
+export class PortInUseError extends PortError {
   constructor(
     readonly port: number,
     readonly purpose: string,

@@ -20,7 +20,7 @@ import { LOCAL_RANGE_SOURCES, localRedirectorRegion, simulatedClients } from './
 import { type CrossRegionReplication, startCrossRegionReplication } from './cross-region-replication';
 import { type FrontDoorEntrance, startFrontDoor } from './front-door';
 import { localJobs, runJob } from './jobs';
-import { assertPortFree } from './ports';
+import { assertPortFree, PortError } from './ports';
 import { assertInstalled, LOCAL_REQUIREMENTS } from './preflight';
 import type { ManagedChild } from './processes';
 import { type LocalRedirector, startRedirector } from './redirector';
@@ -104,21 +104,27 @@ class Teardown {
   }
 }
 
-/** Checks every port asked for before anything starts, so that a taken port is named up front. */
+/** Every port asked for, with the flag it comes from (`--port-clients + 2` for the third client). */
+export function askedPorts(ports: LocalPorts, registryCount: number, clientCount: number): Array<[number, string]> {
+  const named = (first: number | undefined, count: number, flag: string) =>
+    consecutive(first, count).map((port, i): [number | undefined, string] => [port, i === 0 ? flag : `${flag} + ${i}`]);
+  return [
+    ...named(ports.registry, registryCount, '--port-registry'),
+    ...named(ports.s3, 1, '--port-s3'),
+    ...named(ports.redirector, 1, '--port-redirector'),
+    ...named(ports.clients, clientCount, '--port-clients'),
+  ].filter((entry): entry is [number, string] => entry[0] !== undefined);
+}
+
+/** Before anything starts: no port asked for twice (ranges included), and each one free; otherwise the port named. */
 async function assertPortsFree(ports: LocalPorts, registryCount: number, clientCount: number): Promise<void> {
-  const wanted: Array<[number | undefined, string]> = [
-    [ports.s3, '--port-s3'],
-    [ports.redirector, '--port-redirector'],
-    ...consecutive(ports.registry, registryCount).map((port, i): [number | undefined, string] => [
-      port,
-      `--port-registry + ${i}`,
-    ]),
-    ...consecutive(ports.clients, clientCount).map((port, i): [number | undefined, string] => [
-      port,
-      `--port-clients + ${i}`,
-    ]),
-  ];
-  for (const [port, purpose] of wanted) if (port !== undefined) await assertPortFree(port, purpose);
+  const asked = askedPorts(ports, registryCount, clientCount);
+  for (const [i, [port, purpose]] of asked.entries()) {
+    const earlier = asked.slice(0, i).find(([other]) => other === port);
+    if (earlier) throw new PortError(`port ${port} is asked for twice: ${earlier[1]} and ${purpose}`);
+    if (port > 65535) throw new PortError(`port ${port} (${purpose}) is above 65535`);
+    await assertPortFree(port, purpose);
+  }
 }
 
 /** `count` ports from `first` on, or `count` undefined (free ports) when none was asked for. */

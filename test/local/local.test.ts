@@ -14,7 +14,7 @@ import { jobEnvironment, localizeArgs, localJobs } from '../../lib/local/jobs';
 import { findOnPath, missingPackages } from '../../lib/local/preflight';
 import { parseAccessLogLine } from '../../lib/local/request-log';
 import { pullCommands, readyLine, type ReadySystem } from '../../lib/local/report';
-import { consecutive } from '../../lib/local/system';
+import { askedPorts, consecutive, startLocalSystem } from '../../lib/local/system';
 import { DEFAULT_LOCAL_TOPOLOGY, localBuckets, localTopology, readTopologyFile } from '../../lib/local/topology';
 
 const S3 = 'http://127.0.0.1:9000';
@@ -188,5 +188,22 @@ describe('small pure pieces', () => {
         'skopeo copy --all --preserve-digests --src-tls-verify=false docker://127.0.0.1:4/sample:v1 oci:pulled-aws-eu-west-1:v1',
       ctr: 'ctr content fetch --plain-http --all-platforms 127.0.0.1:4/sample:v1',
     });
+  });
+});
+
+describe('ports asked for', () => {
+  it('are named by the flag they come from, ranges included', () => {
+    expect(askedPorts({ registry: 5000, clients: 6000 }, 2, 2)).toEqual([
+      [5000, '--port-registry'],
+      [5001, '--port-registry + 1'],
+      [6000, '--port-clients'],
+      [6001, '--port-clients + 1'],
+    ]);
+  });
+
+  it('are refused when asked for twice, naming both', async () => {
+    await expect(startLocalSystem({ ports: { registry: 5000, s3: 5001 } })).rejects.toThrow(
+      'port 5001 is asked for twice: --port-registry + 1 and --port-s3',
+    );
   });
 });

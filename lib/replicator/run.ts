@@ -24,6 +24,7 @@ import { S3Destination } from './s3-destination';
 import { S3BlobStore } from './s3-store';
 import { selectImages } from './selection';
 import type { Env } from '../config/env';
+import { usageErrorText } from '../config/command-line';
 
 export interface RunIo {
   readonly env: Env;
@@ -43,11 +44,11 @@ export async function runReplicate(argv: readonly string[], io: RunIo): Promise<
     credentials = registryCredentials(io.env);
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
-    io.stderr.write(`replicate: ${error.message}\n\n${USAGE}\n`);
+    io.stderr.write(usageErrorText('replicate', error.message));
     return ExitCode.usage;
   }
   if (command.kind === 'help') {
-    io.stderr.write(`${USAGE}\n`);
+    (io.output ?? process.stdout).write(`${USAGE}\n`);
     return ExitCode.ok;
   }
 

@@ -19,6 +19,7 @@ import {
   rmSync,
   statSync,
   symlinkSync,
+  utimesSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { isAbsolute, join, relative, resolve } from 'node:path';
@@ -135,6 +136,13 @@ interface SideFailure {
   readonly runs: readonly AppRun[];
 }
 
+interface BaseOutput {
+  readonly dir: string;
+  readonly cached: boolean;
+}
+
+const isFailure = (side: BaseOutput | SideFailure): side is SideFailure => 'runs' in side;
+
 /** Synthesizes every app of the checkout at `root` into `outdir/<its usual output dir>`. */
 async function synthesize(root: string, outdir: string, topologyPath: string | undefined): Promise<AppRun[]> {
   const runs = await Promise.all(
@@ -151,8 +159,12 @@ async function baseOutput(
   cacheDir: string,
   topology: TopologyChoice,
   label: string,
-): Promise<{ dir: string; cached: boolean } | SideFailure> {
-  if (existsSync(cacheDir)) return { dir: cacheDir, cached: true };
+): Promise<BaseOutput | SideFailure> {
+  if (existsSync(cacheDir)) {
+    const now = new Date();
+    utimesSync(cacheDir, now, now); // pruning keeps the most recently used
+    return { dir: cacheDir, cached: true };
+  }
   const worktree = join(work, 'base-worktree');
   const outdir = join(work, 'base-out');
   git(repo, 'worktree', 'add', '--detach', '--quiet', worktree, commit);
@@ -233,18 +245,17 @@ async function main(): Promise<number> {
       synthesize(repo, headDir, topology.head),
     ]);
     const failures: SideFailure[] = [
-      ...('runs' in base ? [base] : []),
+      ...(isFailure(base) ? [base] : []),
       ...(headFailures.length > 0 ? [{ side: 'working tree', runs: headFailures }] : []),
     ];
-    if (failures.length > 0) {
+    if (failures.length > 0 || isFailure(base)) {
       failures.forEach(reportFailure);
       process.stderr.write('diff: nothing compared: a side that does not synthesize has no diff.\n');
       return ERROR_EXIT;
     }
-    const baseDir = (base as { dir: string; cached: boolean }).dir;
-    const how = (base as { cached: boolean }).cached ? 'cached' : 'synthesized';
+    const how = base.cached ? 'cached' : 'synthesized';
     process.stderr.write(`diff: ${baseLabel} ${how}, working tree synthesized, in ${seconds(started)}\n`);
-    const report = compareSynthOutputs(readSynthOutput(baseDir), readSynthOutput(headDir), baseRef);
+    const report = compareSynthOutputs(readSynthOutput(base.dir), readSynthOutput(headDir), baseRef);
     process.stdout.write(render(report, options.format));
     return exitCodeOf(report, options);
   } finally {

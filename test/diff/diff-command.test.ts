@@ -146,11 +146,6 @@ describe('npm run diff', () => {
     ]);
     expect(flagged.status).toBe(3);
     expect(diffJson('--fail-on-destructive', '--allow-destructive', 'AWS::IAM::Role').status).toBe(2);
-
-    const text = diff('--topology', TOPOLOGY);
-    expect(text.status).toBe(2);
-    expect(text.stdout).toContain('FLAGGED\n  ~ aws small-registry-us-east-2 WriterRole7A2A3899 (AWS::IAM::Role)\n');
-    expect(text.stdout).toContain('Policies[0].PolicyDocument.Statement[0].Action: +"s3:DeleteObject"');
   });
 
   it('removing a Cloud Run region removes its service and NEG; its clients lose their redirector', () => {

@@ -7,7 +7,15 @@ import { App } from 'aws-cdk-lib';
 import { addAwsStacks } from '../lib/clouds/aws/infra/app';
 import { awsAppProps } from '../lib/clouds/aws/infra/cdk-context';
 import { commandLineOrExit } from '../lib/config/command-line';
-import { loadTopology, TOPOLOGY_FLAG, TOPOLOGY_FLAG_USAGE, TopologyError, type Topology } from '../lib/topology';
+import {
+  deployOutputsFromEnv,
+  loadTopology,
+  TOPOLOGY_FLAG,
+  TOPOLOGY_FLAG_USAGE,
+  TopologyError,
+  withDeployOutputs,
+  type Topology,
+} from '../lib/topology';
 
 const USAGE = `Usage: npx tsx bin/aws.ts [--topology FILE]   (run by \`cdk synth [-c topology=FILE]\` and \`npm run synth\`)
 Synthesizes the AWS stacks (CDK) into $CDK_OUTDIR, else cdk.out. The topology: --topology, else the CDK context
@@ -24,7 +32,9 @@ const app = new App(awsAppProps());
 function topologyOrExit(): Topology {
   try {
     const contextPath: string | undefined = app.node.tryGetContext('topology');
-    return loadTopology({ flag: flags.topology, env: process.env, contextPath }).topology;
+    const { topology } = loadTopology({ flag: flags.topology, env: process.env, contextPath });
+    // What earlier deploy steps produced (npm run deploy passes it); without it, the safe state (docs/deploy.md).
+    return withDeployOutputs(topology, deployOutputsFromEnv(process.env));
   } catch (err) {
     if (err instanceof TopologyError) {
       process.stderr.write(`${err.message}\n`);

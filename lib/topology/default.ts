@@ -58,17 +58,15 @@ export const DEFAULT_TOPOLOGY: TopologyInput = {
     },
     // Production's routing data also leaves out me-west-1, sa-west-1 and us-south-1: like every AWS region that is
     // neither a mirror nor an alias, their clients get the default backend (docs/aws.md, "Which bucket serves whom").
+    // The distribution's cloudfront.net name and the replicator service account's unique ID are not written here:
+    // each is produced by one deploy step and handed to the next by `npm run deploy` (docs/deploy.md).
     cdn: {
       primaryRegion: 'us-east-2',
       failoverRegion: 'eu-west-1',
-      // The distribution's cloudfront.net name, read from the CDN stack's output after the first deploy.
-      publicUrl: 'https://d39mqg4b1dx9z1.cloudfront.net',
     },
     writer: {
       oidcIssuer: 'https://accounts.google.com',
       audience: 'sts.amazonaws.com',
-      // uniqueId of the replicator service account (the GCP replication stack's output `replicator-unique-id`).
-      subject: '104640947226104812386',
     },
   },
   gcp: {

@@ -1,3 +1,4 @@
+export * from './deploy-outputs';
 export * from './errors';
 export * from './load';
 export * from './routing-table';

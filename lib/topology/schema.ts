@@ -28,6 +28,9 @@ const imageReference = z
 /** Where a redirector region sends blob requests of clients in no donor's network: the CDN or a mirror region. */
 export const CDN_BACKEND = 'cdn';
 
+/** Google's OIDC issuer: its tokens' subject is a service account's unique ID, which only a deploy produces. */
+export const GOOGLE_OIDC_ISSUER = 'https://accounts.google.com';
+
 export const CdnSchema = z.strictObject({
   /** Deploy the CloudFront distribution. @default true */
   enabled: z.boolean().default(true),
@@ -48,8 +51,11 @@ export const CdnSchema = z.strictObject({
     })
     .optional(),
   /**
-   * The URL clients use to reach the CDN; the redirector sends blob requests there.
-   * @default `https://<domainName>` when a domain is set (required otherwise if any region uses the CDN)
+   * The URL clients use to reach the CDN, when it is not the distribution itself (a proxy in front of it, a local
+   * stand-in); the redirector sends blob requests there. Never the distribution's own cloudfront.net name: a deploy
+   * produces that one, and `npm run deploy` hands it from the CDN stack to the redirector stack (docs/deploy.md).
+   * @default `https://<domainName>` when a domain is set, else the name the CDN stack's deploy produced; until that
+   * exists, redirector regions whose default backend is the CDN send those clients to the CDN's primary bucket
    */
   publicUrl: BaseUrlSchema.optional(),
   /** CloudFront price class. @default 'PriceClass_All' */
@@ -73,8 +79,14 @@ export const WriterIdentitySchema = z.strictObject({
   oidcIssuer: z.url({ protocol: /^https$/, error: 'must be an https URL' }),
   /** Audience the job requests its token for. */
   audience: z.string().min(1),
-  /** Subject of the job's token (for Google: the unique ID of the replicator service account). */
-  subject: z.string().min(1),
+  /**
+   * Subject of the job's token, for an issuer whose subjects are known before deploying (a CI system's OIDC
+   * provider). Required for any issuer but Google's.
+   * @default with Google's issuer, the unique ID of the replicator's service account, which the GCP replication
+   * stack creates: `npm run deploy` hands its output to the upload region's stack (docs/deploy.md); until then the
+   * writer role trusts no one
+   */
+  subject: z.string().min(1).optional(),
 });
 
 export const AwsSchema = z.strictObject({
@@ -159,9 +171,29 @@ export const ObservabilitySchema = z.strictObject({
   certificateExpiryDays: z.number().int().positive().default(15),
 });
 
+const gcsBucketName = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9._-]{1,61}[a-z0-9]$/, { error: 'must be a Cloud Storage bucket name (3-63 characters)' });
+
 export const StateBackendSchema = z.discriminatedUnion('type', [
+  /** State files in the working directory (`terraform.<stack>.tfstate`): for trying things out, never for a registry. */
   z.strictObject({ type: z.literal('local') }),
-  z.strictObject({ type: z.literal('gcs'), bucket: z.string().min(3), prefix: z.string().default('terraform/state') }),
+  /**
+   * A versioned Cloud Storage bucket in the serving project, created by the deploy's first step (as `cdk bootstrap`
+   * creates the CDK's bucket), one prefix per stack.
+   */
+  z.strictObject({
+    type: z.literal('gcs'),
+    /** @default `<gcp.servingProject>-terraform-state` */
+    bucket: gcsBucketName.optional(),
+    /** Where the bootstrap step creates the bucket. @default gcp.canonicalRegion */
+    location: z
+      .string()
+      .regex(/^[A-Za-z0-9-]+$/, { error: 'must be a Cloud Storage location, e.g. us-central1 or US' })
+      .optional(),
+    /** @default 'terraform/state' */
+    prefix: z.string().default('terraform/state'),
+  }),
 ]);
 
 export const GcpSchema = z.strictObject({
@@ -182,8 +214,8 @@ export const GcpSchema = z.strictObject({
   domain: z.string().regex(/^([a-z0-9-]+\.)+[a-z]{2,}$/, { error: 'must be a DNS name' }),
   armor: CloudArmorSchema.default(CloudArmorSchema.parse({})),
   observability: ObservabilitySchema,
-  /** Where Terraform keeps its state. @default local (synth works offline) */
-  stateBackend: StateBackendSchema.default({ type: 'local' }),
+  /** Where Terraform keeps its state. @default `{type: gcs}`: a versioned bucket the deploy creates (synth stays offline) */
+  stateBackend: StateBackendSchema.default(StateBackendSchema.parse({ type: 'gcs' })),
 });
 
 export const ReplicationSchema = z.strictObject({

@@ -6,7 +6,7 @@
 import { KNOWN_AWS_REGIONS } from '../clouds/aws/regions';
 import { KNOWN_GCP_REGIONS } from '../clouds/gcp/regions';
 import type { TopologyProblem } from './errors';
-import { CDN_BACKEND, type Topology } from './schema';
+import { CDN_BACKEND, GOOGLE_OIDC_ISSUER, type Topology } from './schema';
 
 type Rule = (t: Topology) => TopologyProblem[];
 
@@ -115,10 +115,8 @@ const redirectorRegionsAreServable: Rule = (t) => {
 
 function defaultBackendProblems(t: Topology, path: string, backend: string): TopologyProblem[] {
   if (backend === CDN_BACKEND) {
-    if (!t.aws.cdn.enabled) return [{ path, message: `is "${CDN_BACKEND}" but aws.cdn.enabled is false` }];
-    if (!t.aws.cdn.publicUrl && !t.aws.cdn.domainName)
-      return [{ path, message: `is "${CDN_BACKEND}" but the CDN has no aws.cdn.publicUrl or aws.cdn.domainName` }];
-    return [];
+    // No address is needed: a deploy produces the CDN's, and until then its primary bucket serves (views.ts).
+    return t.aws.cdn.enabled ? [] : [{ path, message: `is "${CDN_BACKEND}" but aws.cdn.enabled is false` }];
   }
   if (t.aws.mirrorRegions.includes(backend) || backend in t.aws.regionAliases) return [];
   return [
@@ -129,6 +127,17 @@ function defaultBackendProblems(t: Topology, path: string, backend: string): Top
   ];
 }
 
+/** Only a Google service account's subject is produced by a deploy; any other issuer's must be written. */
+const writerSubjectIsKnown: Rule = (t) =>
+  t.aws.writer.subject !== undefined || t.aws.writer.oidcIssuer === GOOGLE_OIDC_ISSUER
+    ? []
+    : [
+        {
+          path: 'aws.writer.subject',
+          message: `is required for the issuer ${quote(t.aws.writer.oidcIssuer)} (only Google's subject, the replicator service account's ID, comes from the deploy)`,
+        },
+      ];
+
 const RULES: readonly Rule[] = [
   awsRegionsExist,
   awsRegionsListedOnce,
@@ -136,6 +145,7 @@ const RULES: readonly Rule[] = [
   aliasesPointAtBuckets,
   bucketNamesAreValid,
   cdnOriginsHaveBuckets,
+  writerSubjectIsKnown,
   gcpRegionsExist,
   gcpRegionsListedOnce,
   canonicalRegionHasRepository,

@@ -41,10 +41,14 @@ export function cdnUrl(topology: Topology): string | undefined {
   return cdn.publicUrl ?? (cdn.domainName ? `https://${cdn.domainName}` : undefined);
 }
 
-/** The blob base URL for clients outside the donors' networks, as configured for a Cloud Run region. */
+/**
+ * The blob base URL for clients outside the donors' networks, as configured for a Cloud Run region. A region whose
+ * backend is the CDN uses the CDN's primary bucket until the CDN's address is known (the CDN stack's deploy produces
+ * it): the same blobs, from one region instead of the edge.
+ */
 export function defaultBlobBaseUrl(topology: Topology, redirectorRegion: string): string {
   const backend = redirectorRegionSettings(topology, redirectorRegion).defaultBlobBackend;
-  if (backend === CDN_BACKEND) return cdnUrl(topology)!;
+  if (backend === CDN_BACKEND) return cdnUrl(topology) ?? bucketUrl(topology, topology.aws.cdn.primaryRegion);
   return bucketUrl(topology, mirrorRegionFor(topology, backend)!);
 }
 
@@ -134,4 +138,26 @@ export function s3Upload(topology: Topology): S3Upload {
 /** The ARN of the IAM role the replication job assumes to write to the upload bucket. */
 export function writerRoleArn(topology: Topology): string {
   return roleArn(topology.aws.accountId, topology.aws.writer.roleName);
+}
+
+/** Where the GCP stacks' Terraform state lives, when the topology keeps it in Cloud Storage. */
+export interface TerraformStateBucket {
+  readonly bucket: string;
+  readonly project: string;
+  readonly location: string;
+  /** Each stack's state is under `<prefix>/<stack id>`; no trailing "/". */
+  readonly prefix: string;
+}
+
+/** The state bucket the deploy's first step creates; undefined when the topology asks for local state. */
+export function terraformStateBucket(topology: Topology): TerraformStateBucket | undefined {
+  const backend = topology.gcp.stateBackend;
+  if (backend.type === 'local') return undefined;
+  const project = topology.gcp.servingProject;
+  return {
+    bucket: backend.bucket ?? `${project}-terraform-state`,
+    project,
+    location: backend.location ?? topology.gcp.canonicalRegion,
+    prefix: backend.prefix.replace(/\/+$/, ''),
+  };
 }

@@ -51,6 +51,17 @@ describe('the embedded default topology (registry.k8s.io)', () => {
     expect(topology.gcp.armor).toEqual({ rateLimitCount: 5000, rateLimitIntervalSeconds: 60, wafSensitivity: 1 });
     expect(topology.replication.schedule).toBe('0 */2 * * *');
   });
+
+  // A copy of this repository must not trust another deploy's identity nor send clients to another deploy's CDN.
+  it('writes down no value that a deploy produces', () => {
+    expect(topology.aws.writer.subject).toBeUndefined();
+    expect(topology.aws.cdn.publicUrl).toBeUndefined();
+    expect(JSON.stringify(DEFAULT_TOPOLOGY)).not.toMatch(/cloudfront\.net|\b\d{21}\b/);
+  });
+
+  it('keeps Terraform state in a bucket the deploy creates', () => {
+    expect(topology.gcp.stateBackend).toEqual({ type: 'gcs', prefix: 'terraform/state' });
+  });
 });
 
 describe('invalid topologies', () => {
@@ -165,6 +176,18 @@ describe('invalid topologies', () => {
       'a bad e-mail',
       (t) => (t.gcp.observability.notificationEmail = 'nobody'),
       ['gcp.observability.notificationEmail: must be an e-mail address (got "nobody")'],
+    ],
+    [
+      "an issuer other than Google without a subject (only Google's comes from the deploy)",
+      (t) => (t.aws.writer.oidcIssuer = 'https://token.actions.githubusercontent.com'),
+      [
+        'aws.writer.subject: is required for the issuer "https://token.actions.githubusercontent.com" (only Google\'s subject, the replicator service account\'s ID, comes from the deploy)',
+      ],
+    ],
+    [
+      'a state bucket name Cloud Storage refuses',
+      (t) => (t.gcp.stateBackend = { type: 'gcs', bucket: 'State_Bucket' }),
+      ['gcp.stateBackend.bucket: must be a Cloud Storage bucket name (3-63 characters) (got "State_Bucket")'],
     ],
     [
       'a bad cron schedule',

@@ -12,6 +12,7 @@ import {
   routingTableFor,
   RoutingTableSchema,
   s3Upload,
+  withDeployOutputs,
   writerRoleArn,
 } from '../../lib/topology';
 
@@ -68,9 +69,16 @@ describe('views of the production topology', () => {
   it.each([
     ['us-central1', 'https://prod-registry-k8s-io-us-east-2.s3.dualstack.us-east-2.amazonaws.com'],
     ['us-west2', 'https://prod-registry-k8s-io-us-west-1.s3.dualstack.us-west-1.amazonaws.com'],
-    ['europe-west4', 'https://d39mqg4b1dx9z1.cloudfront.net'],
+    // The CDN's address comes from its deploy: until then its primary bucket (us-east-2) serves these clients.
+    ['europe-west4', 'https://prod-registry-k8s-io-us-east-2.s3.dualstack.us-east-2.amazonaws.com'],
   ])('default blob backend of %s is %s', (region, url) => {
     expect(defaultBlobBaseUrl(production, region)).toBe(url);
+  });
+
+  it('sends the CDN regions to the CDN once its deploy produced its domain name', () => {
+    const deployed = withDeployOutputs(production, { cdnDomainName: 'd111111abcdef8.cloudfront.net' });
+    expect(defaultBlobBaseUrl(deployed, 'europe-west4')).toBe('https://d111111abcdef8.cloudfront.net');
+    expect(defaultBlobBaseUrl(deployed, 'us-west2')).toBe(defaultBlobBaseUrl(production, 'us-west2'));
   });
 
   it('sends each mirror region to its own bucket and each alias to its target, and lists no other region', () => {

@@ -8,7 +8,7 @@ import { bucketName, replicationDestinations, type Topology } from '../../../lib
 import { BLOB_PREFIX, MARKER_PREFIX } from '../../../lib/topology/blob-layout';
 import { blobAllowListFunctionCode } from '../../../lib/clouds/aws/infra/blob-function';
 import { FAILOVER_STATUS_CODES, REMOVED_S3_HEADERS } from '../../../lib/clouds/aws/infra/blob-cdn';
-import { cdnStackName, mirrorStackName } from '../../../lib/clouds/aws/infra/stacks';
+import { cdnStackName, mirrorStackName } from '../../../lib/clouds/aws/infra/names';
 import { defaultTopology, smallTopology, synthAws, type SynthesizedAws } from './support';
 
 type Resource = { Type: string; Properties: Record<string, any> }; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -31,6 +31,12 @@ function bucketPolicyStatements(template: Template, bucketLogicalIdPrefix: strin
   const ours = Object.entries(policies).filter(([id]) => id.startsWith(bucketLogicalIdPrefix));
   expect(ours).toHaveLength(1);
   return (ours[0]![1] as Resource).Properties.PolicyDocument.Statement;
+}
+
+function writerRoleOf(template: Template): Resource['Properties'] {
+  const roles = resourcesOf(template, 'AWS::IAM::Role').filter((r) => r.Properties.RoleName !== undefined);
+  expect(roles).toHaveLength(1);
+  return roles[0]!.Properties;
 }
 
 const arn = (topology: Topology, region: string, key?: string) =>
@@ -178,7 +184,7 @@ describe.each([
     }
   });
 
-  it('replicates the upload bucket to every other mirror: one rule each, delete markers and metrics on', () => {
+  it('replicates new objects of the upload bucket to every other mirror: one rule each, metrics on, deletes never', () => {
     const rules = mirrorBucketOf(topology, mirrorTemplate(uploadRegion), uploadRegion).Properties
       .ReplicationConfiguration.Rules;
     const destinations = replicationDestinations(topology);
@@ -190,7 +196,8 @@ describe.each([
     for (const rule of rules) {
       expect(rule).toMatchObject({
         Status: 'Enabled',
-        DeleteMarkerReplication: { Status: 'Enabled' },
+        // A delete in the upload bucket must not empty every mirror (docs/aws.md, "Mirrors that cannot be emptied").
+        DeleteMarkerReplication: { Status: 'Disabled' },
         Filter: { Prefix: '' },
         Destination: { Metrics: { Status: 'Enabled' } },
       });
@@ -230,33 +237,21 @@ describe.each([
       {
         Sid: 'WriteReplicas',
         Effect: 'Allow',
-        Action: ['s3:ReplicateDelete', 's3:ReplicateObject', 's3:ReplicateTags'],
+        Action: ['s3:ReplicateObject', 's3:ReplicateTags'],
         Resource: destinations.length === 1 ? destinations[0] : destinations,
       },
     ]);
     expect(template.findResources('AWS::IAM::Policy')).toEqual({});
   });
 
-  it('lets only the OIDC subject assume the writer role, for an hour, to write blobs and markers', () => {
+  it('lets the writer role write blobs and markers, for an hour, and list its bucket so a missing key is a 404', () => {
     const template = mirrorTemplate(uploadRegion);
-    const { writer } = topology.aws;
     template.hasResourceProperties('AWS::IAM::Role', {
-      RoleName: writer.roleName,
+      RoleName: topology.aws.writer.roleName,
       MaxSessionDuration: 3600,
-      AssumeRolePolicyDocument: {
-        Statement: [
-          {
-            Effect: 'Allow',
-            Action: 'sts:AssumeRoleWithWebIdentity',
-            Principal: { Federated: 'accounts.google.com' },
-            Condition: {
-              StringEquals: { 'accounts.google.com:oaud': writer.audience, 'accounts.google.com:sub': writer.subject },
-            },
-          },
-        ],
-      },
       Policies: [
         {
+          PolicyName: 'write-blobs',
           PolicyDocument: {
             Statement: [
               {
@@ -269,11 +264,12 @@ describe.each([
                 ],
               },
               {
-                Sid: 'ListPrefixes',
+                // No s3:prefix condition: a HEAD of a missing key carries none, and S3 answers 404 rather than
+                // 403 only to a caller whose ListBucket applies to that request.
+                Sid: 'ListSoMissingKeysAre404',
                 Effect: 'Allow',
                 Action: 's3:ListBucket',
                 Resource: arn(topology, uploadRegion),
-                Condition: { StringLike: { 's3:prefix': [`${BLOB_PREFIX}*`, `${MARKER_PREFIX}*`] } },
               },
             ],
           },
@@ -282,6 +278,45 @@ describe.each([
     });
     for (const region of replicationDestinations(topology)) {
       expect(mirrorTemplate(region).findResources('AWS::IAM::Role')).toEqual({});
+    }
+  });
+
+  it('trusts the writer subject the topology or the deploy gives, and no one without it', () => {
+    const { writer } = topology.aws;
+    const allow = (subject?: string) => ({
+      Effect: 'Allow',
+      Action: 'sts:AssumeRoleWithWebIdentity',
+      Principal: { Federated: 'accounts.google.com' },
+      Condition: {
+        StringEquals: {
+          'accounts.google.com:oaud': writer.audience,
+          ...(subject ? { 'accounts.google.com:sub': subject } : {}),
+        },
+      },
+    });
+    const trust = writerRoleOf(mirrorTemplate(uploadRegion)).AssumeRolePolicyDocument.Statement;
+    if (writer.subject !== undefined) {
+      expect(trust).toEqual([allow(writer.subject)]);
+    } else {
+      // The default topology writes no subject: an explicit deny of every Google token until the deploy gives one.
+      expect(trust).toEqual([
+        allow(),
+        {
+          Sid: 'NoOneUntilTheSubjectIsKnown',
+          Effect: 'Deny',
+          Action: 'sts:AssumeRoleWithWebIdentity',
+          Principal: { Federated: 'accounts.google.com' },
+        },
+      ]);
+    }
+  });
+
+  it('names no service account ID or distribution but what the topology itself writes', () => {
+    for (const stack of allStacks()) {
+      const text = JSON.stringify(templates.get(stack.stackName)!.toJSON());
+      // The fixture writes its subject; the default topology leaves it to the deploy.
+      for (const id of text.match(/\b\d{21}\b/g) ?? []) expect(id).toBe(topology.aws.writer.subject);
+      expect(text).not.toMatch(/cloudfront\.net/);
     }
   });
 

@@ -10,11 +10,26 @@ import { join, resolve } from 'node:path';
 import { tsxNodeArgs } from '../../../lib/synth/tsx';
 import { SMALL_TOPOLOGY_FILE, smallTopology, synthAws } from './support';
 
+/** The writer role's trust statements in the upload stack (us-east-2) of a small-topology assembly. */
+function writerTrust(outdir: string): Record<string, unknown>[] {
+  const template = JSON.parse(readFileSync(join(outdir, 'small-registry-us-east-2.template.json'), 'utf8')) as {
+    Resources: Record<string, { Type: string; Properties: Record<string, any> }>; // eslint-disable-line @typescript-eslint/no-explicit-any
+  };
+  const writer = Object.values(template.Resources).find(
+    (r) => r.Type === 'AWS::IAM::Role' && r.Properties.RoleName === 'registry-replicator-writer',
+  )!;
+  return writer.Properties.AssumeRolePolicyDocument.Statement;
+}
+
 const BIN = resolve(__dirname, '../../../bin/aws.ts');
 
-function runBin(args: string[], outdir: string): Promise<{ code: number | null; stderr: string }> {
+function runBin(
+  args: string[],
+  outdir: string,
+  extraEnv: Record<string, string> = {},
+): Promise<{ code: number | null; stderr: string }> {
   return new Promise((done, fail) => {
-    const env: NodeJS.ProcessEnv = { ...process.env, CDK_OUTDIR: outdir };
+    const env: NodeJS.ProcessEnv = { ...process.env, CDK_OUTDIR: outdir, ...extraEnv };
     delete env.TOPOLOGY;
     delete env.CDK_CONTEXT_JSON;
     const child = spawn(process.execPath, [...tsxNodeArgs(BIN), ...args], { env, stdio: ['ignore', 'ignore', 'pipe'] });
@@ -59,6 +74,50 @@ describe('bin/aws.ts', () => {
     expect(stderr).toContain(`invalid topology (${bad})`);
     expect(stderr).toContain('aws.accountId: must be a 12-digit AWS account ID');
     expect(existsSync(outdir)).toBe(false);
+  });
+
+  describe('with the subject left to the deploy', () => {
+    let topology: string;
+    beforeAll(() => {
+      topology = join(work, 'no-subject.yaml');
+      writeFileSync(topology, readFileSync(SMALL_TOPOLOGY_FILE, 'utf8').replace(/\n\s*subject: .*/, ''));
+    });
+
+    it('trusts the replicator ID the deploy passes in the environment', async () => {
+      const outdir = join(work, 'deployed-out');
+      const env = { DEPLOYED_REPLICATOR_UNIQUE_ID: '104640947226104812386' };
+      expect(await runBin(['--topology', topology], outdir, env)).toEqual({ code: 0, stderr: '' });
+      expect(writerTrust(outdir)).toEqual([
+        expect.objectContaining({
+          Effect: 'Allow',
+          Condition: {
+            StringEquals: {
+              'accounts.google.com:oaud': 'sts.amazonaws.com',
+              'accounts.google.com:sub': '104640947226104812386',
+            },
+          },
+        }),
+      ]);
+    });
+
+    it('trusts no one without it (offline synth)', async () => {
+      const outdir = join(work, 'safe-out');
+      expect(await runBin(['--topology', topology], outdir, { DEPLOYED_REPLICATOR_UNIQUE_ID: '' })).toEqual({
+        code: 0,
+        stderr: '',
+      });
+      expect(writerTrust(outdir).map((statement) => statement.Effect)).toEqual(['Allow', 'Deny']);
+    });
+
+    it('refuses a malformed value, naming the variable, and writes nothing', async () => {
+      const outdir = join(work, 'malformed-out');
+      const { code, stderr } = await runBin(['--topology', topology], outdir, {
+        DEPLOYED_REPLICATOR_UNIQUE_ID: 'replicator@example.iam.gserviceaccount.com',
+      });
+      expect(code).toBe(1);
+      expect(stderr).toContain("DEPLOYED_REPLICATOR_UNIQUE_ID: must be a service account's numeric unique ID");
+      expect(existsSync(outdir)).toBe(false);
+    });
   });
 
   it('synthesizes the small topology byte for byte like the in-process app', async () => {

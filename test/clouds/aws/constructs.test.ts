@@ -29,6 +29,17 @@ describe('webIdentityTrust', () => {
     ).toEqual({
       provider: { builtIn: 'accounts.google.com' },
       conditions: { 'accounts.google.com:oaud': 'sts.amazonaws.com', 'accounts.google.com:sub': '42' },
+      subjectKnown: true,
+    });
+  });
+
+  it('pins only the audience while the subject is unknown, and says so (the role then denies every token)', () => {
+    expect(
+      webIdentityTrust({ oidcIssuer: 'https://accounts.google.com', audience: 'sts.amazonaws.com', roleName: 'w' }),
+    ).toEqual({
+      provider: { builtIn: 'accounts.google.com' },
+      conditions: { 'accounts.google.com:oaud': 'sts.amazonaws.com' },
+      subjectKnown: false,
     });
   });
 

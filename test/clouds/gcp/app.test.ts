@@ -119,11 +119,16 @@ describe('artifacts', () => {
 
   it.each(cases)('$name: audit logs of writes and admin reads, not of anonymous pulls', (c) => {
     const audit = resourcesOf(synth(c).artifacts, 'google_project_iam_audit_config');
+    const project = c.topology.gcp.artifactsProject;
     expect(audit).toEqual([
       {
-        project: c.topology.gcp.artifactsProject,
+        project,
         service: 'artifactregistry.googleapis.com',
         audit_log_config: [{ log_type: 'ADMIN_READ' }, { log_type: 'DATA_WRITE' }],
+        depends_on: [
+          `google_project_service.api-${project}-artifactregistry`,
+          `google_project_service.api-${project}-cloudresourcemanager`,
+        ],
       },
     ]);
   });
@@ -515,8 +520,78 @@ describe('replication', () => {
   });
 });
 
+/**
+ * The API each resource type calls. A resource whose API is off fails the first deploy in a new project, so the test
+ * reads the API from the resource type, independently of the list in apis.ts, and fails on a type it does not know.
+ */
+const API_OF_RESOURCE_TYPE: [RegExp, string][] = [
+  [/^google_artifact_registry_/, 'artifactregistry.googleapis.com'],
+  [/^google_project_iam_audit_config$/, 'cloudresourcemanager.googleapis.com'],
+  [/^google_cloud_run_v2_/, 'run.googleapis.com'],
+  [/^google_service_account$/, 'iam.googleapis.com'],
+  [/^google_compute_/, 'compute.googleapis.com'],
+  [/^google_certificate_manager_/, 'certificatemanager.googleapis.com'],
+  [/^google_bigquery_/, 'bigquery.googleapis.com'],
+  [/^google_logging_/, 'logging.googleapis.com'],
+  [/^google_monitoring_/, 'monitoring.googleapis.com'],
+  [/^google_cloud_scheduler_/, 'cloudscheduler.googleapis.com'],
+];
+
+describe('Google APIs', () => {
+  it.each(cases)('$name: each stack enables, before anything else, the API of every resource it creates', (c) => {
+    const s = synth(c);
+    for (const key of STACK_KEYS) {
+      const stack = s[key];
+      const services = stack.resource.google_project_service ?? {};
+      const enabled = new Set(Object.values(services).map((api) => `${String(api.project)}/${String(api.service)}`));
+      const addresses = Object.keys(services).map((id) => `google_project_service.${id}`);
+      for (const api of Object.values(services)) expect(api.disable_on_destroy).toBe(false);
+      for (const [type, byId] of Object.entries(stack.resource)) {
+        if (type === 'google_project_service') continue;
+        const api = API_OF_RESOURCE_TYPE.find(([pattern]) => pattern.test(type))?.[1];
+        expect([type, api]).toEqual([type, expect.any(String)]);
+        for (const [id, config] of Object.entries(byId)) {
+          const project = String(config.project ?? stack.provider.google![0]!.project);
+          expect([key, id, enabled.has(`${project}/${api}`)]).toEqual([key, id, true]);
+          expect([key, id, config.depends_on]).toEqual([key, id, expect.arrayContaining(addresses)]);
+        }
+      }
+    }
+  });
+
+  it('the default topology enables every API its stacks call, and the IAM credentials API for the scheduler', () => {
+    const s = synth(cases[0]!);
+    const apis = new Set(
+      STACK_KEYS.flatMap((key) => resourcesOf(s[key], 'google_project_service')).map((a) => a.service),
+    );
+    expect([...apis].sort()).toEqual(
+      [
+        'artifactregistry',
+        'bigquery',
+        'certificatemanager',
+        'cloudresourcemanager',
+        'cloudscheduler',
+        'compute',
+        'iam',
+        'iamcredentials',
+        'logging',
+        'monitoring',
+        'run',
+      ].map((name) => `${name}.googleapis.com`),
+    );
+  });
+});
+
+describe('the default topology carries nothing another deploy produced', () => {
+  it('names no service account ID and no CloudFront distribution', () => {
+    const text = STACK_KEYS.map((key) => synth(cases[0]!).json[key]).join('\n');
+    expect(text).not.toMatch(/cloudfront\.net/);
+    expect(text).not.toMatch(/\b\d{21}\b/);
+  });
+});
+
 describe('providers and state', () => {
-  it.each(cases)('$name: each stack has a Google provider for its project and a local backend by default', (c) => {
+  it.each(cases)('$name: each stack has a Google provider for its project and its state in the bucket', (c) => {
     const s = synth(c);
     const projects: Record<(typeof STACK_KEYS)[number], string> = {
       artifacts: c.topology.gcp.artifactsProject,
@@ -527,8 +602,15 @@ describe('providers and state', () => {
     };
     for (const key of STACK_KEYS) {
       expect(s[key].provider.google).toMatchObject([{ project: projects[key] }]);
-      expect(Object.keys(s[key].terraform.backend ?? {})).toEqual(['local']);
+      expect(s[key].terraform.backend).toEqual({
+        gcs: { bucket: `${c.topology.gcp.servingProject}-terraform-state`, prefix: `terraform/state/gcp-${key}` },
+      });
     }
+  });
+
+  it('local state files only when the topology asks for them', () => {
+    const s = synthesizeGcp(smallTopology((t) => void (t.gcp.stateBackend = { type: 'local' })));
+    expect(s.frontend.terraform.backend).toEqual({ local: { path: '../../../terraform.gcp-frontend.tfstate' } });
   });
 
   it('a GCS backend with one prefix per stack when the topology configures one', () => {

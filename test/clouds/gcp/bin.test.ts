@@ -5,13 +5,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { tsxNodeArgs } from '../../../lib/synth/tsx';
 import { GCP_STACK_IDS } from '../../../lib/clouds/gcp/infra/names';
-import { SMALL_TOPOLOGY_FILE } from './support';
+import type { RoutingTable } from '../../../lib/topology';
+import { resourcesOf, SMALL_TOPOLOGY_FILE, type TerraformJson } from './support';
 
 const GCP_APP = join(__dirname, '..', '..', '..', 'bin', 'gcp.ts');
 
-function runGcpApp(args: string[], outdir: string) {
+function runGcpApp(args: string[], outdir: string, extraEnv: Record<string, string> = {}) {
   return spawnSync(process.execPath, [...tsxNodeArgs(GCP_APP), ...args], {
-    env: { ...process.env, CDKTF_OUTDIR: outdir, TOPOLOGY: '' },
+    env: { ...process.env, CDKTF_OUTDIR: outdir, TOPOLOGY: '', ...extraEnv },
     encoding: 'utf8',
     timeout: 60_000,
   });
@@ -39,6 +40,34 @@ describe('bin/gcp.ts', () => {
     expect(result.stderr).toContain('gcp.repository');
     expect(result.stderr).toContain('gcp.observability.notificationEmail');
     expect(existsSync(outdir)).toBe(false);
+  });
+
+  it("routes the CDN's clients to the domain the deploy passes, and to the CDN's primary bucket without it", () => {
+    // The fixture names a CDN domain; without one, the distribution's own name comes from the CDN stack's deploy.
+    const topology = join(dir, 'no-cdn-domain.yaml');
+    writeFileSync(topology, readFileSync(SMALL_TOPOLOGY_FILE, 'utf8').replace(/\n\s*domainName: .*/, ''));
+    const defaultBackends = (env: Record<string, string>) => {
+      const outdir = join(dir, `cdn-${Object.keys(env).length}`);
+      const result = runGcpApp(['--topology', topology], outdir, env);
+      expect({ status: result.status, stderr: result.stderr }).toEqual({ status: 0, stderr: '' });
+      const stack = JSON.parse(
+        readFileSync(join(outdir, 'stacks', GCP_STACK_IDS.redirector, 'cdk.tf.json'), 'utf8'),
+      ) as TerraformJson;
+      const tables = resourcesOf(stack, 'google_cloud_run_v2_service').map((service) => {
+        const { env } = (service as { template: { containers: { env: { name: string; value: string }[] }[] } }).template
+          .containers[0]!;
+        return (JSON.parse(env.find((e) => e.name === 'ROUTING_TABLE')!.value) as RoutingTable).defaultBlobBaseUrl;
+      });
+      expect(tables).toHaveLength(2);
+      return tables;
+    };
+    expect(defaultBackends({ DEPLOYED_CDN_DOMAIN_NAME: 'd111111abcdef8.cloudfront.net' })).toContain(
+      'https://d111111abcdef8.cloudfront.net',
+    );
+    expect(defaultBackends({})).toEqual([
+      'https://small-registry-us-east-2.s3.dualstack.us-east-2.amazonaws.com',
+      'https://small-registry-us-east-2.s3.dualstack.us-east-2.amazonaws.com',
+    ]);
   });
 
   it('synthesizes every stack into CDKTF_OUTDIR, the same bytes each time', () => {

@@ -67,7 +67,11 @@ describe('replication command lines', () => {
 
 describe('state backend', () => {
   it.each([
-    [undefined, 'gcp-frontend', { type: 'local', path: '../../../terraform.gcp-frontend.tfstate' }],
+    [
+      undefined,
+      'gcp-frontend',
+      { type: 'gcs', bucket: 'small-serving-terraform-state', prefix: 'terraform/state/gcp-frontend' },
+    ],
     [{ type: 'local' as const }, 'gcp-frontend', { type: 'local', path: '../../../terraform.gcp-frontend.tfstate' }],
     [
       { type: 'gcs' as const, bucket: 'tf-state' },

@@ -5,7 +5,8 @@
 import { Tags, Validations, type App } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { Topology } from '../../../topology';
-import { CdnStack, cdnStackName, MirrorStack, mirrorStackName } from './stacks';
+import { cdnStackName, mirrorStackName } from './names';
+import { CdnStack, MirrorStack } from './stacks';
 
 export interface AwsStacks {
   /** Mirror region -> its stack, in topology order. */

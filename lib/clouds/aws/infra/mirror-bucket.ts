@@ -1,7 +1,8 @@
 /**
  * MirrorBucket: one region's copy of the blobs, secure by default. Anyone may read blobs (and nothing else),
  * only over TLS; ACLs are off; every request is logged to a private log bucket; old versions and abandoned
- * multipart uploads expire. Optionally the bucket is a replication source fanning out to other mirrors.
+ * multipart uploads expire. Optionally the bucket is a replication source fanning out to other mirrors: new objects
+ * only, never deletes, so no delete in one bucket can empty the others.
  */
 import { Duration, FeatureFlags, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as cxapi from 'aws-cdk-lib/cx-api';
@@ -27,7 +28,8 @@ export interface MirrorBucketProps {
   readonly publicReadPrefix?: string;
   /**
    * How long a replaced or deleted object version is kept before it expires: from the topology
-   * (`aws.noncurrentVersionExpirationDays`).
+   * (`aws.noncurrentVersionExpirationDays`). It never touches a current version, and deletes are not replicated, so
+   * it cannot remove a blob from a mirror that did not itself receive a delete.
    */
   readonly noncurrentVersionExpiration: Duration;
   /**
@@ -46,8 +48,9 @@ export interface MirrorBucketProps {
    */
   readonly accessLogsRetention?: Duration;
   /**
-   * Buckets this bucket replicates every object and delete marker to (S3 Cross-Region Replication), one rule
-   * each, with replication metrics, through a role allowed nothing but replication.
+   * Buckets this bucket replicates every new object to (S3 Cross-Region Replication), one rule each, with
+   * replication metrics, through a role allowed nothing but replication. Delete markers are not replicated:
+   * blobs are immutable content, and removing one from the mirrors is a deliberate act on each bucket.
    * @default no replication
    */
   readonly replicationDestinations?: readonly ReplicationDestination[];
@@ -166,7 +169,8 @@ export class MirrorBucket extends Construct {
         region: destination.region,
         account: Stack.of(this).account,
       }),
-      deleteMarkerReplication: true,
+      // A delete in the upload bucket stays there: replicated, it would hide the blob in every mirror at once.
+      deleteMarkerReplication: false,
       // Without replication time control S3 enables the metrics and ignores the threshold.
       metrics: s3.ReplicationTimeValue.FIFTEEN_MINUTES,
     };
@@ -187,7 +191,7 @@ export class MirrorBucket extends Construct {
       }),
       new iam.PolicyStatement({
         sid: 'WriteReplicas',
-        actions: ['s3:ReplicateObject', 's3:ReplicateDelete', 's3:ReplicateTags'],
+        actions: ['s3:ReplicateObject', 's3:ReplicateTags'],
         resources: destinations.map((d) => objectsArn(d.bucketName, '*')),
       }),
     ];

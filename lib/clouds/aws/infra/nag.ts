@@ -18,7 +18,7 @@ export const REASONS = {
     'deploy time; the actions are only the GetObjectVersion* reads replication needs.',
   replicationWritesDestination:
     'Replication copies whole buckets, so replicas land anywhere in this destination mirror bucket; the actions are ' +
-    'only ReplicateObject/ReplicateDelete/ReplicateTags.',
+    'only ReplicateObject/ReplicateTags (deletes are not replicated).',
   writerPrefix:
     'The replication job writes objects whose keys (digests) are unknown at deploy time; the wildcard is confined to ' +
     'one key prefix the job owns (blobs or markers) of the upload bucket.',

@@ -10,26 +10,10 @@ import type { Construct } from 'constructs';
 import { bucketName, replicationDestinations, type Topology } from '../../../topology';
 import { bucketArn } from '../arns';
 import { BlobCdn } from './blob-cdn';
+import { AWS_OUTPUT_IDS, CDN_REGION, isCdnOrigin } from './names';
 import { MirrorBucket } from './mirror-bucket';
 import { acknowledgeCdnFindings, acknowledgeMirrorFindings, acknowledgeWriterFindings } from './nag';
 import { WriterRole } from './writer-role';
-
-/** CloudFront, its certificates and its functions live in us-east-1. */
-export const CDN_REGION = 'us-east-1';
-
-export function mirrorStackName(topology: Topology, region: string): string {
-  return `${topology.name}-${region}`;
-}
-
-export function cdnStackName(topology: Topology): string {
-  return `${topology.name}-cdn`;
-}
-
-/** Whether a region's bucket is one of the CDN's origins. */
-export function isCdnOrigin(topology: Topology, region: string): boolean {
-  const { cdn } = topology.aws;
-  return cdn.enabled && (region === cdn.primaryRegion || region === cdn.failoverRegion);
-}
 
 export interface MirrorStackProps extends StackProps {
   readonly topology: Topology;
@@ -68,12 +52,12 @@ export class MirrorStack extends Stack {
         bucketName: bucketName(topology, region),
       });
       acknowledgeWriterFindings(this.writer);
-      new CfnOutput(this, 'WriterRoleArn', {
+      new CfnOutput(this, AWS_OUTPUT_IDS.writerRoleArn, {
         value: this.writer.role.roleArn,
         description: 'Role the replication job assumes',
       });
     }
-    new CfnOutput(this, 'BucketName', { value: bucketName(topology, region) });
+    new CfnOutput(this, AWS_OUTPUT_IDS.bucketName, { value: bucketName(topology, region) });
   }
 }
 
@@ -116,9 +100,9 @@ export class CdnStack extends Stack {
 
     acknowledgeCdnFindings(this.cdn);
 
-    new CfnOutput(this, 'DistributionDomainName', {
+    new CfnOutput(this, AWS_OUTPUT_IDS.cdnDomainName, {
       value: this.cdn.distribution.distributionDomainName,
-      description: 'Put https://<this> into topology.aws.cdn.publicUrl (unless cdn.domainName is set)',
+      description: 'Read by npm run deploy and handed to the redirector stack (docs/deploy.md); never copied by hand',
     });
   }
 }

@@ -1,18 +1,22 @@
 /**
  * WriterRole: the only identity that may write to the upload bucket, for the replication job. It is assumable
  * solely by web identity (an OIDC token of one subject for one audience), lives at most an hour per session and
- * may only read/write objects under the blob and marker prefixes. No users, no access keys.
+ * may only read/write objects under the blob and marker prefixes. No users, no access keys. Until the subject is
+ * known (a deploy produces it: the replicator service account's unique ID) the role trusts no one.
  */
 import { Duration } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
-import type { WriterIdentity } from '../../../topology';
+import { GOOGLE_OIDC_ISSUER, type WriterIdentity } from '../../../topology';
 import { bucketArn, objectsArn } from '../arns';
 import { BLOB_PREFIX, MARKER_PREFIX } from '../../../topology/blob-layout';
 
 /** Google's issuer: IAM knows it as a built-in provider, no OIDC provider resource is needed. */
-export const GOOGLE_ISSUER = 'https://accounts.google.com';
+export const GOOGLE_ISSUER = GOOGLE_OIDC_ISSUER;
 export const GOOGLE_PROVIDER = 'accounts.google.com';
+
+/** The web identity action, the only way into the role. */
+export const ASSUME_WITH_WEB_IDENTITY = 'sts:AssumeRoleWithWebIdentity';
 
 /** Who may assume the role: a provider and the token claims it must carry. */
 export interface WebIdentityTrust {
@@ -20,6 +24,8 @@ export interface WebIdentityTrust {
   readonly provider: { readonly builtIn: string } | { readonly issuerUrl: string; readonly clientId: string };
   /** `StringEquals` conditions on the token's claims. */
   readonly conditions: Readonly<Record<string, string>>;
+  /** False while the subject is unknown: then every token of the provider is denied. */
+  readonly subjectKnown: boolean;
 }
 
 /**
@@ -28,16 +34,16 @@ export interface WebIdentityTrust {
  * audience is pinned with `oaud` and the service account with `sub`. Other issuers use `<host/path>:aud|sub`.
  */
 export function webIdentityTrust(identity: WriterIdentity): WebIdentityTrust {
-  if (identity.oidcIssuer === GOOGLE_ISSUER) {
-    return {
-      provider: { builtIn: GOOGLE_PROVIDER },
-      conditions: { [`${GOOGLE_PROVIDER}:oaud`]: identity.audience, [`${GOOGLE_PROVIDER}:sub`]: identity.subject },
-    };
-  }
-  const key = issuerConditionPrefix(identity.oidcIssuer);
+  const subject = identity.subject;
+  const google = identity.oidcIssuer === GOOGLE_ISSUER;
+  const key = google ? GOOGLE_PROVIDER : issuerConditionPrefix(identity.oidcIssuer);
   return {
-    provider: { issuerUrl: identity.oidcIssuer, clientId: identity.audience },
-    conditions: { [`${key}:aud`]: identity.audience, [`${key}:sub`]: identity.subject },
+    provider: google ? { builtIn: GOOGLE_PROVIDER } : { issuerUrl: identity.oidcIssuer, clientId: identity.audience },
+    conditions: {
+      [google ? `${key}:oaud` : `${key}:aud`]: identity.audience,
+      ...(subject !== undefined ? { [`${key}:sub`]: subject } : {}),
+    },
+    subjectKnown: subject !== undefined,
   };
 }
 
@@ -51,12 +57,12 @@ export function issuerConditionPrefix(issuerUrl: string): string {
 export interface WriterRoleProps {
   /** The role's name (the replication job is configured with its ARN). */
   readonly roleName: string;
-  /** The OIDC identity allowed to assume the role. */
+  /** The OIDC identity allowed to assume the role; without a subject, no one may. */
   readonly identity: WriterIdentity;
   /** The bucket the job writes to. */
   readonly bucketName: string;
   /**
-   * Key prefixes the role may read and write (and list, to get 404 rather than 403 for a missing key).
+   * Key prefixes the role may read and write.
    * @default [BLOB_PREFIX, MARKER_PREFIX]
    */
   readonly prefixes?: readonly string[];
@@ -100,10 +106,28 @@ export class WriterRole extends Construct {
       maxSessionDuration: props.maxSessionDuration ?? Duration.hours(1),
       inlinePolicies: { 'write-blobs': writerPolicy(props.bucketName, prefixes) },
     });
+    // A trust statement without a subject would let any service account in with a token for our audience; an
+    // explicit deny wins over it, so the role is unusable until the deploy knows whom to trust.
+    if (!trust.subjectKnown) {
+      this.role.assumeRolePolicy!.addStatements(
+        new iam.PolicyStatement({
+          sid: 'NoOneUntilTheSubjectIsKnown',
+          effect: iam.Effect.DENY,
+          principals: [new iam.FederatedPrincipal(federated)],
+          actions: [ASSUME_WITH_WEB_IDENTITY],
+        }),
+      );
+    }
   }
 }
 
-/** Object read/write under the prefixes, and listing restricted to them. */
+/**
+ * Object read/write under the prefixes, and s3:ListBucket on the bucket. Listing is what makes S3 answer 404 rather
+ * than 403 for a missing key, and a HEAD or GET carries no `s3:prefix`, so a grant conditioned on the prefixes never
+ * applies to it: the replicator's checks would all see 403. The listing is therefore unconditioned, on this one
+ * bucket: the role can read key names (content digests and image markers, public knowledge) but no other bucket's,
+ * and still write only under the prefixes (docs/aws.md).
+ */
 export function writerPolicy(bucketName: string, prefixes: readonly string[]): iam.PolicyDocument {
   return new iam.PolicyDocument({
     statements: [
@@ -113,10 +137,9 @@ export function writerPolicy(bucketName: string, prefixes: readonly string[]): i
         resources: prefixes.map((prefix) => objectsArn(bucketName, `${prefix}*`)),
       }),
       new iam.PolicyStatement({
-        sid: 'ListPrefixes',
+        sid: 'ListSoMissingKeysAre404',
         actions: ['s3:ListBucket'],
         resources: [bucketArn(bucketName)],
-        conditions: { StringLike: { 's3:prefix': prefixes.map((prefix) => `${prefix}*`) } },
       }),
     ],
   });

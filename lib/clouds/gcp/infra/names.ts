@@ -16,6 +16,12 @@ export const GCP_STACK_IDS = {
 
 export type GcpStackKey = keyof typeof GCP_STACK_IDS;
 
+/** Terraform output names the deploy reads (`cdktf deploy --outputs-file`: `{<stack id>: {<name>: value}}`). */
+export const GCP_OUTPUT_IDS = {
+  /** Of gcp-replication: the unique ID of the S3 job's service account, the `sub` of its ID tokens. */
+  replicatorUniqueId: 'replicator-unique-id',
+} as const;
+
 /**
  * Service account IDs are limited to 30 characters, too short for the topology name in front: they carry their
  * role only. The serving project belongs to one registry, so they cannot collide.

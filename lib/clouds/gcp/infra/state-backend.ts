@@ -1,6 +1,9 @@
-/** Where each GCP stack keeps its Terraform state, as configured in topology.gcp.stateBackend. */
+/**
+ * Where each GCP stack keeps its Terraform state, as configured in topology.gcp.stateBackend: by default a versioned
+ * Cloud Storage bucket that the deploy's first step creates (`npm run deploy`, docs/deploy.md).
+ */
 import { GcsBackend, LocalBackend, type TerraformStack } from 'cdktf';
-import type { Topology } from '../../../topology';
+import { terraformStateBucket, type Topology } from '../../../topology';
 
 export type StackStateBackend =
   | { readonly type: 'local'; readonly path: string }
@@ -8,12 +11,11 @@ export type StackStateBackend =
 
 /** The backend of one stack: one GCS prefix per stack (`<prefix>/<stack>`) so their states never mix. */
 export function stateBackendFor(topology: Topology, stackId: string): StackStateBackend {
-  const backend = topology.gcp.stateBackend;
+  const bucket = terraformStateBucket(topology);
   // Relative to the stack's directory (cdktf.out/stacks/<id>), so the file lands where cdktf runs -- outside the
   // output directory that every synth replaces -- and the output does not depend on the checkout's absolute path.
-  if (backend.type === 'local') return { type: 'local', path: `../../../terraform.${stackId}.tfstate` };
-  const prefix = backend.prefix.replace(/\/+$/, '');
-  return { type: 'gcs', bucket: backend.bucket, prefix: prefix ? `${prefix}/${stackId}` : stackId };
+  if (!bucket) return { type: 'local', path: `../../../terraform.${stackId}.tfstate` };
+  return { type: 'gcs', bucket: bucket.bucket, prefix: bucket.prefix ? `${bucket.prefix}/${stackId}` : stackId };
 }
 
 export function addStateBackend(stack: TerraformStack, backend: StackStateBackend): void {

@@ -2,6 +2,7 @@
 import { ProjectIamAuditConfig } from '@cdktf/provider-google/lib/project-iam-audit-config';
 import type { Construct } from 'constructs';
 import type { Topology } from '../../../../topology';
+import { apisOf } from '../apis';
 import { DockerRepository } from '../docker-repository';
 import { GcpStack } from '../stack';
 
@@ -17,7 +18,7 @@ export class ArtifactsStack extends GcpStack {
   readonly repositories: ReadonlyMap<string, DockerRepository>;
 
   constructor(scope: Construct, id: string, topology: Topology) {
-    super(scope, id, { topology, project: topology.gcp.artifactsProject });
+    super(scope, id, { topology, project: topology.gcp.artifactsProject, apis: apisOf(topology, 'artifacts') });
     const { artifactsProject, repository, artifactRegions, immutableTags } = topology.gcp;
     this.repositories = new Map(
       artifactRegions.map((region) => [

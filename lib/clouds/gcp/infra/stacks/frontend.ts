@@ -1,6 +1,7 @@
 /** The front door: Cloud Armor and the global HTTPS load balancer in front of every redirector region. */
 import type { Construct } from 'constructs';
 import { redirectorRegions, type Topology } from '../../../../topology';
+import { apisOf } from '../apis';
 import { HttpsLoadBalancer } from '../https-load-balancer';
 import { gcpNames } from '../names';
 import { RegistrySecurityPolicy } from '../security-policy';
@@ -11,7 +12,7 @@ export class FrontendStack extends GcpStack {
   readonly securityPolicy: RegistrySecurityPolicy;
 
   constructor(scope: Construct, id: string, topology: Topology) {
-    super(scope, id, { topology, project: topology.gcp.servingProject });
+    super(scope, id, { topology, project: topology.gcp.servingProject, apis: apisOf(topology, 'frontend') });
     const project = topology.gcp.servingProject;
     const names = gcpNames(topology);
     const { armor } = topology.gcp;

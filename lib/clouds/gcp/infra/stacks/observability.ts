@@ -10,6 +10,7 @@ import { MonitoringNotificationChannel } from '@cdktf/provider-google/lib/monito
 import { MonitoringUptimeCheckConfig } from '@cdktf/provider-google/lib/monitoring-uptime-check-config';
 import type { Construct } from 'constructs';
 import type { Topology } from '../../../../topology';
+import { apisOf } from '../apis';
 import { ROLES } from '../iam';
 import { gcpNames } from '../names';
 import { GcpStack } from '../stack';
@@ -29,7 +30,7 @@ function uptimeMetricFilter(metric: string, checkId: string): string {
 
 export class ObservabilityStack extends GcpStack {
   constructor(scope: Construct, id: string, topology: Topology) {
-    super(scope, id, { topology, project: topology.gcp.servingProject });
+    super(scope, id, { topology, project: topology.gcp.servingProject, apis: apisOf(topology, 'observability') });
     const project = topology.gcp.servingProject;
     const { observability, domain } = topology.gcp;
     const names = gcpNames(topology);

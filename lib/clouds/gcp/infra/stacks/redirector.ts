@@ -2,6 +2,7 @@
 import { ServiceAccount } from '@cdktf/provider-google/lib/service-account';
 import type { Construct } from 'constructs';
 import { redirectorRegions, routingTableFor, type Topology } from '../../../../topology';
+import { apisOf } from '../apis';
 import { gcpNames, SERVICE_ACCOUNT_IDS } from '../names';
 import { RedirectorService } from '../redirector-service';
 import { GcpStack } from '../stack';
@@ -12,7 +13,7 @@ export class RedirectorStack extends GcpStack {
   readonly serviceAccount: ServiceAccount;
 
   constructor(scope: Construct, id: string, topology: Topology) {
-    super(scope, id, { topology, project: topology.gcp.servingProject });
+    super(scope, id, { topology, project: topology.gcp.servingProject, apis: apisOf(topology, 'redirector') });
     const project = topology.gcp.servingProject;
     const { cpu, memory, concurrency, minInstances, maxInstances, timeoutSeconds } = topology.gcp.redirector;
     // The redirector reads nothing from Google APIs: its identity has no roles at all.

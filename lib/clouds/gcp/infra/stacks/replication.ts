@@ -6,9 +6,10 @@
 import { ServiceAccount } from '@cdktf/provider-google/lib/service-account';
 import type { Construct } from 'constructs';
 import { registryFanOut, s3Upload, type Topology } from '../../../../topology';
+import { apisOf } from '../apis';
 import { grantRepositoryRole, type RepositoryRef } from '../docker-repository';
 import { ROLES, serviceAccountMember } from '../iam';
-import { gcpNames, SERVICE_ACCOUNT_IDS } from '../names';
+import { GCP_OUTPUT_IDS, gcpNames, SERVICE_ACCOUNT_IDS } from '../names';
 import { fanOutJobArgs, fanOutJobEnv, s3UploadJobArgs, s3UploadJobEnv } from '../replication-args';
 import { ScheduledJob } from '../scheduled-job';
 import { GcpStack, outputs } from '../stack';
@@ -20,7 +21,7 @@ export class ReplicationStack extends GcpStack {
   readonly s3UploadServiceAccount: ServiceAccount;
 
   constructor(scope: Construct, id: string, topology: Topology) {
-    super(scope, id, { topology, project: topology.gcp.servingProject });
+    super(scope, id, { topology, project: topology.gcp.servingProject, apis: apisOf(topology, 'replication') });
     const project = topology.gcp.servingProject;
     const { artifactsProject, repository, canonicalRegion } = topology.gcp;
     const { schedule, timeZone } = topology.replication;
@@ -77,9 +78,9 @@ export class ReplicationStack extends GcpStack {
     });
 
     outputs(this, {
-      'replicator-unique-id': [
+      [GCP_OUTPUT_IDS.replicatorUniqueId]: [
         this.s3UploadServiceAccount.uniqueId,
-        'Subject of the S3 job identity tokens: put it into topology.aws.writer.subject, then deploy the AWS writer role',
+        'Subject of the S3 job identity tokens: npm run deploy hands it to the AWS writer role (docs/deploy.md)',
       ],
     });
   }

@@ -1,0 +1,114 @@
+/**
+ * Values that one deploy step produces and a later one consumes, so that nobody copies them by hand into a
+ * topology: the CDN's domain name (output of the CDN stack, read by the redirectors' routing tables) and the unique
+ * ID of the replicator's service account (output of the GCP replication stack, the subject the writer role trusts).
+ *
+ * `npm run deploy` reads them from the producing stacks' outputs and starts the consuming stack's CLI with them in
+ * the environment; the apps fold them into the topology with `withDeployOutputs(topology, deployOutputsFromEnv(env))`.
+ * Without them (a plain synth, or before the producer exists) every consumer synthesizes in a safe state: the writer
+ * role trusts no one, and a redirector region whose default backend is the CDN sends those clients to the CDN's
+ * primary mirror bucket.
+ */
+import { z } from 'zod';
+import type { Env } from '../config/env';
+import { TopologyError, type TopologyProblem } from './errors';
+import { CDN_BACKEND, GOOGLE_OIDC_ISSUER, type Topology } from './schema';
+
+export interface DeployOutputSpec {
+  /** The environment variable the apps read it from. */
+  readonly env: string;
+  /** What it is, for messages and the plan. */
+  readonly description: string;
+  readonly schema: z.ZodString;
+}
+
+export const DEPLOY_OUTPUTS = {
+  cdnDomainName: {
+    env: 'DEPLOYED_CDN_DOMAIN_NAME',
+    description: "the CloudFront distribution's domain name",
+    schema: z
+      .string()
+      .regex(/^([a-z0-9-]+\.)+[a-z]{2,}$/, { error: 'must be a DNS name like d111111abcdef8.cloudfront.net' }),
+  },
+  replicatorUniqueId: {
+    env: 'DEPLOYED_REPLICATOR_UNIQUE_ID',
+    description: "the unique ID of the replicator's service account (the subject of its ID tokens)",
+    schema: z.string().regex(/^\d{1,32}$/, { error: "must be a service account's numeric unique ID" }),
+  },
+} as const satisfies Record<string, DeployOutputSpec>;
+
+export type DeployOutputKey = keyof typeof DEPLOY_OUTPUTS;
+
+export const DEPLOY_OUTPUT_KEYS = Object.keys(DEPLOY_OUTPUTS) as DeployOutputKey[];
+
+/** The values known so far; a missing one has not been produced yet. */
+export type DeployOutputs = Partial<Record<DeployOutputKey, string>>;
+
+/** Where messages about the environment say the values came from. */
+export const DEPLOY_OUTPUTS_SOURCE = 'deploy outputs in the environment';
+
+/** The values in `env` (empty ones count as absent); throws a TopologyError naming each malformed variable. */
+export function deployOutputsFromEnv(env: Env): DeployOutputs {
+  const outputs: DeployOutputs = {};
+  const problems: TopologyProblem[] = [];
+  for (const key of DEPLOY_OUTPUT_KEYS) {
+    const spec = DEPLOY_OUTPUTS[key];
+    const value = env[spec.env];
+    if (!value) continue;
+    const parsed = spec.schema.safeParse(value);
+    if (parsed.success) outputs[key] = parsed.data;
+    else
+      problems.push({ path: spec.env, message: `${parsed.error.issues[0]!.message} (got ${JSON.stringify(value)})` });
+  }
+  if (problems.length > 0) throw new TopologyError(DEPLOY_OUTPUTS_SOURCE, problems);
+  return outputs;
+}
+
+/** The environment that hands `outputs` to an app: the inverse of deployOutputsFromEnv. */
+export function deployOutputsEnv(outputs: DeployOutputs): Record<string, string> {
+  return Object.fromEntries(
+    DEPLOY_OUTPUT_KEYS.filter((key) => outputs[key] !== undefined).map((key) => [
+      DEPLOY_OUTPUTS[key].env,
+      outputs[key]!,
+    ]),
+  );
+}
+
+/**
+ * Whether the topology leaves this value to a deploy: the CDN's address when the topology names neither a domain nor
+ * a public URL, the writer's subject when its issuer is Google's and no subject is written.
+ */
+export function leftToDeploy(topology: Topology, key: DeployOutputKey): boolean {
+  const { cdn, writer } = topology.aws;
+  switch (key) {
+    case 'cdnDomainName':
+      return cdn.enabled && cdn.publicUrl === undefined && cdn.domainName === undefined;
+    case 'replicatorUniqueId':
+      return writer.oidcIssuer === GOOGLE_OIDC_ISSUER && writer.subject === undefined;
+  }
+}
+
+/** Whether a stack of this topology consumes the value, i.e. synthesizes differently once it is known. */
+export function consumesDeployOutput(topology: Topology, key: DeployOutputKey): boolean {
+  if (!leftToDeploy(topology, key)) return false;
+  if (key === 'cdnDomainName')
+    return Object.values(topology.gcp.redirector.regions).some((r) => r.defaultBlobBackend === CDN_BACKEND);
+  return true;
+}
+
+/** The topology as the consuming stacks see it once the values are known; values it does not leave to a deploy are ignored. */
+export function withDeployOutputs(topology: Topology, outputs: DeployOutputs): Topology {
+  const { cdnDomainName, replicatorUniqueId } = outputs;
+  const { cdn, writer } = topology.aws;
+  const setCdn = cdnDomainName !== undefined && leftToDeploy(topology, 'cdnDomainName');
+  const setSubject = replicatorUniqueId !== undefined && leftToDeploy(topology, 'replicatorUniqueId');
+  if (!setCdn && !setSubject) return topology;
+  return {
+    ...topology,
+    aws: {
+      ...topology.aws,
+      cdn: setCdn ? { ...cdn, publicUrl: `https://${cdnDomainName}` } : cdn,
+      writer: setSubject ? { ...writer, subject: replicatorUniqueId } : writer,
+    },
+  };
+}

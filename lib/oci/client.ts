@@ -74,13 +74,17 @@ export class RegistryClient {
   readonly host: string;
   private readonly origin: URL;
   private readonly transport: RoundTripper;
-  private readonly ownConnections: Transport | undefined;
+  private readonly ownConnections?: Transport;
 
   constructor(options: RegistryClientOptions) {
     this.host = options.host;
     this.origin = registryOrigin(options.host, options.insecure ?? false);
-    this.ownConnections = options.transport ? undefined : new Transport();
-    this.transport = options.transport ?? registryTransport({ origin: this.origin, connections: this.ownConnections! });
+    if (options.transport) {
+      this.transport = options.transport;
+    } else {
+      this.ownConnections = new Transport();
+      this.transport = registryTransport({ origin: this.origin, connections: this.ownConnections });
+    }
   }
 
   /** `GET /v2/`: the registry answers (authentication included). */

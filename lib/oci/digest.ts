@@ -56,11 +56,6 @@ export class VerifyingStream extends Transform {
     this.hash = createHash(this.algorithm);
   }
 
-  /** Bytes seen so far. */
-  get bytes(): number {
-    return this.received;
-  }
-
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
     this.received += chunk.length;
     if (this.expectedSize !== undefined && this.received > this.expectedSize) {

@@ -9,7 +9,7 @@ const TAG = /^[a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}$/;
 const DIGEST = /^(sha256:[a-f0-9]{64}|sha512:[a-f0-9]{128})$/;
 
 /** Longest repository name registries are required to accept (the spec's practical limit). */
-export const MAX_REPOSITORY_NAME_LENGTH = 255;
+const MAX_REPOSITORY_NAME_LENGTH = 255;
 
 export function isRepositoryName(name: string): boolean {
   return name.length <= MAX_REPOSITORY_NAME_LENGTH && REPOSITORY_NAME.test(name);

@@ -41,11 +41,6 @@ export class Semaphore {
       release();
     }
   }
-
-  /** Slots in use right now. */
-  get inUse(): number {
-    return this.capacity - this.available;
-  }
 }
 
 export interface TokenBucketOptions {

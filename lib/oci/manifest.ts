@@ -18,7 +18,7 @@ const IMAGE_TYPES: readonly string[] = [MediaType.ociManifest, MediaType.dockerM
 /** The `Accept` header of every manifest request: everything we can walk. */
 export const MANIFEST_ACCEPT = [...INDEX_TYPES, ...IMAGE_TYPES].join(', ');
 
-export const DescriptorSchema = z.object({
+const DescriptorSchema = z.object({
   mediaType: z.string().min(1),
   digest: z.string().refine(isDigest, { message: 'not a valid digest (sha256:<64 hex> or sha512:<128 hex>)' }),
   size: z.number().int().nonnegative(),
@@ -44,7 +44,7 @@ export type ParsedManifest =
   | { readonly kind: 'index'; readonly mediaType: string; readonly manifests: readonly Descriptor[] }
   | { readonly kind: 'image'; readonly mediaType: string; readonly blobs: readonly Descriptor[] };
 
-export class ManifestError extends Error {
+class ManifestError extends Error {
   constructor(message: string) {
     super(message);
     this.name = 'ManifestError';
@@ -99,6 +99,6 @@ function validate<T>(schema: z.ZodType<T>, json: unknown, mediaType: string): T 
  * Foreign (Windows base) and non-distributable layers live outside registries by design (their `urls` say where):
  * a mirror must not try to copy them.
  */
-export function isDistributable(descriptor: Descriptor): boolean {
+function isDistributable(descriptor: Descriptor): boolean {
   return !/\.foreign\.|nondistributable/.test(descriptor.mediaType);
 }

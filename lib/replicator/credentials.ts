@@ -11,7 +11,7 @@ import { UsageError } from './errors';
 import type { Env } from '../config/env';
 
 /** The metadata server's base URL; `GCE_METADATA_HOST` overrides the host as Google's client libraries do. */
-export function metadataBaseUrl(env: Env): string {
+function metadataBaseUrl(env: Env): string {
   return `http://${env.GCE_METADATA_HOST || 'metadata.google.internal'}/computeMetadata/v1`;
 }
 
@@ -26,7 +26,7 @@ async function metadataGet(env: Env, path: string): Promise<string> {
 }
 
 /** An OAuth access token of the default service account. */
-export async function metadataAccessToken(env: Env): Promise<{ token: string; expiresAt: number }> {
+async function metadataAccessToken(env: Env): Promise<{ token: string; expiresAt: number }> {
   const body = JSON.parse(await metadataGet(env, '/instance/service-accounts/default/token')) as {
     access_token?: unknown;
     expires_in?: unknown;

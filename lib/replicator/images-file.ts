@@ -19,7 +19,7 @@ const ImageEntrySchema = z
   })
   .strict();
 
-export const ImagesFileSchema = z.array(ImageEntrySchema);
+const ImagesFileSchema = z.array(ImageEntrySchema);
 
 /** One image to copy: a manifest (often an index) by digest in a repository relative to the source path. */
 export interface ImageRef {

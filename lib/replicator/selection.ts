@@ -25,7 +25,7 @@ export async function selectImages(
 }
 
 /** Repositories under the source path, relative to it (from `_catalog`). */
-export async function repositoriesUnder(source: RegistryClient, location: RegistryLocation): Promise<string[]> {
+async function repositoriesUnder(source: RegistryClient, location: RegistryLocation): Promise<string[]> {
   const prefix = `${location.path}/`;
   const found: string[] = [];
   for await (const name of source.catalog()) if (name.startsWith(prefix)) found.push(name.slice(prefix.length));
@@ -57,7 +57,7 @@ async function imagesOfRepositories(
 }
 
 /** One ImageRef per digest, tags gathered, in first-seen order. */
-export function groupByDigest(repository: string, tagged: ReadonlyArray<{ tag: string; digest: string }>): ImageRef[] {
+function groupByDigest(repository: string, tagged: ReadonlyArray<{ tag: string; digest: string }>): ImageRef[] {
   const tagsByDigest = new Map<string, string[]>();
   for (const { tag, digest } of tagged) {
     const tags = tagsByDigest.get(digest) ?? [];

@@ -122,8 +122,13 @@ describe('names, tags and challenges', () => {
     ['127.0.0.1:5000/a/', { host: '127.0.0.1:5000', path: 'a' }],
   ])('parses location %s', (text, expected) => expect(parseRegistryLocation(text)).toEqual(expected));
 
-  it.each([['nohost'], ['/path'], ['host:99999/x'], ['host/UPPER']])('refuses location %s', (text) =>
-    expect(() => parseRegistryLocation(text)).toThrow(),
+  it.each([
+    ['nohost', /"nohost" is not <host>\/<repository path>/],
+    ['/path', /"\/path" is not <host>\/<repository path>/],
+    ['host:99999/x', /"host:99999" is not a registry host/],
+    ['host/UPPER', /"UPPER" is not a valid repository path/],
+  ])('refuses location %s, naming what is wrong', (text, message) =>
+    expect(() => parseRegistryLocation(text)).toThrow(message),
   );
 
   it('parses Bearer challenges and builds the token URL', () => {

@@ -25,7 +25,16 @@ describe('Semaphore', () => {
       ),
     );
     expect(peak).toBe(3);
-    expect(semaphore.inUse).toBe(0);
+  });
+
+  it('gives every slot back, also when a task fails', async () => {
+    const semaphore = new Semaphore(2);
+    await expect(semaphore.use(async () => Promise.reject(new Error('task failed')))).rejects.toThrow('task failed');
+    await semaphore.use(async () => undefined);
+    let acquired = 0;
+    for (let i = 0; i < 3; i++) void semaphore.acquire().then(() => acquired++);
+    await new Promise((resolve) => setImmediate(resolve)); // every acquire that can resolve has resolved
+    expect(acquired).toBe(2);
   });
 
   it('refuses a non-positive capacity', () => expect(() => new Semaphore(0)).toThrow(/positive integer/));

@@ -40,8 +40,11 @@ describe('a 200 MiB blob', () => {
   });
 
   it('goes to S3 as a multipart upload whose object hashes to its key', async () => {
+    const mark = s3.requests.mark();
     const result = await replicate(s3Command(source.host, 'big', 'large', s3.endpoint));
     expect(result.code).toBe(0);
+    const parts = s3.requests.since(mark).filter((r) => r.method === 'PUT' && r.query.includes('partNumber='));
+    expect(parts).toHaveLength(Math.ceil(SIZE / (8 * 1024 * 1024))); // 8 MiB parts, never the blob in one buffer
     expect(summaryOf(result).bytes).toBeGreaterThan(SIZE);
     const object = await s3.client.send(new GetObjectCommand({ Bucket: 'large', Key: blobKey(digest) }));
     const hash = createHash('sha256');
@@ -54,7 +57,8 @@ describe('a 200 MiB blob', () => {
     expect(`sha256:${hash.digest('hex')}`).toBe(digest);
   });
 
-  it('streams to another registry, which verified the digest on PUT', async () => {
+  it('streams to another registry in one PUT, which verified the digest', async () => {
+    const mark = destination.requests.mark();
     const result = await replicate([
       'registry',
       '--source',
@@ -67,6 +71,12 @@ describe('a 200 MiB blob', () => {
       destination.host,
     ]);
     expect(result.code).toBe(0);
+    await destination.settle();
+    const uploads = destination.requests.since(mark).filter((r) => r.path.startsWith('/v2/big/image/blobs/uploads/'));
+    expect(
+      uploads.map((r) => `${r.method} ${r.status} ${r.query.includes(`digest=${encodeURIComponent(digest)}`)}`),
+    ).toContain('PUT 201 true');
+    expect(uploads.filter((r) => r.method === 'PATCH')).toEqual([]);
     const client = new RegistryClient({ host: destination.host, insecure: true });
     try {
       expect(await client.blobSize('big/image', digest)).toBe(SIZE);

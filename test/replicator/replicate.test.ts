@@ -15,6 +15,11 @@ import { bucketContents, replicate, summaryOf, useS3TestCredentials, s3Command }
 
 const BUCKET = 'upload-bucket';
 
+/** The logged requests that write (anything but GET and HEAD), as `METHOD path`. */
+function writesAmong(requests: ReadonlyArray<{ method: string; path: string }>): string[] {
+  return requests.filter((r) => r.method !== 'GET' && r.method !== 'HEAD').map((r) => `${r.method} ${r.path}`);
+}
+
 describe('replicate (registry -> S3, registry -> registry)', () => {
   let source: LocalRegistry;
   let destination: LocalRegistry;
@@ -72,9 +77,12 @@ describe('replicate (registry -> S3, registry -> registry)', () => {
     for (const [key, object] of blobObjects) expect(blobKey(object.sha256)).toBe(key);
     for (const root of sample.roots) expect(contents.has(markerKey(root.digest))).toBe(true);
 
+    const beforeRerun = s3.requests.mark();
     const second = await replicate(args);
     expect(second.code).toBe(0);
     expect(summaryOf(second)).toMatchObject({ images: { copied: 0, skipped: 3 }, blobs: { copied: 0 }, bytes: 0 });
+    // Skipped for real: the bucket was only asked (a marker HEAD per image), never written.
+    expect(writesAmong(s3.requests.since(beforeRerun))).toEqual([]);
   });
 
   it('fans out to other registries (streamed and mounted), and skopeo pulls identical digests', async () => {
@@ -93,12 +101,18 @@ describe('replicate (registry -> S3, registry -> registry)', () => {
       '--insecure-registry',
       destination.host,
     ];
+    const beforeFirst = source.requests.mark();
     const first = await replicate(args);
     expect(first.code).toBe(0);
     const summary = summaryOf(first);
     expect(summary).toMatchObject({ ok: true, images: { copied: 6, failed: 0 } });
     expect(summary.blobs.copied).toBeGreaterThanOrEqual(sample.blobs.size);
     expect(summary.blobs.mounted).toBeGreaterThanOrEqual(sample.blobs.size); // same registry: mounted, never re-sent
+    await source.settle();
+    const intoSecond = source.requests.since(beforeFirst).filter((r) => r.path.startsWith('/v2/second/images/'));
+    const mounts = intoSecond.filter((r) => r.method === 'POST' && r.query.includes('mount=') && r.status === 201);
+    expect(mounts).toHaveLength(summary.blobs.mounted);
+    expect(intoSecond.filter((r) => r.method === 'PUT' && r.path.includes('/blobs/uploads/'))).toEqual([]);
 
     for (const root of sample.roots) {
       for (const [host, path] of [
@@ -129,12 +143,15 @@ describe('replicate (registry -> S3, registry -> registry)', () => {
     const pulledFiles = readdirSync(pulled);
     for (const blob of sample.roots[0]!.blobs) expect(pulledFiles).toContain(blob.digest.slice('sha256:'.length));
 
+    const beforeRerun = destination.requests.mark();
     const second = await replicate(args);
     expect(summaryOf(second)).toMatchObject({
       images: { copied: 0, skipped: 6 },
       blobs: { copied: 0, mounted: 0 },
       bytes: 0,
     });
+    await destination.settle();
+    expect(writesAmong(destination.requests.since(beforeRerun))).toEqual([]); // tags checked, nothing written
   });
 
   it('copies what a promoter-style images file lists, with its signature tags', async () => {

@@ -7,15 +7,9 @@ import { App } from 'aws-cdk-lib';
 import { addAwsStacks } from '../lib/clouds/aws/infra/app';
 import { awsAppProps } from '../lib/clouds/aws/infra/cdk-context';
 import { commandLineOrExit } from '../lib/config/command-line';
-import {
-  deployOutputsFromEnv,
-  loadTopology,
-  TOPOLOGY_FLAG,
-  TOPOLOGY_FLAG_USAGE,
-  TopologyError,
-  withDeployOutputs,
-  type Topology,
-} from '../lib/topology';
+import { TOPOLOGY_FLAG, TOPOLOGY_FLAG_USAGE, TopologyError, type Topology } from '../lib/topology';
+// The topology file and the deploy outputs earlier steps produced (without them, docs/deploy.md's safe state).
+import { appTopology } from '../lib/topology/app-topology';
 
 const USAGE = `Usage: npx tsx bin/aws.ts [--topology FILE]   (run by \`cdk synth [-c topology=FILE]\` and \`npm run synth\`)
 Synthesizes the AWS stacks (CDK) into $CDK_OUTDIR, else cdk.out. The topology: --topology, else the CDK context
@@ -32,9 +26,7 @@ const app = new App(awsAppProps());
 function topologyOrExit(): Topology {
   try {
     const contextPath: string | undefined = app.node.tryGetContext('topology');
-    const { topology } = loadTopology({ flag: flags.topology, env: process.env, contextPath });
-    // What earlier deploy steps produced (npm run deploy passes it); without it, the safe state (docs/deploy.md).
-    return withDeployOutputs(topology, deployOutputsFromEnv(process.env));
+    return appTopology({ flag: flags.topology, env: process.env, contextPath });
   } catch (err) {
     if (err instanceof TopologyError) {
       process.stderr.write(`${err.message}\n`);

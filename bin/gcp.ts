@@ -6,15 +6,9 @@ import { mkdirSync } from 'node:fs';
 import { App } from 'cdktf';
 import { addGcpStacks } from '../lib/clouds/gcp/infra/app';
 import { commandLineOrExit } from '../lib/config/command-line';
-import {
-  deployOutputsFromEnv,
-  loadTopology,
-  TOPOLOGY_FLAG,
-  TOPOLOGY_FLAG_USAGE,
-  TopologyError,
-  withDeployOutputs,
-  type Topology,
-} from '../lib/topology';
+import { TOPOLOGY_FLAG, TOPOLOGY_FLAG_USAGE, TopologyError, type Topology } from '../lib/topology';
+// The topology file and the deploy outputs earlier steps produced (without them, docs/deploy.md's safe state).
+import { appTopology } from '../lib/topology/app-topology';
 
 const USAGE = `Usage: npx tsx bin/gcp.ts [--topology FILE]   (run by \`cdktf synth\` and \`npm run synth\`)
 Synthesizes the GCP stacks (CDK for Terraform) into $CDKTF_OUTDIR, else cdktf.out.
@@ -25,9 +19,7 @@ const flags = commandLineOrExit({ name: 'gcp', usage: USAGE, flags: TOPOLOGY_FLA
 
 function topologyOrExit(): Topology {
   try {
-    const { topology } = loadTopology({ flag: flags.topology, env: process.env });
-    // What earlier deploy steps produced (npm run deploy passes it); without it, the safe state (docs/deploy.md).
-    return withDeployOutputs(topology, deployOutputsFromEnv(process.env));
+    return appTopology({ flag: flags.topology, env: process.env });
   } catch (err) {
     if (err instanceof TopologyError) {
       process.stderr.write(`${err.message}\n`);

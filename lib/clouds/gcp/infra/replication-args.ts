@@ -36,7 +36,16 @@ export function fanOutJobEnv(): Record<string, string> {
 
 /** registry -> S3: the canonical repository into the upload bucket (S3 replication does the rest). */
 export function s3UploadJobArgs(topology: Topology): string[] {
-  const { source, bucket, region } = s3Upload(topology);
+  const { bucket, region } = s3Upload(topology);
+  return s3CopyArgs(topology, bucket, region);
+}
+
+/**
+ * The same copy into any mirror bucket: how a newly added mirror region, which cross-region replication leaves
+ * empty (it copies only new objects), is backfilled (the deploy plan's mirror-backfill step).
+ */
+export function s3CopyArgs(topology: Topology, bucket: string, region: string): string[] {
+  const { source } = s3Upload(topology);
   return [
     's3',
     '--source',

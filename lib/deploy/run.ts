@@ -4,7 +4,7 @@
  * produced values (outputs.ts); each consuming step gets the values it consumes in its environment. A failed
  * command stops the run and says which step failed and how to resume; everything done before it stays done.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { DEPLOY_OUTPUTS, deployOutputsEnv, type DeployOutputKey, type DeployOutputs } from '../topology';
 import { outputsFileOf, readStore, stackOutput, writeStore } from './outputs';
 import type { Command, DeployPlan, Step, Tool } from './plan';
@@ -133,6 +133,8 @@ export function staleConsumers(
 export async function runDeploy(options: RunOptions): Promise<RunResult> {
   const { steps, say, complain } = options;
   const store: DeployOutputs = { ...readStore(options.outputsDir) };
+  // The CLIs write their outputs files there but do not create the directory.
+  mkdirSync(options.outputsDir, { recursive: true });
   const ran: string[] = [];
   const changedBy = new Map<DeployOutputKey, string>();
   for (const [i, step] of steps.entries()) {

@@ -55,15 +55,18 @@ export class S3BlobStore {
 
   /** Written only once everything the manifest covers is in place. */
   async putMarker(manifestDigest: string): Promise<void> {
-    await this.client.send(
-      new PutObjectCommand({
-        Bucket: this.bucket,
-        Key: markerKey(manifestDigest),
-        Body: Buffer.alloc(0),
-        ContentLength: 0,
-        ContentType: 'text/plain',
-      }),
-    );
+    const key = markerKey(manifestDigest);
+    await this.client
+      .send(
+        new PutObjectCommand({
+          Bucket: this.bucket,
+          Key: key,
+          Body: Buffer.alloc(0),
+          ContentLength: 0,
+          ContentType: 'text/plain',
+        }),
+      )
+      .catch(this.namingPermission('put', key));
   }
 
   /** Uploads a blob from a stream; never leaves a partial or wrong object under its key. */
@@ -75,9 +78,17 @@ export class S3BlobStore {
     } catch (error) {
       source.destroy();
       verified.destroy();
-      throw error;
+      this.namingPermission('put', blobKey(digest))(error);
     }
     await this.verifyStored(digest, size);
+  }
+
+  /** Rethrows an error, as an S3AccessDenied naming the missing permission when S3 answered 403. */
+  private namingPermission(request: S3Request, key: string): (error: unknown) => never {
+    return (error) => {
+      if (isForbidden(error)) throw new S3AccessDenied(forbiddenMessage(request, this.bucket, key), { cause: error });
+      throw error;
+    };
   }
 
   /**
@@ -196,9 +207,9 @@ export class S3BlobStore {
    */
   private async verifyStored(digest: string, size: number): Promise<void> {
     const key = blobKey(digest);
-    const head = await this.client.send(
-      new HeadObjectCommand({ Bucket: this.bucket, Key: key, ChecksumMode: 'ENABLED' }),
-    );
+    const head = await this.client
+      .send(new HeadObjectCommand({ Bucket: this.bucket, Key: key, ChecksumMode: 'ENABLED' }))
+      .catch(this.namingPermission('head', key));
     const problem =
       head.ContentLength !== size
         ? `stored ${head.ContentLength} bytes, expected ${size}`
@@ -216,14 +227,46 @@ export class S3BlobStore {
       return head.ContentLength ?? 0;
     } catch (error) {
       if (isNotFound(error)) return undefined;
-      throw error;
+      return this.namingPermission('head', key)(error);
     }
   }
 }
 
+type S3Error = { name?: string; $metadata?: { httpStatusCode?: number } } | undefined;
+
 function isNotFound(error: unknown): boolean {
-  const e = error as { name?: string; $metadata?: { httpStatusCode?: number } };
+  const e = error as S3Error;
   return e?.name === 'NotFound' || e?.name === 'NoSuchKey' || e?.$metadata?.httpStatusCode === 404;
+}
+
+function isForbidden(error: unknown): boolean {
+  const e = error as S3Error;
+  return e?.name === 'AccessDenied' || e?.name === 'Forbidden' || e?.$metadata?.httpStatusCode === 403;
+}
+
+/** A request the store makes: reading an object's metadata, or writing one (single PUT or multipart). */
+export type S3Request = 'head' | 'put';
+
+/** S3 refused a request (403): the message names the permission the credentials lack. */
+export class S3AccessDenied extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'S3AccessDenied';
+  }
+}
+
+/**
+ * What a 403 means. A HEAD is refused either for want of s3:GetObject on the key, or, when the key does not exist,
+ * for want of s3:ListBucket on the bucket: without it S3 answers 403 where it would answer 404, so that a caller
+ * cannot learn which keys exist. S3 does not say which; both are named.
+ */
+export function forbiddenMessage(request: S3Request, bucket: string, key: string): string {
+  const object = `arn:aws:s3:::${bucket}/${key}`;
+  const lacks =
+    request === 'head'
+      ? `s3:GetObject on ${object}, or (if the key does not exist) s3:ListBucket on arn:aws:s3:::${bucket}, without which S3 answers 403 instead of 404`
+      : `s3:PutObject on ${object}`;
+  return `s3://${bucket}/${key}: 403 Forbidden: the credentials lack ${lacks} (the writer role grants them: docs/aws.md)`;
 }
 
 interface PartBuffer {

@@ -20,6 +20,7 @@ const ENTRY_POINTS = [
   ['synth', 'synth.ts', '--only'],
   ['aws', 'aws.ts', '--topology'],
   ['gcp', 'gcp.ts', '--topology'],
+  ['deploy', 'deploy.ts', '--from'],
 ] as const;
 
 interface Run {

@@ -1,6 +1,6 @@
 /**
  * What the redirector's container promises whatever runs it: the port it listens on unless told otherwise, its
- * probe paths, and the variable that carries its routing table. The route code and the configuration read these;
+ * probe paths, the variable that carries its routing table and the one that names the project of its traces. The route code and the configuration read these;
  * so does the Cloud Run construct (lib/clouds/gcp/infra/redirector-service.ts). docker/redirector.Dockerfile
  * cannot import them: a test holds its PORT and EXPOSE to CONTAINER_PORT.
  */
@@ -13,3 +13,5 @@ export const READINESS_PATH = '/-/ready';
 export const LIVENESS_PATH = '/-/healthy';
 /** The environment variable carrying the routing table as JSON (parsed with RoutingTableSchema). */
 export const ROUTING_TABLE_ENV = 'ROUTING_TABLE';
+/** The environment variable naming the Google Cloud project whose load balancer traces the requests (log lines' trace). */
+export const PROJECT_ENV = 'GOOGLE_CLOUD_PROJECT';

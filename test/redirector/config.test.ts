@@ -26,6 +26,7 @@ describe('configFromEnv', () => {
     expect(config.trustedProxyHops).toBe(1);
     expect(config.existence).toMatchObject({ timeoutMs: 1000, breakerFailureThreshold: 1, breakerCooldownMs: 30_000 });
     expect(config.logLevel).toBe('info');
+    expect(config.projectId).toBeUndefined();
     expect(config.ipRanges.map((r) => r.cloud)).toEqual(['aws', 'gcp', 'azure']);
   });
 
@@ -70,7 +71,16 @@ describe('configFromEnv', () => {
     expect(config.table.signatureUpstream).toEqual({ endpoint: 'https://sigs.example.org', path: 'proj/repo' });
   });
 
+  it.each(['k8s-infra-prod-registry', 'example.com:my-project'])('takes GOOGLE_CLOUD_PROJECT %s', (project) => {
+    expect(configFromEnv({ ...base, GOOGLE_CLOUD_PROJECT: project }).projectId).toBe(project);
+    expect(configFromEnv({ ...base, GOOGLE_CLOUD_PROJECT: '' }).projectId).toBeUndefined();
+  });
+
   it.each([
+    [
+      { GOOGLE_CLOUD_PROJECT: 'My Project' },
+      'GOOGLE_CLOUD_PROJECT: must be a Google Cloud project id (got "My Project")',
+    ],
     [{ PORT: 'http' }, 'PORT: must be a whole number from 0 to 65535 (got "http")'],
     [{ PORT: '70000' }, 'PORT: must be a whole number from 0 to 65535'],
     [{ ADMIN_ADDRESS: 'localhost' }, 'ADMIN_ADDRESS: must be an IP address'],

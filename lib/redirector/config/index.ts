@@ -11,6 +11,7 @@ import type { RoutingTable } from '../../topology';
 import type { ExistenceOptions } from '../existence';
 import { ConfigError, zodProblems, type ConfigProblem } from './problems';
 import { rangeSourcesFromEnv, type RangeSource } from './range-sources';
+import { PROJECT_ENV } from '../service-contract';
 import { SettingsSchema, type LogLevel } from './settings';
 import { routingTableFromEnv, type ChosenTable, type TableFlags } from './table-source';
 
@@ -36,6 +37,8 @@ export interface Config {
     readonly shutdownGraceMs: number;
   };
   readonly logLevel: LogLevel;
+  /** The Google Cloud project of the load balancer's traces (GOOGLE_CLOUD_PROJECT); undefined: no trace in logs. */
+  readonly projectId: string | undefined;
 }
 
 const SECOND = 1000;
@@ -82,5 +85,6 @@ export function configFromEnv(env: Env, flags: TableFlags = {}): Config {
       shutdownGraceMs: s.SHUTDOWN_GRACE_MS,
     },
     logLevel: s.LOG_LEVEL,
+    projectId: s[PROJECT_ENV],
   };
 }

@@ -4,7 +4,7 @@
  */
 import { isIP } from 'node:net';
 import { z } from 'zod';
-import { CONTAINER_PORT } from '../service-contract';
+import { CONTAINER_PORT, PROJECT_ENV } from '../service-contract';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -41,6 +41,9 @@ const ipAddress = (fallback: string) =>
       return text;
     });
 
+/** 6-30 lowercase letters, digits and hyphens, from a letter, not ending in a hyphen; optionally `domain:` first. */
+const GOOGLE_CLOUD_PROJECT_ID = /^(?:[a-z0-9.-]+:)?[a-z][a-z0-9-]{4,28}[a-z0-9]$/;
+
 export const SettingsSchema = z.object({
   PORT: wholeNumber(0, 65535, CONTAINER_PORT),
   LISTEN_ADDRESS: ipAddress('0.0.0.0'),
@@ -71,6 +74,18 @@ export const SettingsSchema = z.object({
         return z.NEVER;
       }
       return text as LogLevel;
+    }),
+  /** The project of the load balancer's traces, for the trace field of the log lines (the GCP stack sets it). */
+  [PROJECT_ENV]: z
+    .string()
+    .optional()
+    .transform((text, ctx) => {
+      if (text === undefined || text === '') return undefined;
+      if (!GOOGLE_CLOUD_PROJECT_ID.test(text)) {
+        ctx.addIssue({ code: 'custom', message: `must be a Google Cloud project id (got ${JSON.stringify(text)})` });
+        return z.NEVER;
+      }
+      return text;
     }),
 });
 

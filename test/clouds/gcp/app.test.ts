@@ -144,6 +144,7 @@ describe('redirector services', () => {
       expect(table).toEqual(routingTableFor(c.topology, region));
       expect(RoutingTableSchema.parse(table).region).toBe(region);
       expect(envOf(container)).not.toHaveProperty('PORT');
+      expect(envOf(container).GOOGLE_CLOUD_PROJECT).toBe(c.topology.gcp.servingProject);
     }
   });
 

@@ -4,7 +4,13 @@ import { CloudRunV2ServiceIamMember } from '@cdktf/provider-google/lib/cloud-run
 import { Construct } from 'constructs';
 import type { RoutingTable, Topology } from '../../../topology';
 // The container's side of the contract: its port (Cloud Run passes it as PORT), probe paths, table variable.
-import { CONTAINER_PORT, LIVENESS_PATH, READINESS_PATH, ROUTING_TABLE_ENV } from '../../../redirector/service-contract';
+import {
+  CONTAINER_PORT,
+  LIVENESS_PATH,
+  PROJECT_ENV,
+  READINESS_PATH,
+  ROUTING_TABLE_ENV,
+} from '../../../redirector/service-contract';
 import { ALL_USERS, ROLES } from './iam';
 
 /** Size and scaling of a service: the topology's `gcp.redirector` settings, whose defaults are the only defaults. */
@@ -50,7 +56,11 @@ export class RedirectorService extends Construct {
           {
             image: props.image,
             ports: { containerPort: CONTAINER_PORT },
-            env: [{ name: ROUTING_TABLE_ENV, value: JSON.stringify(props.routingTable) }],
+            env: [
+              { name: ROUTING_TABLE_ENV, value: JSON.stringify(props.routingTable) },
+              // The load balancer's traces are in this project: the log lines name it to join their requests' entries.
+              { name: PROJECT_ENV, value: props.project },
+            ],
             resources: {
               limits: { cpu: props.cpu, memory: props.memory },
               // CPU only while serving requests; the redirector does no background work.

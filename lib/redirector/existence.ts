@@ -1,15 +1,27 @@
 /**
- * "Does this mirror have this blob?" answered by a HEAD of the exact blob URL, made cheap and safe:
+ * "Does this backend have this blob?" answered by a HEAD of the exact blob URL, made cheap and safe:
  * - a short timeout, over keep-alive connections;
- * - a bounded LRU cache with a long TTL for "present" (blobs are content-addressed) and a short one for "absent"
- *   (the replication job may upload it soon); errors are not cached;
+ * - a bounded LRU cache with a TTL for "present" (how long a blob that vanished from a backend is still sent there)
+ *   and a shorter one for "absent" (the replication job may upload it soon); errors are not cached;
  * - one HEAD per URL in flight, however many requests wait on it (lru-cache's fetch coalesces);
- * - a circuit breaker per origin, so a dead mirror costs one timeout per cool-down instead of one per request.
+ * - a circuit breaker per origin that cached answers obey too, kept informed by real HEADs and by a background probe
+ *   of each origin in use (mirror-health.ts): a backend that goes dark stops getting clients within one probe
+ *   interval plus one HEAD timeout, however warm the cache, and without a HEAD per request.
  * Production cached positives forever and unbounded, no negatives, and waited up to 5 s on every request.
  */
 import http from 'node:http';
 import https from 'node:https';
 import { LRUCache } from 'lru-cache';
+import {
+  CircuitBreakers,
+  HealthProbes,
+  OriginHealth,
+  unrefInterval,
+  type BreakerState,
+  type Ticker,
+} from './mirror-health';
+
+export type { BreakerState } from './mirror-health';
 
 export interface ExistenceOptions {
   /** HEAD timeout. */
@@ -22,9 +34,14 @@ export interface ExistenceOptions {
   readonly negativeTtlMs: number;
   /** Consecutive failures (timeout, connection error, 5xx) of an origin that open its breaker. */
   readonly breakerFailureThreshold: number;
-  /** How long an open breaker refuses checks before letting one probe through. */
+  /** How long an open breaker refuses checks before letting one trial through. */
   readonly breakerCooldownMs: number;
+  /** One background HEAD per origin in use this often. */
+  readonly probeIntervalMs: number;
 }
+
+/** An origin nobody was sent to for this long is no longer probed (the next cache hit for it probes it again). */
+export const PROBE_IDLE_MS = 60_000;
 
 export type HeadOutcome = 'present' | 'absent' | 'error' | 'timeout';
 /**
@@ -32,7 +49,6 @@ export type HeadOutcome = 'present' | 'absent' | 'error' | 'timeout';
  * (coalesced), or refused by an open breaker. The one vocabulary of the cache metric and the debug log.
  */
 export type CacheResult = 'hit' | 'miss' | 'coalesced' | 'breaker-open';
-export type BreakerState = 'closed' | 'open' | 'half-open';
 
 /** The answer to "is it there?" and how it was reached. */
 export interface Existence {
@@ -49,73 +65,24 @@ const MISS_ABSENT: Existence = { present: false, cache: 'miss' };
 const COALESCED_PRESENT: Existence = { present: true, cache: 'coalesced' };
 const COALESCED_ABSENT: Existence = { present: false, cache: 'coalesced' };
 
-/** Hooks for metrics; all optional. */
+/** Hooks for metrics and logs; all optional. */
 export interface ExistenceObserver {
   head?(origin: string, outcome: HeadOutcome, seconds: number): void;
   cache?(result: CacheResult): void;
   breaker?(origin: string, state: BreakerState): void;
 }
 
-interface OriginState {
-  state: BreakerState;
-  failures: number;
-  openUntil: number;
+const IGNORE: Required<ExistenceObserver> = { head() {}, cache() {}, breaker() {} };
+
+/** Time as the checker sees it: injectable, so tests step it instead of waiting. */
+export interface ExistenceClock {
+  /** Monotonic milliseconds (the TTLs and the breakers' cool-downs). */
+  now(): number;
+  /** Runs the background probes. */
+  readonly ticker: Ticker;
 }
 
-/** A circuit breaker per origin. `now` is injectable so the state machine is testable without waiting. */
-export class CircuitBreakers {
-  private readonly origins = new Map<string, OriginState>();
-
-  constructor(
-    private readonly failureThreshold: number,
-    private readonly cooldownMs: number,
-    private readonly onChange: (origin: string, state: BreakerState) => void = () => {},
-    private readonly now: () => number = Date.now,
-  ) {}
-
-  /** Open and still cooling down: checks are refused without changing state. */
-  isOpen(origin: string): boolean {
-    const entry = this.origins.get(origin);
-    return (
-      entry !== undefined && entry.state !== 'closed' && !(entry.state === 'open' && this.now() >= entry.openUntil)
-    );
-  }
-
-  /** May a check of this origin go ahead? After the cool-down, exactly one probe is let through (half-open). */
-  allow(origin: string): boolean {
-    const entry = this.origins.get(origin);
-    if (!entry || entry.state === 'closed') return true;
-    if (entry.state === 'open' && this.now() >= entry.openUntil) {
-      this.set(origin, entry, 'half-open');
-      return true;
-    }
-    return false;
-  }
-
-  record(origin: string, healthy: boolean): void {
-    let entry = this.origins.get(origin);
-    if (!entry) {
-      if (healthy) return;
-      entry = { state: 'closed', failures: 0, openUntil: 0 };
-      this.origins.set(origin, entry);
-    }
-    if (healthy) {
-      entry.failures = 0;
-      if (entry.state !== 'closed') this.set(origin, entry, 'closed');
-      return;
-    }
-    entry.failures++;
-    if (entry.state === 'half-open' || entry.failures >= this.failureThreshold) {
-      entry.openUntil = this.now() + this.cooldownMs;
-      if (entry.state !== 'open') this.set(origin, entry, 'open');
-    }
-  }
-
-  private set(origin: string, entry: OriginState, state: BreakerState): void {
-    entry.state = state;
-    this.onChange(origin, state);
-  }
-}
+export const SYSTEM_CLOCK: ExistenceClock = { now: () => performance.now(), ticker: unrefInterval };
 
 /** What a HEAD status means: 200 present; other 2xx-4xx absent (a healthy backend without it); 5xx a failure. */
 export function outcomeOf(status: number): HeadOutcome {
@@ -123,23 +90,50 @@ export function outcomeOf(status: number): HeadOutcome {
   return status >= 500 ? 'error' : 'absent';
 }
 
+/** A cached answer: the origin's health record for "present" (its breaker is read on every hit), `false` for absent. */
+type Cached = OriginHealth | false;
+
 export class ExistenceChecker {
-  private readonly cache: LRUCache<string, boolean>;
+  private readonly cache: LRUCache<string, Cached>;
   private readonly breakers: CircuitBreakers;
+  private readonly probes: HealthProbes;
   private readonly httpAgent = new http.Agent({ keepAlive: true, maxSockets: 128 });
   private readonly httpsAgent = new https.Agent({ keepAlive: true, maxSockets: 128 });
 
+  private readonly observer: Required<ExistenceObserver>;
+
   constructor(
     private readonly options: ExistenceOptions,
-    private readonly observer: ExistenceObserver = {},
+    observer: ExistenceObserver = {},
+    clock: ExistenceClock = SYSTEM_CLOCK,
   ) {
-    this.breakers = new CircuitBreakers(options.breakerFailureThreshold, options.breakerCooldownMs, observer.breaker);
-    this.cache = new LRUCache<string, boolean>({
+    this.observer = { ...IGNORE, ...observer };
+    this.breakers = new CircuitBreakers(
+      options.breakerFailureThreshold,
+      options.breakerCooldownMs,
+      clock.now,
+      this.observer.breaker,
+    );
+    this.probes = new HealthProbes(
+      this.breakers,
+      (health, url) => this.probe(health, url),
+      { intervalMs: options.probeIntervalMs, idleMs: PROBE_IDLE_MS },
+      clock.ticker,
+    );
+    this.cache = new LRUCache<string, Cached>({
       max: options.maxEntries,
       ttl: options.positiveTtlMs,
+      perf: clock,
+      // lru-cache reads the system clock at most once a millisecond; an injected clock on every lookup, so that a
+      // test's step is seen at once.
+      ttlResolution: clock === SYSTEM_CLOCK ? 1 : 0,
       fetchMethod: async (url, _stale, { options: entry }) => {
-        const outcome = await this.head(url);
-        if (outcome === 'present') return true;
+        const health = this.breakers.of(originOf(url));
+        const outcome = await this.head(health, url);
+        if (outcome === 'present') {
+          this.sendingTo(health, url);
+          return health;
+        }
         if (outcome === 'absent') {
           entry.ttl = this.options.negativeTtlMs;
           return false;
@@ -150,58 +144,90 @@ export class ExistenceChecker {
   }
 
   /**
-   * The answer when it is known without a HEAD: cached, or absent while the origin's breaker is open; undefined
-   * when a HEAD is needed. Lets the server answer those requests synchronously.
+   * The answer when the cache has one: a "present" holds only while its origin's breaker is closed. Undefined when
+   * a check is needed. Lets the server answer those requests synchronously: a cache hit is a map lookup and a few
+   * property reads and writes.
    */
   known(url: string): Existence | undefined {
-    const value = this.cache.get(url);
-    if (value !== undefined) {
-      this.observer.cache?.('hit');
-      return value ? HIT_PRESENT : HIT_ABSENT;
+    const cached = this.cache.get(url);
+    if (cached === undefined) return undefined;
+    if (cached === false) {
+      this.observer.cache('hit');
+      return HIT_ABSENT;
     }
-    if (this.breakers.isOpen(originOf(url))) {
-      this.observer.cache?.('breaker-open');
-      return BREAKER_OPEN;
+    cached.asked = true;
+    if (!cached.watched) this.probes.watch(cached);
+    if (cached.state === 'closed') {
+      this.observer.cache('hit');
+      return HIT_PRESENT;
     }
-    return undefined;
+    this.observer.cache('breaker-open');
+    return BREAKER_OPEN;
   }
 
   /** Present when the URL answers a HEAD with 200 (cached, coalesced, breaker-guarded). Never rejects. */
   async exists(url: string): Promise<Existence> {
     const known = this.known(url);
     if (known !== undefined) return known;
-    if (!this.breakers.allow(originOf(url))) {
-      this.observer.cache?.('breaker-open');
+    if (!this.breakers.allow(this.breakers.of(originOf(url)))) {
+      this.observer.cache('breaker-open');
       return BREAKER_OPEN;
     }
-    const status: LRUCache.Status<string, boolean> = {};
+    const status: LRUCache.Status<string, Cached> = {};
     try {
-      const present = (await this.cache.fetch(url, { status })) === true;
+      const cached = await this.cache.fetch(url, { status });
+      const present = cached !== undefined && cached !== false;
       const coalesced = status.fetch === 'inflight';
-      this.observer.cache?.(coalesced ? 'coalesced' : 'miss');
+      this.observer.cache(coalesced ? 'coalesced' : 'miss');
       if (coalesced) return present ? COALESCED_PRESENT : COALESCED_ABSENT;
       return present ? MISS_PRESENT : MISS_ABSENT;
     } catch {
-      return MISS_ABSENT;
+      return MISS_ABSENT; // whatever went wrong, the client is sent where the blob surely is
     }
   }
 
-  /** Closes the keep-alive connections. */
+  /** Stops the probes and closes the keep-alive connections. */
   close(): void {
+    this.probes.close();
     this.httpAgent.destroy();
     this.httpsAgent.destroy();
   }
 
-  private async head(url: string): Promise<HeadOutcome> {
-    const origin = originOf(url);
+  /** A client is being sent to this origin for `url`, which it just confirmed: the blob the probes ask for. */
+  private sendingTo(health: OriginHealth, url: string): void {
+    health.probeUrl = url;
+    health.asked = true;
+    this.probes.watch(health);
+  }
+
+  /** The background probe's HEAD (its answer feeds the breaker in head()). */
+  private async probe(health: OriginHealth, url: string): Promise<void> {
+    if ((await this.head(health, url)) === 'absent') this.forget(health);
+  }
+
+  /**
+   * A blob this origin confirmed is gone: blobs are immutable, so the origin lost content (a bucket emptied, a
+   * replication gone wrong) and none of its cached "present" answers can be trusted. They are dropped, and the
+   * probe's URL with them; the next HEAD that finds a blob there gives the probe a new one.
+   */
+  private forget(health: OriginHealth): void {
+    health.probeUrl = undefined;
+    const stale: string[] = [];
+    this.cache.forEach((cached, url) => {
+      if (cached === health) stale.push(url);
+    });
+    for (const url of stale) this.cache.delete(url);
+  }
+
+  private async head(health: OriginHealth, url: string): Promise<HeadOutcome> {
     const started = process.hrtime.bigint();
     const outcome = await headRequest(
       url,
       url.startsWith('https:') ? this.httpsAgent : this.httpAgent,
       this.options.timeoutMs,
     );
-    this.breakers.record(origin, outcome === 'present' || outcome === 'absent');
-    this.observer.head?.(origin, outcome, Number(process.hrtime.bigint() - started) / 1e9);
+    this.breakers.record(health, outcome === 'present' || outcome === 'absent');
+    this.observer.head(health.origin, outcome, Number(process.hrtime.bigint() - started) / 1e9);
     return outcome;
   }
 }
@@ -217,26 +243,26 @@ export function originOf(url: string): string {
 
 function headRequest(url: string, agent: http.Agent, timeoutMs: number): Promise<HeadOutcome> {
   return new Promise((resolve) => {
+    let request: http.ClientRequest;
+    try {
+      request = (url.startsWith('https:') ? https : http).request(url, { method: 'HEAD', agent }, (response) => {
+        response.resume();
+        finish(outcomeOf(response.statusCode!));
+      });
+    } catch {
+      resolve('error');
+      return;
+    }
     let settled = false;
-    const finish = (outcome: HeadOutcome) => {
+    const timer = setTimeout(() => {
+      finish('timeout');
+      request.destroy();
+    }, timeoutMs);
+    function finish(outcome: HeadOutcome): void {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
       resolve(outcome);
-    };
-    const timer = setTimeout(() => {
-      finish('timeout');
-      request?.destroy();
-    }, timeoutMs);
-    let request: http.ClientRequest | undefined;
-    try {
-      request = (url.startsWith('https:') ? https : http).request(url, { method: 'HEAD', agent }, (response) => {
-        response.resume();
-        finish(outcomeOf(response.statusCode ?? 0));
-      });
-    } catch {
-      finish('error');
-      return;
     }
     request.on('error', () => finish('error'));
     request.end();

@@ -76,6 +76,7 @@ export function configFromEnv(env: Env, flags: TableFlags = {}): Config {
       negativeTtlMs: s.EXISTENCE_NEGATIVE_TTL_SECONDS * SECOND,
       breakerFailureThreshold: s.BREAKER_FAILURE_THRESHOLD,
       breakerCooldownMs: s.BREAKER_COOLDOWN_SECONDS * SECOND,
+      probeIntervalMs: s.BREAKER_PROBE_INTERVAL_MS,
     },
     http: {
       headersTimeoutMs: s.HEADERS_TIMEOUT_MS,

@@ -113,6 +113,12 @@ describe('withDeployOutputs', () => {
     expect(production.aws.writer.subject).toBeUndefined();
   });
 
+  it('fills one value without touching the other', () => {
+    const deployed = withDeployOutputs(production, { replicatorUniqueId: UNIQUE_ID });
+    expect(deployed.aws.writer.subject).toBe(UNIQUE_ID);
+    expect(deployed.aws.cdn).toBe(production.aws.cdn);
+  });
+
   it('never overrides what the topology writes, and changes nothing without values', () => {
     const written = topologyWith((t) => {
       t.aws.cdn.domainName = 'cdn.example.com';

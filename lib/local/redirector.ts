@@ -26,6 +26,8 @@ export interface RedirectorOptions {
   /** @default a free port */
   readonly port?: number;
   readonly onLine?: (line: string) => void;
+  /** Further variables on top of the service's (e.g. a test's shorter breaker cool-down). */
+  readonly environment?: Readonly<Record<string, string>>;
 }
 
 /** The variables the service runs with (besides the parent's PATH and the like). */
@@ -40,6 +42,7 @@ export function redirectorEnvironment(options: RedirectorOptions, port: number):
     ADMIN_ADDRESS: '127.0.0.1',
     // Stopping is local and nobody is waiting for a graceful drain.
     SHUTDOWN_GRACE_MS: '500',
+    ...options.environment,
   };
 }
 

@@ -79,12 +79,19 @@ export interface LocalS3 {
   readonly store: FilesystemStorePrototype;
   /** Every request it answered (status 0: the connection was reset, see setBucketDown). */
   readonly requests: RequestLog;
-  /** Takes a bucket down (every request to it gets its connection reset) or brings it back. */
-  setBucketDown(bucket: string, down: boolean): void;
+  /**
+   * Takes a bucket down or brings it back (`false`). `true`: every request to it gets its connection reset, as from
+   * a region in outage; `503`: every request is answered `503 Slow Down`, as S3 does when it sheds load.
+   */
+  setBucketDown(bucket: string, down: boolean | 503): void;
   /** Calls `listener` after each object is created (PUT, copy, completed multipart upload). */
   onObjectCreated(listener: (bucket: string, key: string) => void): void;
   stop(): Promise<void>;
 }
+
+/** S3's answer when it sheds load. */
+const SLOW_DOWN =
+  '<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>';
 
 /** The dummy credentials s3rver accepts; the SDK's default chain reads them from the environment. */
 export const S3_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } as const;
@@ -109,7 +116,7 @@ export async function startS3(buckets: readonly string[] = [], options: S3Option
   const directory = mkdtempSync(join(options.parentDir ?? tmpdir(), 's3rver-'));
   const s3rver = new S3rver({ silent: true, directory, configureBuckets: buckets.map((name) => ({ name })) });
   const requests = new RequestLog();
-  const down = new Set<string>();
+  const down = new Map<string, true | 503>();
   let server: http.Server | undefined;
   let port: number;
   const removeDirectory = () => rmSync(directory, { recursive: true, force: true });
@@ -119,9 +126,17 @@ export async function startS3(buckets: readonly string[] = [], options: S3Option
     server = http.createServer((request, response) => {
       const { path, query } = splitTarget(request.url ?? '/');
       const bucket = bucketOfPath(path);
-      if (bucket !== undefined && down.has(bucket)) {
+      const outage = bucket === undefined ? undefined : down.get(bucket);
+      if (outage === true) {
         requests.record({ method: request.method ?? '', path, query, status: 0 });
         request.socket.destroy();
+        return;
+      }
+      if (outage === 503) {
+        requests.record({ method: request.method ?? '', path, query, status: 503 });
+        request.resume();
+        response.writeHead(503, { 'content-type': 'application/xml' });
+        response.end(SLOW_DOWN);
         return;
       }
       response.once('finish', () =>
@@ -151,9 +166,9 @@ export async function startS3(buckets: readonly string[] = [], options: S3Option
     client,
     store: s3rver.store,
     requests,
-    setBucketDown(bucket, isDown) {
-      if (isDown) down.add(bucket);
-      else down.delete(bucket);
+    setBucketDown(bucket, state) {
+      if (state === false) down.delete(bucket);
+      else down.set(bucket, state);
     },
     onObjectCreated(listener) {
       s3rver.on('event', (event) => {

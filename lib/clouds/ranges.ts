@@ -46,15 +46,8 @@ export const NOT_AN_IP = 0;
 const COLON = 58;
 const DOT = 46;
 
-function hexValue(code: number): number {
-  if (code >= 48 && code <= 57) return code - 48;
-  if (code >= 97 && code <= 102) return code - 87;
-  if (code >= 65 && code <= 70) return code - 55;
-  return -1;
-}
-
 /** Dotted-quad IPv4 in text[from, to) (no leading zeros beyond a single 0), or -1; gives up at the first other character. */
-function parseIpv4Range(text: string, from: number, to: number): number {
+export function parseIpv4(text: string, from: number, to: number): number {
   let value = 0;
   let octet = 0;
   let digits = 0;
@@ -82,52 +75,64 @@ function parseIpv4Range(text: string, from: number, to: number): number {
 // Scratch space for the eight 16-bit groups of an IPv6 address (module-level: the parser is synchronous).
 const groups = new Uint16Array(8);
 
-/** IPv6 in text[from, to) into out[0..3]; false if malformed. Accepts `::` and a trailing dotted IPv4. */
-function parseIpv6Range(text: string, from: number, to: number, out: Uint32Array): boolean {
+/** Hex digit values by character code (ASCII only), -1 for any other character: one load instead of three tests. */
+const HEX_VALUES = new Int8Array(128).fill(-1);
+for (let digit = 0; digit < 16; digit++) {
+  HEX_VALUES['0123456789abcdef'.charCodeAt(digit)] = digit;
+  HEX_VALUES['0123456789ABCDEF'.charCodeAt(digit)] = digit;
+}
+
+/**
+ * IPv6 in text[from, to) into out[0..3]; false if malformed. Accepts one `::` and a trailing dotted IPv4. One pass:
+ * a colon ends a group, a colon right after a colon (no digits since) is the gap.
+ */
+export function parseIpv6Into(text: string, out: Uint32Array, from: number, to: number): boolean {
+  if (to - from < 2) return false;
   let count = 0;
   let gapAt = -1;
   let i = from;
-  if (to - from < 2) return false;
   if (text.charCodeAt(i) === COLON) {
+    // A leading colon only as the start of a leading "::".
     if (text.charCodeAt(i + 1) !== COLON) return false;
     gapAt = 0;
     i += 2;
-    if (i === to) return finishIpv6(count, gapAt, out);
   }
-  while (i < to) {
-    if (count === 8) return false;
-    let value = 0;
-    let digits = 0;
-    const groupStart = i;
-    while (i < to && digits <= 4) {
-      const digit = hexValue(text.charCodeAt(i));
-      if (digit < 0) break;
-      value = value * 16 + digit;
-      digits++;
-      i++;
-    }
-    if (i < to && text.charCodeAt(i) === DOT) {
+  let value = 0;
+  let digits = 0;
+  let groupStart = i;
+  for (; i < to; i++) {
+    const code = text.charCodeAt(i);
+    const hex = code < 128 ? HEX_VALUES[code]! : -1;
+    if (hex >= 0) {
+      if (++digits > 4) return false;
+      value = (value << 4) | hex;
+    } else if (code === COLON) {
+      if (digits > 0) {
+        if (count === 8) return false;
+        groups[count++] = value;
+        value = 0;
+        digits = 0;
+      } else if (gapAt >= 0) {
+        return false; // a second "::", or ":::"
+      } else {
+        gapAt = count;
+      }
+      groupStart = i + 1;
+    } else {
       // Embedded IPv4 (`::ffff:1.2.3.4`): must be the last thing and take two groups.
-      if (count > 6) return false;
-      const v4 = parseIpv4Range(text, groupStart, to);
+      if (code !== DOT || count > 6) return false;
+      const v4 = parseIpv4(text, groupStart, to);
       if (v4 < 0) return false;
       groups[count++] = v4 >>> 16;
       groups[count++] = v4 & 0xffff;
       return finishIpv6(count, gapAt, out);
     }
-    if (digits === 0 || digits > 4) return false;
+  }
+  if (digits > 0) {
+    if (count === 8) return false;
     groups[count++] = value;
-    if (i === to) break;
-    if (text.charCodeAt(i) !== COLON) return false;
-    i++;
-    if (i < to && text.charCodeAt(i) === COLON) {
-      if (gapAt >= 0) return false; // only one "::"
-      gapAt = count;
-      i++;
-      if (i === to) break;
-    } else if (i === to) {
-      return false; // trailing single colon
-    }
+  } else if (gapAt !== count || text.charCodeAt(to - 2) !== COLON) {
+    return false; // ends with a single colon
   }
   return finishIpv6(count, gapAt, out);
 }
@@ -156,12 +161,12 @@ function finishIpv6(count: number, gapAt: number, out: Uint32Array): boolean {
 export function parseIpInto(text: string, out: Uint32Array, unmap: boolean, from = 0, to = text.length): 0 | 4 | 6 {
   if (to <= from || to - from > 45) return NOT_AN_IP;
   // Most clients are IPv4: try that first; it gives up at the first character that is not a digit or a dot.
-  const v4 = parseIpv4Range(text, from, to);
+  const v4 = parseIpv4(text, from, to);
   if (v4 >= 0) {
     out[0] = v4;
     return 4;
   }
-  if (!parseIpv6Range(text, from, to, out)) return NOT_AN_IP;
+  if (!parseIpv6Into(text, out, from, to)) return NOT_AN_IP;
   if (unmap && out[0] === 0 && out[1] === 0 && out[2] === 0xffff) {
     out[0] = out[3]!;
     return 4;

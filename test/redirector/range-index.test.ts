@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseCidr, RangeFileError } from '../../lib/clouds/ranges';
 import { loadRangeIndex } from '../../lib/redirector/load-ranges';
-import { flattenPrefixes, INVALID_IP, NO_MATCH, type RangeIndex } from '../../lib/redirector/range-index';
+import { INVALID_IP, NO_MATCH, type RangeIndex } from '../../lib/redirector/range-index';
+import { flattenPrefixes } from '../../lib/redirector/range-tables';
 import { fixtureIndex } from './fixtures';
 
 /** The location of an address through the index's public lookup, as the client resolver reads it. */

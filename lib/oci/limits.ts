@@ -1,6 +1,6 @@
 /**
- * The two knobs that keep a job polite to a registry: a semaphore bounds how much runs at once, a token bucket
- * bounds how many requests start per second.
+ * The knobs that keep a job polite to the registries: a semaphore bounds how much runs at once, a token bucket
+ * bounds how many requests start per second, and RequestBudgets gives each host a bucket of its own.
  */
 import { setTimeout as delay } from 'node:timers/promises';
 
@@ -90,5 +90,49 @@ export class TokenBucket {
   async take(): Promise<void> {
     const wait = this.reserve();
     if (wait > 0) await this.sleep(wait);
+  }
+}
+
+export interface RequestBudgetsOptions {
+  /** Requests per second each host may receive, unless `perHost` names it. */
+  readonly requestsPerSecond: number;
+  /** Budgets of particular hosts (`host` or `host:port`, as RegistryClient names them). @default none */
+  readonly perHost?: ReadonlyMap<string, number>;
+  /**
+   * The part of every budget this process may spend: 1/N when N processes (the tasks of one job) share the budgets.
+   * @default 1
+   */
+  readonly share?: number;
+  /** For tests: the buckets' clock and sleep. */
+  readonly now?: TokenBucketOptions['now'];
+  readonly sleep?: TokenBucketOptions['sleep'];
+}
+
+/**
+ * A request budget per host: each registry its own token bucket, so that the source and forty destinations do not
+ * queue behind one another, and no registry receives more than its budget, however many hosts a job speaks to.
+ */
+export class RequestBudgets {
+  private readonly buckets = new Map<string, TokenBucket>();
+
+  constructor(private readonly options: RequestBudgetsOptions) {
+    const share = options.share ?? 1;
+    if (!(share > 0 && share <= 1)) throw new Error(`budget share must be in (0, 1], got ${share}`);
+  }
+
+  /** Requests per second this process may send to `host`. */
+  rateOf(host: string): number {
+    return (this.options.perHost?.get(host) ?? this.options.requestsPerSecond) * (this.options.share ?? 1);
+  }
+
+  /** The bucket every request to `host` takes its token from (one per host, created on first use). */
+  forHost(host: string): TokenBucket {
+    let bucket = this.buckets.get(host);
+    if (!bucket) {
+      const { now, sleep } = this.options;
+      bucket = new TokenBucket({ ratePerSecond: this.rateOf(host), now, sleep });
+      this.buckets.set(host, bucket);
+    }
+    return bucket;
   }
 }

@@ -3,6 +3,7 @@ import {
   DEFAULT_RETRY_POLICY,
   nextDelay,
   parseRetryAfter,
+  RequestBudgets,
   Semaphore,
   TokenBucket,
   withRetry,
@@ -38,6 +39,34 @@ describe('Semaphore', () => {
   });
 
   it('refuses a non-positive capacity', () => expect(() => new Semaphore(0)).toThrow(/positive integer/));
+});
+
+describe('RequestBudgets', () => {
+  it('gives every host a bucket of its own: one busy host does not slow another', () => {
+    const budgets = new RequestBudgets({ requestsPerSecond: 2, now: () => 0 });
+    const source = budgets.forHost('source.example');
+    expect([source.reserve(), source.reserve(), source.reserve()]).toEqual([0, 0, 500]);
+    expect(budgets.forHost('dest.example').reserve()).toBe(0);
+    expect(budgets.forHost('source.example')).toBe(source);
+  });
+
+  it.each([
+    ['the default', 'a.example', {}, 80],
+    ['a host of its own', 'b.example:5000', {}, 200],
+    ['a quarter of the default for one task of four', 'a.example', { share: 1 / 4 }, 20],
+    ['a quarter of its own for one task of four', 'b.example:5000', { share: 1 / 4 }, 50],
+  ])('spends %s', (_name, host, options, rate) => {
+    const budgets = new RequestBudgets({
+      requestsPerSecond: 80,
+      perHost: new Map([['b.example:5000', 200]]),
+      ...options,
+    });
+    expect(budgets.rateOf(host)).toBe(rate);
+  });
+
+  it.each([0, 1.5, -1])('refuses a share of %p', (share) =>
+    expect(() => new RequestBudgets({ requestsPerSecond: 1, share })).toThrow(/share must be in/),
+  );
 });
 
 describe('TokenBucket', () => {

@@ -2,12 +2,14 @@
  * Where the replicator copies images to: THE extension point for a new kind of destination. The copy loop
  * (replication.ts) is the same for every kind; a kind is one implementation of ReplicationDestination and nothing
  * else (registry-destination.ts, s3-destination.ts; the next donor's blob storage is one more). Dry runs, retries,
- * concurrency, "each blob once per run", progress and the report lines all belong to the loop.
+ * concurrency, "each blob once per run", sharing the work between tasks, progress and the report lines all belong
+ * to the loop.
  *
  * What the loop does with a destination, per image:
  *   1. `holdsImage`: when true, no blob or manifest of the image is touched;
  *   2. otherwise, for each manifest of the image's tree, children before the indexes that list them: `ensureBlob` for
- *      each of its blobs (concurrently; each digest once per target and run), then, once all of them succeeded,
+ *      each of its blobs (concurrently; each digest once per target and run, and for a digest already ensured at
+ *      another target of the destination only once that first call settled), then, once all of them succeeded,
  *      `commitManifest`;
  *   3. `commitTags`, when the kind has tags, for every image, held or not.
  * A failed call may be repeated as a whole (transient failures are retried), and a run may be killed at any moment,
@@ -53,6 +55,11 @@ export interface ReplicationDestination {
   probe(): Promise<void>;
   /** Whether the image's whole tree is here already (its root manifest, or the root's marker). Reads only. */
   holdsImage(image: ImageRef): Promise<boolean>;
+  /**
+   * Whether `blob` is present, with its size, where `image` goes. Reads only (a kind may remember where it saw the
+   * blob, e.g. to mount it from there). Asked about a blob another task of the job copies, until it is there.
+   */
+  holdsBlob(image: ImageRef, blob: Descriptor): Promise<boolean>;
   /** Makes one blob of `image` present at its target, its bytes read from `source` only when they must be sent. */
   ensureBlob(image: ImageRef, blob: Descriptor, source: BlobSource): Promise<BlobOutcome>;
   /** Makes one manifest of `image` (or its marker) visible; called once its blobs and child manifests are in place. */

@@ -11,4 +11,5 @@ export * from './run';
 export * from './s3-destination';
 export * from './s3-store';
 export * from './selection';
+export * from './shard';
 export * from './tree';

@@ -24,9 +24,12 @@ Selection (default: every repository under the source path, via _catalog):
 Options:
   --dry-run              print the plan (images, blobs, bytes) and write nothing
   --concurrency N        blobs copied at once (default 8)
-  --rps N                registry requests started per second (default 80)
+  --rps N                requests started per second to each registry host, all tasks together (default 80)
+  --host-rps HOST=N      the budget of registry HOST instead of --rps (repeatable)
   --insecure-registry H  speak plain HTTP to registry host:port H (repeatable; local stand-ins only)
   -h, --help             this text
+Environment: CLOUD_RUN_TASK_INDEX and CLOUD_RUN_TASK_COUNT (set by Cloud Run Jobs) make the run one task of several,
+  which copies its share of the repositories with its share of each budget.
 Exit codes: 0 ok, 1 some items failed, 2 usage or configuration error, 3 could not start, 130/143 interrupted.`;
 
 export type Selection =
@@ -39,7 +42,10 @@ interface CommonOptions {
   readonly selection: Selection;
   readonly dryRun: boolean;
   readonly concurrency: number;
+  /** Requests per second each registry host may receive from the job (all its tasks together). */
   readonly rps: number;
+  /** Budgets of particular hosts, instead of `rps`. */
+  readonly hostRps: ReadonlyMap<string, number>;
   /** Registry hosts spoken to in plain HTTP. */
   readonly insecureRegistries: ReadonlySet<string>;
 }
@@ -74,6 +80,7 @@ const OPTIONS = {
   'dry-run': { type: 'boolean' },
   concurrency: { type: 'string' },
   rps: { type: 'string' },
+  'host-rps': { type: 'string', multiple: true },
   'insecure-registry': { type: 'string', multiple: true },
 } as const;
 
@@ -125,6 +132,7 @@ function commandOf(values: FlagValues<typeof OPTIONS>, positionals: readonly str
         ? DEFAULT_CONCURRENCY
         : wholeNumberFlag('--concurrency', values.concurrency, 1, MAX_CONCURRENCY),
     rps: values.rps === undefined ? DEFAULT_RPS : positiveNumber('--rps', values.rps),
+    hostRps: hostBudgets(values['host-rps'] ?? []),
     insecureRegistries,
   };
 
@@ -171,6 +179,19 @@ function selection(repos: string | undefined, images: string | undefined): Selec
       throw new UsageError(`--repos: ${JSON.stringify(name)} is not a valid repository name`);
   }
   return { kind: 'repos', repositories: [...new Set(repositories)] };
+}
+
+/** `--host-rps host=N`, each host once. */
+function hostBudgets(texts: readonly string[]): Map<string, number> {
+  const budgets = new Map<string, number>();
+  for (const text of texts) {
+    const at = text.lastIndexOf('=');
+    const host = text.slice(0, Math.max(at, 0));
+    if (at < 0 || !isHost(host)) throw new UsageError(`--host-rps ${JSON.stringify(text)}: expected host[:port]=N`);
+    if (budgets.has(host)) throw new UsageError(`--host-rps ${host} is given twice`);
+    budgets.set(host, positiveNumber(`--host-rps ${host}`, text.slice(at + 1)));
+  }
+  return budgets;
 }
 
 function positiveNumber(flag: string, text: string): number {

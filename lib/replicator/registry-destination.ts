@@ -46,6 +46,14 @@ export class RegistryDestination implements ReplicationDestination {
     return (await this.client.headManifest(this.repository(image), image.digest)) !== undefined;
   }
 
+  async holdsBlob(image: ImageRef, blob: Descriptor): Promise<boolean> {
+    const repository = this.repository(image);
+    const held = (await this.client.blobSize(repository, blob.digest)) === blob.size;
+    // A blob found is one the other repositories of this registry can mount.
+    if (held) this.mountSources.set(`${this.client.host}@${blob.digest}`, repository);
+    return held;
+  }
+
   async ensureBlob(image: ImageRef, blob: Descriptor, source: BlobSource): Promise<BlobOutcome> {
     const repository = this.repository(image);
     const outcome = await this.pushUnlessPresent(repository, blob, source);

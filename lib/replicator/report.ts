@@ -1,10 +1,12 @@
 /**
  * What a run tells its operator: a progress bar (blobs, bytes, rate) on a TTY, structured JSON lines (pino) otherwise,
- * and a final summary. Also keeps the tally that decides the exit code.
+ * and a final summary. Also keeps the tally that decides the exit code. Every JSON line carries Cloud Logging's
+ * `severity` and a `message` (lib/config/cloud-logging), so that log-based metrics and alerts can select on them.
  */
 import { SingleBar } from 'cli-progress';
 import pino, { type Logger } from 'pino';
 import type { Writable } from 'node:stream';
+import { cloudLoggingOptions } from '../config/cloud-logging';
 import type { RetryInfo } from '../oci';
 import { describeError } from './errors';
 
@@ -21,7 +23,10 @@ export interface Tally {
 }
 
 export interface Summary extends Tally {
+  /** False when anything failed, the start-up included: what log-based alerts select on. */
   readonly ok: boolean;
+  /** Why the run could not start (then nothing was copied). */
+  readonly error?: string;
   readonly seconds: number;
   readonly mebibytesPerSecond: number;
   readonly maxRssMiB: number;
@@ -70,7 +75,7 @@ export class Report {
         base: undefined,
         timestamp: pino.stdTimeFunctions.isoTime,
         level: options.tty ? 'warn' : 'info',
-        messageKey: 'message',
+        ...cloudLoggingOptions,
       },
       // Synchronous writes: the last lines (summary, failures) are out before the process exits.
       options.output ?? pino.destination({ dest: 1, sync: true }),
@@ -101,63 +106,85 @@ export class Report {
   blob(outcome: BlobOutcome, digest: string, size: number, target: string): void {
     this.tally.blobs[outcome]++;
     if (outcome === 'copied') this.tally.bytes += size;
-    this.log.info({ event: 'blob', outcome, digest, bytes: size, target });
+    this.log.info({ event: 'blob', outcome, digest, bytes: size, target }, `blob ${digest} ${outcome} (${target})`);
   }
 
   manifest(outcome: ManifestOutcome, digest: string, target: string): void {
     this.tally.manifests[outcome]++;
-    this.log.info({ event: 'manifest', outcome, digest, target });
+    this.log.info({ event: 'manifest', outcome, digest, target }, `manifest ${digest} ${outcome} (${target})`);
   }
 
   image(outcome: ImageOutcome, repository: string, digest: string, target: string, error?: unknown): void {
     this.tally.images[outcome]++;
+    const text = `image ${repository}@${digest} ${outcome} (${target})`;
     if (outcome === 'failed') {
-      this.log.error({ event: 'image', outcome, repository, digest, target, error: describeError(error) });
+      const reason = describeError(error);
+      this.log.error({ event: 'image', outcome, repository, digest, target, error: reason }, `${text}: ${reason}`);
     } else {
-      this.log.info({ event: 'image', outcome, repository, digest, target });
+      this.log.info({ event: 'image', outcome, repository, digest, target }, text);
     }
   }
 
   blobFailed(digest: string, target: string, error: unknown): void {
     this.tally.blobs.failed++;
-    this.log.error({ event: 'blob', outcome: 'failed', digest, target, error: describeError(error) });
+    const reason = describeError(error);
+    this.log.error(
+      { event: 'blob', outcome: 'failed', digest, target, error: reason },
+      `blob ${digest} failed (${target}): ${reason}`,
+    );
   }
 
   retry(info: RetryInfo): void {
-    this.log.warn({ event: 'retry', retry: info.retry, delayMs: info.delayMs, error: describeError(info.error) });
+    const reason = describeError(info.error);
+    this.log.warn(
+      { event: 'retry', retry: info.retry, delayMs: info.delayMs, error: reason },
+      `retry ${info.retry} in ${Math.round(info.delayMs)} ms: ${reason}`,
+    );
   }
 
   plan(line: PlanLine): void {
-    this.emit({ event: 'plan-image', ...line });
+    const what = `${line.repository}@${line.digest} (${line.target})`;
+    this.emit(
+      { event: 'plan-image', ...line },
+      line.action === 'skip' ? `plan: skip ${what}` : `plan: copy ${what}, ${line.blobs} blobs, ${line.bytes} bytes`,
+    );
   }
 
   planTotals(totals: { images: number; skipped: number; manifests: number; blobs: number; bytes: number }): void {
-    this.emit({ event: 'plan', ...totals });
+    this.emit(
+      { event: 'plan', ...totals },
+      `plan: ${totals.images} images to copy (${totals.blobs} blobs, ${totals.bytes} bytes), ${totals.skipped} in place`,
+    );
   }
 
-  /** Ends the bar, logs the summary and returns it. */
-  finish(): Summary {
+  /**
+   * Ends the bar, logs the summary and returns it. `startupFailure`: the run could not start; the summary then says
+   * so (`ok: false`, its `error`), like a run whose items failed.
+   */
+  finish(startupFailure?: unknown): Summary {
     clearInterval(this.timer);
     if (this.bar) {
       this.tick();
       this.bar.stop();
     }
     const seconds = (performance.now() - this.startedAt) / 1000;
+    const error = startupFailure === undefined ? undefined : describeError(startupFailure);
     const summary: Summary = {
       ...this.tally,
-      ok: this.tally.images.failed === 0 && this.tally.blobs.failed === 0,
+      ok: error === undefined && this.tally.images.failed === 0 && this.tally.blobs.failed === 0,
+      ...(error === undefined ? {} : { error }),
       seconds: round(seconds),
       mebibytesPerSecond: round(this.tally.bytes / MiB / Math.max(seconds, 0.001)),
       maxRssMiB: round(process.resourceUsage().maxRSS / 1024),
     };
-    this.emit({ event: 'summary', ...summary });
+    this.emit({ event: 'summary', ...summary }, summaryMessage(summary), summary.ok ? 'info' : 'error');
     return summary;
   }
 
   /** Always shown: on a TTY as plain text, otherwise as a JSON line. */
-  private emit(fields: Record<string, unknown>): void {
-    if (this.bar) process.stderr.write(`${JSON.stringify(fields)}\n`);
-    else this.log.info(fields);
+  private emit(fields: Record<string, unknown>, message: string, level: 'info' | 'error' = 'info'): void {
+    if (this.bar) process.stderr.write(`${JSON.stringify({ ...fields, message })}\n`);
+    else this.log[level](fields, message);
   }
 
   private tick(): void {
@@ -165,12 +192,11 @@ export class Report {
       this.bar.setTotal(Math.max(1, this.plannedBytes));
       this.bar.update(Math.min(this.transferredBytes, Math.max(1, this.plannedBytes)), this.barPayload());
     } else {
-      this.log.info({
-        event: 'progress',
-        blobsDone: this.blobsDone(),
-        blobsPlanned: this.plannedBlobs,
-        bytes: this.transferredBytes,
-      });
+      const fields = { blobsDone: this.blobsDone(), blobsPlanned: this.plannedBlobs, bytes: this.transferredBytes };
+      this.log.info(
+        { event: 'progress', ...fields },
+        `progress: ${fields.blobsDone}/${fields.blobsPlanned} blobs, ${(fields.bytes / MiB).toFixed(0)} MiB`,
+      );
     }
   }
 
@@ -189,6 +215,13 @@ export class Report {
       rate: (this.transferredBytes / MiB / seconds).toFixed(1),
     };
   }
+}
+
+function summaryMessage(summary: Summary): string {
+  if (summary.error !== undefined) return `replication could not start: ${summary.error}`;
+  const { images, blobs } = summary;
+  const counts = `${images.copied} images copied, ${images.skipped} in place, ${images.failed} failed; ${blobs.copied} blobs copied, ${blobs.failed} failed`;
+  return summary.ok ? `replication finished: ${counts}` : `replication finished with failures: ${counts}`;
 }
 
 function round(value: number): number {

@@ -1,16 +1,18 @@
 /**
- * The `replicate` command: parse flags, build clients from the environment's credentials, select images, run the job,
- * summarize, and map the outcome to an exit code (see ExitCode).
+ * The `replicate` command: parse flags, build clients from the environment's credentials, select images, take this
+ * task's share of them (shard.ts), run the job, summarize, and map the outcome to an exit code (see ExitCode).
  */
 import type { Writable } from 'node:stream';
 import { S3Client } from '@aws-sdk/client-s3';
 import {
+  type Descriptor,
+  fullRepositoryName,
   RegistryClient,
   type RegistryLocation,
   registryOrigin,
   registryTransport,
+  RequestBudgets,
   type RetryInfo,
-  TokenBucket,
   Transport,
 } from '../oci';
 import { registryCredentials, s3Credentials } from './credentials';
@@ -18,11 +20,15 @@ import { describeError, ExitCode, StartupError, UsageError } from './errors';
 import type { ReplicationDestination } from './destination';
 import { type Command, parseCommandLine, type RegistryCommand, type S3Command, USAGE } from './options';
 import { registryDestinations } from './registry-destination';
-import { replicate } from './replication';
+import { mapConcurrent } from './concurrent';
+import type { ImageRef } from './images-file';
+import { replicate, type ReplicationOptions } from './replication';
 import { Report } from './report';
 import { S3Destination } from './s3-destination';
 import { S3BlobStore } from './s3-store';
 import { selectImages } from './selection';
+import { shareOf, type Task, taskOf } from './shard';
+import { blobsOfTree, fetchTree, type ManifestNode } from './tree';
 import type { Env } from '../config/env';
 import { usageErrorText } from '../config/command-line';
 
@@ -39,9 +45,11 @@ export interface RunIo {
 export async function runReplicate(argv: readonly string[], io: RunIo): Promise<number> {
   let command: Command;
   let credentials;
+  let task: Task;
   try {
     command = parseCommandLine(argv);
     credentials = registryCredentials(io.env);
+    task = taskOf(io.env);
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
     io.stderr.write(usageErrorText('replicate', error.message));
@@ -54,11 +62,17 @@ export async function runReplicate(argv: readonly string[], io: RunIo): Promise<
 
   const report = new Report({ tty: io.tty, output: io.output });
   const connections = new Transport({ maxSockets: Math.max(16, command.concurrency * 2) });
-  const rateLimiter = new TokenBucket({ ratePerSecond: command.rps });
+  // The job's budgets, shared by its tasks: each sends its part, so that the job as a whole keeps them.
+  const budgets = new RequestBudgets({
+    requestsPerSecond: command.rps,
+    perHost: command.hostRps,
+    share: 1 / task.count,
+  });
   const registry = (location: RegistryLocation) => {
     const insecure = command.insecureRegistries.has(location.host);
     const origin = registryOrigin(location.host, insecure);
     const onRetry = (info: RetryInfo) => report.retry(info);
+    const rateLimiter = budgets.forHost(location.host);
     const transport = registryTransport({ origin, connections, credentials, rateLimiter, onRetry });
     return new RegistryClient({ host: location.host, insecure, transport });
   };
@@ -69,31 +83,35 @@ export async function runReplicate(argv: readonly string[], io: RunIo): Promise<
       await source.ping();
       return selectImages(source, command.source, command.selection, command.concurrency);
     });
-    report.log.info({
-      event: 'selected',
-      images: images.length,
-      source: `${command.source.host}/${command.source.path}`,
-    });
+    const sourceName = `${command.source.host}/${command.source.path}`;
+    report.log.info(
+      { event: 'selected', images: images.length, source: sourceName },
+      `selected ${images.length} images under ${sourceName}`,
+    );
+    const work = await start(`source ${command.source.host}`, () =>
+      taskWork(source, command.source, images, task, command.concurrency, report),
+    );
     destinations = command.kind === 's3' ? bucketDestination(command, io.env) : registryTrees(command, registry);
     for (const destination of destinations.list) await start(destination.name, () => destination.probe());
     await replicate({
       source,
       sourceLocation: command.source,
       destinations: destinations.list,
-      images,
+      ...work,
       concurrency: command.concurrency,
       dryRun: command.dryRun,
       report,
     });
   } catch (error) {
     if (error instanceof UsageError) {
-      report.finish();
+      report.finish(error);
       io.stderr.write(`replicate: ${error.message}\n`);
       return ExitCode.usage;
     }
     if (error instanceof StartupError) {
-      report.log.error({ event: 'startup-failed', error: describeError(error) });
-      report.finish();
+      const reason = describeError(error);
+      report.log.error({ event: 'startup-failed', error: reason }, `could not start: ${reason}`);
+      report.finish(error);
       return ExitCode.unavailable;
     }
     throw error;
@@ -103,6 +121,42 @@ export async function runReplicate(argv: readonly string[], io: RunIo): Promise<
   }
   const summary = report.finish();
   return summary.ok ? ExitCode.ok : ExitCode.itemsFailed;
+}
+
+/**
+ * What this task copies: everything, when it is the only one; otherwise its share (shard.ts), which needs the blobs
+ * of every selected image, so every task reads every manifest tree (the trees are kept for the copy).
+ */
+async function taskWork(
+  source: RegistryClient,
+  location: RegistryLocation,
+  images: readonly ImageRef[],
+  task: Task,
+  concurrency: number,
+  report: Report,
+): Promise<Pick<ReplicationOptions, 'images' | 'sharedBlobs' | 'trees'>> {
+  if (task.count === 1) return { images };
+  const trees = new Map<string, Promise<ManifestNode>>();
+  const blobs = new Map<ImageRef, Descriptor[]>();
+  await mapConcurrent(images, concurrency, async (image) => {
+    const tree = await fetchTree(source, fullRepositoryName(location, image.repository), image.digest, trees);
+    blobs.set(image, blobsOfTree(tree));
+  });
+  const share = shareOf(images, (image) => blobs.get(image)!, task);
+  report.log.info(
+    {
+      event: 'shard',
+      task: task.index,
+      tasks: task.count,
+      repositories: share.repositories,
+      images: share.images.length,
+      sharedBlobs: share.sharedBlobs.size,
+      bytes: share.bytes,
+      totalBytes: share.totalBytes,
+    },
+    `task ${task.index} of ${task.count}: ${share.repositories} of ${share.totalRepositories} repositories, ${share.images.length} images, ${share.bytes} of ${share.totalBytes} bytes`,
+  );
+  return { images: share.images, sharedBlobs: share.sharedBlobs, trees };
 }
 
 /** A job's destinations, and how to let go of what they hold (connections). */

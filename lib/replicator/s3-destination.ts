@@ -34,6 +34,10 @@ export class S3Destination implements ReplicationDestination {
     return this.store.hasMarker(image.digest);
   }
 
+  holdsBlob(_image: ImageRef, blob: Descriptor): Promise<boolean> {
+    return this.store.hasBlob(blob.digest, blob.size);
+  }
+
   async ensureBlob(_image: ImageRef, blob: Descriptor, source: BlobSource): Promise<BlobOutcome> {
     if (await this.store.hasBlob(blob.digest, blob.size)) return 'skipped';
     await this.store.putBlob(blob.digest, blob.size, await source.open());

@@ -18,10 +18,36 @@ export async function selectImages(
     case 'images':
       return withSignatures(source, location, readImagesFile(selection.file), concurrency);
     case 'repos':
-      return imagesOfRepositories(source, location, selection.repositories, concurrency);
+      return nonEmpty(
+        await imagesOfRepositories(source, location, selection.repositories, concurrency),
+        `none of the repositories ${selection.repositories.join(', ')} under ${location.path}/ has a tag`,
+      );
     case 'walk':
-      return imagesOfRepositories(source, location, await repositoriesUnder(source, location), concurrency);
+      return walk(source, location, concurrency);
   }
+}
+
+/**
+ * Every tagged image under the source path. Finding none is an error, not a run that copied nothing: a registry
+ * that refuses to list may answer an empty `_catalog` (a refusal by status is an HttpError), and the path may be wrong.
+ */
+async function walk(source: RegistryClient, location: RegistryLocation, concurrency: number): Promise<ImageRef[]> {
+  const repositories = await repositoriesUnder(source, location);
+  if (repositories.length === 0) {
+    throw new Error(
+      `_catalog lists no repository under ${location.path}/ (a wrong path, or a registry that does not list for these credentials)`,
+    );
+  }
+  return nonEmpty(
+    await imagesOfRepositories(source, location, repositories, concurrency),
+    `none of the ${repositories.length} repositories under ${location.path}/ has a tag`,
+  );
+}
+
+/** A selection that finds no image is a mistake (a wrong name or path), not a run with nothing to do. */
+function nonEmpty(images: ImageRef[], problem: string): ImageRef[] {
+  if (images.length === 0) throw new Error(problem);
+  return images;
 }
 
 /** Repositories under the source path, relative to it (from `_catalog`). */

@@ -23,9 +23,11 @@ import {
   registryDestinations,
   replicate,
   type ReplicationDestination,
+  type ReplicationOptions,
   Report,
   S3BlobStore,
   S3Destination,
+  shareOf,
   type Summary,
 } from '../../lib/replicator';
 import { type LocalRegistry, startRegistry } from '../support/registry';
@@ -75,9 +77,11 @@ class MemorySource {
     return { mediaType: (document as { mediaType: string }).mediaType, digest, size: bytes.length, bytes };
   }
 
-  /** An index over two platform images of a config and two layers each, one layer shared. */
-  image(): { image: ImageRef; blobs: Descriptor[]; manifests: number; platforms: ImageRef[] } {
-    const shared = this.blob(40_000);
+  /** An index over two platform images of a config and two layers each, one layer shared (`shared`, if given). */
+  image(
+    repository = 'app',
+    shared = this.blob(40_000),
+  ): { image: ImageRef; blobs: Descriptor[]; manifests: number; platforms: ImageRef[] } {
     const platforms = ['amd64', 'arm64'].map((architecture) => {
       const config = this.blob(200, 'application/vnd.oci.image.config.v1+json');
       const layers = [shared, this.blob(30_000 + architecture.length)];
@@ -91,10 +95,10 @@ class MemorySource {
     });
     const blobs = [...new Map(platforms.flatMap((p) => p.blobs).map((blob) => [blob.digest, blob])).values()];
     return {
-      image: { repository: 'app', digest: index.digest, tags: ['v1'] },
+      image: { repository, digest: index.digest, tags: ['v1'] },
       blobs,
       manifests: 3,
-      platforms: platforms.map(({ manifest }) => ({ repository: 'app', digest: manifest.digest, tags: [] })),
+      platforms: platforms.map(({ manifest }) => ({ repository, digest: manifest.digest, tags: [] })),
     };
   }
 }
@@ -122,6 +126,10 @@ class MemoryDestination implements ReplicationDestination {
 
   async holdsImage(image: ImageRef): Promise<boolean> {
     return this.manifests.has(image.digest);
+  }
+
+  async holdsBlob(_image: ImageRef, blob: Descriptor): Promise<boolean> {
+    return this.blobs.get(blob.digest)?.length === blob.size;
   }
 
   async ensureBlob(_image: ImageRef, blob: Descriptor, source: BlobSource): Promise<'copied' | 'skipped'> {
@@ -153,6 +161,7 @@ async function run(
   destination: ReplicationDestination,
   images: readonly ImageRef[],
   dryRun = false,
+  task: Pick<ReplicationOptions, 'sharedBlobs' | 'wait'> = {},
 ): Promise<Run> {
   const lines: Array<Record<string, unknown>> = [];
   const output = new PassThrough();
@@ -165,7 +174,8 @@ async function run(
   );
   const report = new Report({ output });
   const sourceLocation = { host: source.host, path: 'images' };
-  await replicate({ source, sourceLocation, destinations: [destination], images, concurrency: 4, dryRun, report });
+  const destinations = [destination];
+  await replicate({ source, sourceLocation, destinations, images, concurrency: 4, dryRun, report, ...task });
   return { summary: report.finish(), lines };
 }
 
@@ -269,6 +279,8 @@ describe('the replication skeleton, for every kind of destination', () => {
       const blobs = images.flatMap((image) => image.blobs);
       expect(planned).toEqual({
         level: 30,
+        severity: 'INFO',
+        message: expect.stringMatching(/^plan: 2 images to copy/),
         time: expect.any(String),
         event: 'plan',
         images: 2,
@@ -282,6 +294,52 @@ describe('the replication skeleton, for every kind of destination', () => {
 
       const copied = await run(source, destination, refs);
       expect(copied.summary).toMatchObject({ blobs: { copied: planned!.blobs }, bytes: planned!.bytes });
+    });
+
+    /** Three repositories whose images share a base layer, and the shares two tasks of one job take of them. */
+    function catalogue() {
+      const base = source.blob(50_000);
+      const built = ['app', 'tool', 'web'].map((repository) => source.image(repository, base));
+      const images = built.map(({ image }) => image);
+      const blobsOf = (image: ImageRef) => built.find((entry) => entry.image === image)!.blobs;
+      const shares = [0, 1].map((index) => shareOf(images, blobsOf, { index, count: 2 }));
+      const blobs = new Set(built.flatMap((entry) => entry.blobs.map((blob) => blob.digest)));
+      return { base, images, shares, blobs };
+    }
+
+    it('copies each blob once between two tasks of one job, the shared base layer included', async () => {
+      const { images, shares, blobs } = catalogue();
+      const wait = { timeoutMs: 60_000, firstDelayMs: 5, maxDelayMs: 20 };
+      const plans = await Promise.all(
+        shares.map((share) => run(source, destination, share.images, true, { sharedBlobs: share.sharedBlobs, wait })),
+      );
+      const planned = plans.map((plan) => plan.lines.find((line) => line.event === 'plan')!);
+      expect(planned.map((plan) => plan.bytes)).toEqual(shares.map((share) => share.bytes));
+      expect(planned.reduce((sum, plan) => sum + (plan.blobs as number), 0)).toBe(blobs.size);
+
+      const tasks = await Promise.all(
+        shares.map((share) => run(source, destination, share.images, false, { sharedBlobs: share.sharedBlobs, wait })),
+      );
+      expect(tasks.map((task) => task.summary.ok)).toEqual([true, true]);
+      expect(source.opened.sort()).toEqual([...blobs].sort()); // each blob's bytes sent once, by one task
+      for (const image of images) expect(await destination.holdsImage(image)).toBe(true);
+      expect(tasks.some((task) => task.lines.some((line) => line.event === 'wait-timeout'))).toBe(false);
+    });
+
+    it('copies a shared blob itself when the task that should has not, after the wait', async () => {
+      const { base, images, shares } = catalogue();
+      const waiting = shares.find((share) => share.sharedBlobs.get(base.digest)?.copiedHere === false)!;
+      const pauses: number[] = [];
+      const wait = { timeoutMs: 100, firstDelayMs: 10, maxDelayMs: 40, sleep: async (ms: number) => pauses.push(ms) };
+      const alone = await run(source, destination, waiting.images, false, { sharedBlobs: waiting.sharedBlobs, wait });
+      expect(pauses).toEqual([10, 20, 40]); // a fourth pause would end beyond the 100 ms
+      expect(alone.lines.find((line) => line.event === 'wait-timeout')).toMatchObject({
+        digest: base.digest,
+        severity: 'WARNING',
+      });
+      expect(alone.summary).toMatchObject({ ok: true, images: { copied: waiting.images.length } });
+      for (const image of waiting.images) expect(await destination.holdsImage(image)).toBe(true);
+      expect(waiting.images.length).toBeLessThan(images.length);
     });
   });
 });

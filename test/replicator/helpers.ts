@@ -2,7 +2,11 @@
 import { createHash } from 'node:crypto';
 import { PassThrough } from 'node:stream';
 import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import type { LoggedRequest } from '../../lib/local/request-log';
+import type { Descriptor, RegistryClient } from '../../lib/oci';
 import { runReplicate, type Summary } from '../../lib/replicator';
+import { BLOB_PREFIX } from '../../lib/topology/blob-layout';
+import { pushImage, pushPrngBlob } from '../support/images';
 
 export interface RunResult {
   readonly code: number;
@@ -86,4 +90,58 @@ export function useS3TestCredentials(): () => void {
       else process.env[key] = value;
     }
   };
+}
+
+/** Images of several repositories in the source, and every blob they hold. */
+export interface Catalogue {
+  readonly images: ReadonlyArray<{ repository: string; digest: string; tags: string[]; blobs: readonly Descriptor[] }>;
+  readonly blobs: ReadonlyMap<string, Descriptor>;
+}
+
+/**
+ * Eight repositories of uneven sizes (own layers of 1 to 9 units) over shared base layers, as a real catalogue is:
+ * a base every image has (3 units), a second base half of them have (2 units), and two repositories with a second
+ * image that keeps the first one's layer. Shards split by name alone would be lopsided; by bytes, four tasks get
+ * about a quarter each (the heaviest repository is 9 of 49 units).
+ */
+export async function pushCatalogue(client: RegistryClient, path: string, unit: number): Promise<Catalogue> {
+  const platform = { os: 'linux', architecture: 'amd64' };
+  const ownUnits = [9, 7, 6, 5, 4, 3, 2, 1];
+  const images: Array<Catalogue['images'][number]> = [];
+  for (const [n, units] of ownUnits.entries()) {
+    const repository = `r${n}`;
+    const full = `${path}/${repository}`;
+    const bases = [await pushPrngBlob(client, full, 1000, 3 * unit)];
+    if (n % 2 === 0) bases.push(await pushPrngBlob(client, full, 1001, 2 * unit));
+    const own = await pushPrngBlob(client, full, n, units * unit);
+    const first = await pushImage(client, full, [...bases, own], platform, 'v1');
+    images.push({ repository, digest: first.digest, tags: ['v1'], blobs: first.blobs });
+    if (n === 1 || n === 4) {
+      const update = await pushPrngBlob(client, full, 100 + n, unit / 2);
+      const second = await pushImage(client, full, [...bases, own, update], platform, 'v2');
+      images.push({ repository, digest: second.digest, tags: ['v2'], blobs: second.blobs });
+    }
+  }
+  const blobs = new Map(images.flatMap((image) => image.blobs.map((blob) => [blob.digest, blob] as const)));
+  return { images, blobs };
+}
+
+/** The digest of each blob upload a registry completed (`PUT ...?digest=`), once per upload. */
+export function registryBlobUploads(requests: ReadonlyArray<LoggedRequest>): string[] {
+  return requests
+    .filter((r) => r.method === 'PUT' && r.path.includes('/blobs/uploads/') && r.status === 201)
+    .map((r) => new URLSearchParams(r.query).get('digest')!);
+}
+
+/** The digest of each blob object the S3 stand-in stored (a PUT, or a completed multipart upload). */
+export function s3BlobWrites(requests: ReadonlyArray<LoggedRequest>, bucket: string): string[] {
+  const prefix = `/${bucket}/${BLOB_PREFIX}`;
+  return requests
+    .filter((r) => r.status === 200 && decodeURIComponent(r.path).startsWith(prefix))
+    .filter(
+      (r) =>
+        (r.method === 'PUT' && !r.query.includes('partNumber')) ||
+        (r.method === 'POST' && r.query.includes('uploadId')),
+    )
+    .map((r) => decodeURIComponent(r.path).slice(prefix.length));
 }

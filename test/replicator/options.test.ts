@@ -42,7 +42,22 @@ describe('parseCommandLine', () => {
       dryRun: true,
       concurrency: 4,
       rps: 2.5,
+      hostRps: new Map(),
       insecureRegistries: new Set(['reg:5000']),
+    });
+  });
+
+  it('reads a budget per registry host', () => {
+    const command = parseCommandLine([
+      ...['registry', '--source', 'a.example/p', '--dest', 'b.example/p', '--rps', '40'],
+      ...['--host-rps', 'a.example=200', '--host-rps', '127.0.0.1:5000=7.5'],
+    ]);
+    expect(command).toMatchObject({
+      rps: 40,
+      hostRps: new Map([
+        ['a.example', 200],
+        ['127.0.0.1:5000', 7.5],
+      ]),
     });
   });
 
@@ -90,6 +105,10 @@ describe('parseCommandLine', () => {
     [['s3', '--source', 'h/p', '--bucket', 'b-1', '--repos', 'A'], /not a valid repository name/],
     [['s3', '--source', 'h/p', '--bucket', 'b-1', '--concurrency', '0'], /--concurrency "0"/],
     [['s3', '--source', 'h/p', '--bucket', 'b-1', '--rps', 'fast'], /--rps "fast"/],
+    [['s3', '--source', 'h/p', '--bucket', 'b-1', '--host-rps', 'h'], /--host-rps "h": expected host\[:port\]=N/],
+    [['s3', '--source', 'h/p', '--bucket', 'b-1', '--host-rps', 'a b=1'], /--host-rps "a b=1": expected/],
+    [['s3', '--source', 'h/p', '--bucket', 'b-1', '--host-rps', 'h=0'], /--host-rps h "0" is not a positive number/],
+    [['s3', '--source', 'h/p', '--bucket', 'b-1', '--host-rps', 'h=1', '--host-rps', 'h=2'], /h is given twice/],
     [['s3', '--source', 'h/p', '--bucket', 'b-1', '--endpoint', 'ftp://x'], /not an http\(s\) URL/],
     [['s3', '--source', 'h/p', '--bucket', 'b-1', '--region', 'mars'], /not an AWS region/],
     [['s3', '--source', 'h/p', '--bucket', 'b-1', '--insecure-registry', 'a b'], /expected host:port/],

@@ -271,14 +271,18 @@ describe('unrefInterval', () => {
   });
 });
 
-/** A backend on 127.0.0.1 holding a set of paths (200, else 404), or failing every request with a 503. */
+/**
+ * A backend on 127.0.0.1 holding a set of paths (200, else 404), or failing: every request answered 503, or
+ * accepted and never answered.
+ */
 async function startBackend() {
   const blobs = new Set<string>();
   const heads: string[] = [];
-  let failing = false;
+  let failure: '503' | 'no answer' | undefined;
   const server = http.createServer((req, res) => {
     heads.push(req.url!);
-    res.writeHead(failing ? 503 : blobs.has(req.url!) ? 200 : 404);
+    if (failure === 'no answer') return;
+    res.writeHead(failure === '503' ? 503 : blobs.has(req.url!) ? 200 : 404);
     res.end();
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -287,8 +291,8 @@ async function startBackend() {
     url,
     blobs,
     heads,
-    fail(on: boolean) {
-      failing = on;
+    fail(how: typeof failure) {
+      failure = how;
     },
     async close() {
       server.closeAllConnections();
@@ -356,27 +360,34 @@ describe('ExistenceChecker', () => {
   const known = (existence: ExistenceChecker, url: string, times: number) =>
     Array.from({ length: times }, () => existence.known(url));
 
-  it('stops sending clients to a backend that answers 503 after one probe round, however warm the cache', async () => {
-    const { existence, seen, blob, probeRound } = setup();
-    const url = blob('a');
-    expect(await existence.exists(url)).toEqual(MISS_PRESENT);
-    expect(new Set(known(existence, url, 100))).toEqual(new Set([HIT_PRESENT]));
-    backend.fail(true);
-    expect(existence.known(url)).toEqual(HIT_PRESENT); // the cache alone cannot know
-    await probeRound();
-    expect(new Set(known(existence, url, 100))).toEqual(new Set([REFUSED]));
-    expect(backend.heads).toHaveLength(2); // the first check and one probe: no HEAD per request
-    expect(seen.breaker).toEqual(['closed', 'open']);
-    expect(seen.heads).toEqual(['present', 'error']);
-  });
+  it.each([
+    ['answers 503', (b: typeof backend) => b.fail('503'), 'error'],
+    ['stops answering', (b: typeof backend) => b.fail('no answer'), 'timeout'],
+    ['is stopped', (b: typeof backend) => b.close(), 'error'],
+  ])(
+    'stops sending clients to a backend that %s after one probe round, however warm the cache',
+    async (_how, goDark, outcome) => {
+      const { existence, seen, blob, probeRound } = setup({ timeoutMs: 200 });
+      const url = blob('a');
+      expect(await existence.exists(url)).toEqual(MISS_PRESENT);
+      expect(new Set(known(existence, url, 100))).toEqual(new Set([HIT_PRESENT]));
+      await goDark(backend);
+      expect(existence.known(url)).toEqual(HIT_PRESENT); // the cache alone cannot know
+      await probeRound();
+      expect(new Set(known(existence, url, 100))).toEqual(new Set([REFUSED]));
+      expect(backend.heads.length).toBeLessThanOrEqual(2); // the first check and one probe: no HEAD per request
+      expect(seen.breaker).toEqual(['closed', 'open']);
+      expect(seen.heads).toEqual(['present', outcome]);
+    },
+  );
 
   it('gives the backend its clients back once a probe after the cool-down finds it answering', async () => {
     const { existence, time, seen, blob, probeRound } = setup();
     const url = blob('a');
     await existence.exists(url);
-    backend.fail(true);
+    backend.fail('503');
     await probeRound();
-    backend.fail(false);
+    backend.fail(undefined);
     time.round(); // cooling down: no probe
     expect(backend.heads).toHaveLength(2);
     expect(existence.known(url)).toEqual(REFUSED);
@@ -388,11 +399,11 @@ describe('ExistenceChecker', () => {
 
   it('refuses an uncached check without a HEAD while the breaker is open; after the cool-down it is the trial', async () => {
     const { existence, time, seen, blob } = setup();
-    backend.fail(true);
+    backend.fail('503');
     expect(await existence.exists(blob('a'))).toEqual(MISS_ABSENT);
     expect(await existence.exists(blob('b'))).toEqual(REFUSED);
     expect(backend.heads).toHaveLength(1);
-    backend.fail(false);
+    backend.fail(undefined);
     time.advance(OPTIONS.breakerCooldownMs);
     expect(await existence.exists(blob('b'))).toEqual(MISS_PRESENT);
     expect(seen.breaker).toEqual(['closed', 'open', 'half-open', 'closed']);

@@ -75,7 +75,7 @@ export class RedirectorMetrics {
   });
   private readonly breakerState = new Gauge({
     name: 'redirector_breaker_state',
-    help: 'Circuit breaker state per backend origin: 0 closed, 1 open, 2 half-open.',
+    help: 'Circuit breaker state per backend origin, from its first check: 0 closed, 1 open (its clients go to the upstream), 2 half-open.',
     labelNames: ['origin'] as const,
     registers: [this.registry],
   });

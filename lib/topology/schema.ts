@@ -9,6 +9,7 @@ import { CLOUDWATCH_RETENTION_DAYS, isCloudWatchRetention } from '../clouds/aws/
 import { AWS_REGION_NAME } from '../clouds/aws/regions';
 import { GCP_REGION_NAME } from '../clouds/gcp/regions';
 import { isRepositoryName } from '../oci/grammar';
+import { isHost } from '../oci/location';
 import { BaseUrlSchema, UpstreamSchema } from './routing-table';
 
 const awsRegionName = z.string().regex(AWS_REGION_NAME, { error: 'is not an AWS region name' });
@@ -223,9 +224,22 @@ export const ReplicationSchema = z.strictObject({
   schedule: cronExpression.default('0 */2 * * *'),
   /** @default 'Etc/UTC' */
   timeZone: z.string().min(1).default('Etc/UTC'),
-  /** Requests per second each job makes to a registry. @default 80 */
+  /**
+   * Requests per second a job sends to each registry host (the source's region, each destination region), all its
+   * tasks together: each task keeps 1/tasks of it. @default 80 (production's rate, which was one for every host)
+   */
   requestsPerSecond: z.number().positive().default(80),
-  /** Blobs copied at once. @default 8 */
+  /** The budgets of particular registry hosts instead, e.g. `{ "us-central1-docker.pkg.dev": 200 }`. @default none */
+  requestsPerSecondByHost: z
+    .record(z.string().refine(isHost, { error: 'must be a registry host[:port]' }), z.number().positive())
+    .default({}),
+  /**
+   * Tasks each replication job runs at once (the Cloud Run job's task count and parallelism). Each task copies its
+   * share of the repositories, balanced by bytes, and every task reads every manifest of the source to agree on the
+   * shares. @default 4
+   */
+  tasks: z.number().int().min(1).max(100).default(4),
+  /** Blobs copied at once, per task. @default 8 */
   concurrency: z.number().int().min(1).max(256).default(8),
   /** Repositories to copy, relative to the source path. @default all: the source is walked */
   repositories: z

@@ -7,6 +7,7 @@ import { KNOWN_AWS_REGIONS } from '../clouds/aws/regions';
 import { KNOWN_GCP_REGIONS } from '../clouds/gcp/regions';
 import type { TopologyProblem } from './errors';
 import { CDN_BACKEND, GOOGLE_OIDC_ISSUER, type Topology } from './schema';
+import { replicationRegistryHosts } from './views';
 
 type Rule = (t: Topology) => TopologyProblem[];
 
@@ -138,6 +139,17 @@ const writerSubjectIsKnown: Rule = (t) =>
         },
       ];
 
+/** A budget for a host no job speaks to would silently budget nothing. */
+const budgetsNameReplicationHosts: Rule = (t) => {
+  const hosts = replicationRegistryHosts(t);
+  return Object.keys(t.replication.requestsPerSecondByHost)
+    .filter((host) => !hosts.includes(host))
+    .map((host) => ({
+      path: `replication.requestsPerSecondByHost.${host}`,
+      message: `${quote(host)} is the registry of none of gcp.artifactRegions: no replication job speaks to it`,
+    }));
+};
+
 const RULES: readonly Rule[] = [
   awsRegionsExist,
   awsRegionsListedOnce,
@@ -150,6 +162,7 @@ const RULES: readonly Rule[] = [
   gcpRegionsListedOnce,
   canonicalRegionHasRepository,
   redirectorRegionsAreServable,
+  budgetsNameReplicationHosts,
 ];
 
 /** Every cross-field problem of a schema-valid topology; empty when it can be deployed. */

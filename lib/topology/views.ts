@@ -63,13 +63,16 @@ export function artifactRegistryUpstream(topology: Topology, region: string): Up
 /** An Artifact Registry repository as the replication jobs need it: where it is, and how the replicator names it. */
 export interface ArtifactRepository {
   readonly region: string;
+  /** Its registry host, e.g. `us-central1-docker.pkg.dev`. */
+  readonly host: string;
   /** `<host>/<path>` as the replicator's `--source` and `--dest` take it, e.g. `us-central1-docker.pkg.dev/p/images`. */
   readonly reference: string;
 }
 
 function artifactRepository(topology: Topology, region: string): ArtifactRepository {
   const path = artifactRegistryPath(topology.gcp.artifactsProject, topology.gcp.repository);
-  return { region, reference: `${artifactRegistryHost(region)}/${path}` };
+  const host = artifactRegistryHost(region);
+  return { region, host, reference: `${host}/${path}` };
 }
 
 /** The Cloud Run regions running the redirector, sorted. */
@@ -118,6 +121,11 @@ export function registryFanOut(topology: Topology): RegistryFanOut {
       .filter((region) => region !== topology.gcp.canonicalRegion)
       .map((region) => artifactRepository(topology, region)),
   };
+}
+
+/** The registry hosts the replication jobs speak to: every Artifact Registry region's, sorted. */
+export function replicationRegistryHosts(topology: Topology): string[] {
+  return [...new Set(topology.gcp.artifactRegions.map(artifactRegistryHost))].sort();
 }
 
 /** Where the registry -> S3 job copies from and to. */

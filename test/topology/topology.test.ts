@@ -194,6 +194,13 @@ describe('invalid topologies', () => {
       (t) => (t.replication = { schedule: 'hourly' }),
       ['replication.schedule: must be a five-field cron expression (minute hour day month weekday) (got "hourly")'],
     ],
+    [
+      'a request budget for a registry the replication jobs do not speak to',
+      (t) => (t.replication = { requestsPerSecondByHost: { 'us-docker.pkg.dev': 200 } }),
+      [
+        'replication.requestsPerSecondByHost.us-docker.pkg.dev: "us-docker.pkg.dev" is the registry of none of gcp.artifactRegions: no replication job speaks to it',
+      ],
+    ],
   ];
 
   it.each(cases)('%s', (_name, change, expected) => {

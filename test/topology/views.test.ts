@@ -8,6 +8,7 @@ import {
   readTopologyFile,
   redirectorRegions,
   registryFanOut,
+  replicationRegistryHosts,
   replicationDestinations,
   routingTableFor,
   RoutingTableSchema,
@@ -53,15 +54,30 @@ describe('views of the small topology', () => {
   it('derives replication sources and targets', () => {
     expect(replicationDestinations(small)).toEqual(['eu-west-1']);
     expect(registryFanOut(small)).toEqual({
-      source: { region: 'us-central1', reference: 'us-central1-docker.pkg.dev/small-artifacts/images' },
-      destinations: [{ region: 'europe-west1', reference: 'europe-west1-docker.pkg.dev/small-artifacts/images' }],
+      source: {
+        region: 'us-central1',
+        host: 'us-central1-docker.pkg.dev',
+        reference: 'us-central1-docker.pkg.dev/small-artifacts/images',
+      },
+      destinations: [
+        {
+          region: 'europe-west1',
+          host: 'europe-west1-docker.pkg.dev',
+          reference: 'europe-west1-docker.pkg.dev/small-artifacts/images',
+        },
+      ],
     });
     expect(s3Upload(small)).toEqual({
-      source: { region: 'us-central1', reference: 'us-central1-docker.pkg.dev/small-artifacts/images' },
+      source: {
+        region: 'us-central1',
+        host: 'us-central1-docker.pkg.dev',
+        reference: 'us-central1-docker.pkg.dev/small-artifacts/images',
+      },
       bucket: 'small-registry-us-east-2',
       region: 'us-east-2',
     });
     expect(writerRoleArn(small)).toBe('arn:aws:iam::123456789012:role/registry-replicator-writer');
+    expect(replicationRegistryHosts(small)).toEqual(['europe-west1-docker.pkg.dev', 'us-central1-docker.pkg.dev']);
   });
 });
 

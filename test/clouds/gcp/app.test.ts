@@ -506,6 +506,23 @@ describe('replication', () => {
     }
   });
 
+  it.each(cases)('$name: each job runs replication.tasks tasks at once, which Cloud Run numbers', (c) => {
+    const jobs = resourcesOf(synth(c).replication, 'google_cloud_run_v2_job');
+    expect(jobs.length).toBeGreaterThan(0);
+    for (const job of jobs) {
+      expect(job.template).toMatchObject({
+        task_count: c.topology.replication.tasks,
+        parallelism: c.topology.replication.tasks,
+      });
+    }
+  });
+
+  it('a topology sets the number of tasks', () => {
+    const s = synthesizeGcp(smallTopology((t) => (t.replication = { tasks: 12 }))).replication;
+    for (const job of resourcesOf(s, 'google_cloud_run_v2_job'))
+      expect(job.template).toMatchObject({ task_count: 12, parallelism: 12 });
+  });
+
   it('a custom schedule and repository list reach the jobs', () => {
     const topology = smallTopology((t) => {
       t.replication = { schedule: '15 3 * * 1', timeZone: 'Europe/Berlin', repositories: ['pause', 'kube-proxy'] };

@@ -49,11 +49,25 @@ it('the replicator accepts both jobs’ command lines as the jobs they are', () 
     destinations: [{ host: 'europe-west1-docker.pkg.dev', path: 'small-artifacts/images' }],
     concurrency: 8,
     rps: 80,
+    hostRps: new Map(),
   });
   expect(parseCommandLine(jobs[names.s3UploadJob]!)).toMatchObject({
     kind: 's3',
     bucket: 'small-registry-us-east-2',
     region: 'us-east-2',
+  });
+});
+
+it('the replicator reads the per-host request budgets the topology gives the fan-out job', () => {
+  const budgeted = synthesizeGcp(
+    smallTopology((t) => (t.replication = { requestsPerSecondByHost: { 'europe-west1-docker.pkg.dev': 200 } })),
+  );
+  const fanOut = containersOf(budgeted.replication, 'google_cloud_run_v2_job').find(([where]) =>
+    where.endsWith(`/${gcpNames(topology).fanOutJob}`),
+  )!;
+  expect(parseCommandLine(fanOut[1].args!)).toMatchObject({
+    rps: 80,
+    hostRps: new Map([['europe-west1-docker.pkg.dev', 200]]),
   });
 });
 

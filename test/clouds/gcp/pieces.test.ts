@@ -36,6 +36,19 @@ describe('replication command lines', () => {
     expect(fanOutJobArgs(limited).slice(-6)).toEqual(['--concurrency', '4', '--rps', '20', '--repos', 'pause,etcd']);
   });
 
+  it('budgets a registry host apart only in the jobs that speak to it', () => {
+    const topology = smallTopology((t) => {
+      t.replication = {
+        requestsPerSecondByHost: { 'europe-west1-docker.pkg.dev': 200, 'us-central1-docker.pkg.dev': 40 },
+      };
+    });
+    expect(fanOutJobArgs(topology).slice(-6)).toEqual([
+      ...['--rps', '80'],
+      ...['--host-rps', 'us-central1-docker.pkg.dev=40', '--host-rps', 'europe-west1-docker.pkg.dev=200'],
+    ]);
+    expect(s3UploadJobArgs(topology).slice(-4)).toEqual(['--rps', '80', '--host-rps', 'us-central1-docker.pkg.dev=40']);
+  });
+
   it('S3 upload: canonical source into the upload bucket, assuming the writer role by web identity', () => {
     const topology = smallTopology();
     expect(s3UploadJobArgs(topology)).toEqual([

@@ -7,9 +7,16 @@ import { registryFanOut, s3Upload, writerRoleArn, type Topology } from '../../..
 /** How the replicator authenticates to Artifact Registry: the job's service account, via the metadata server. */
 export const REGISTRY_AUTH_GCP_METADATA = 'gcp-metadata';
 
-function rateArgs(topology: Topology): string[] {
-  const { concurrency, requestsPerSecond } = topology.replication;
-  return ['--concurrency', String(concurrency), '--rps', String(requestsPerSecond)];
+/**
+ * Per task, blobs copied at once; per job, the request budget of each registry host it speaks to (`--rps`, and
+ * `--host-rps` for the hosts the topology budgets apart). Each task of the job keeps 1/tasks of each budget.
+ */
+function rateArgs(topology: Topology, hosts: readonly string[]): string[] {
+  const { concurrency, requestsPerSecond, requestsPerSecondByHost } = topology.replication;
+  const ownBudgets = [...new Set(hosts)]
+    .filter((host) => requestsPerSecondByHost[host] !== undefined)
+    .flatMap((host) => ['--host-rps', `${host}=${requestsPerSecondByHost[host]}`]);
+  return ['--concurrency', String(concurrency), '--rps', String(requestsPerSecond), ...ownBudgets];
 }
 
 function repositoryArgs(topology: Topology): string[] {
@@ -25,7 +32,7 @@ export function fanOutJobArgs(topology: Topology): string[] {
     '--source',
     source.reference,
     ...destinations.flatMap((destination) => ['--dest', destination.reference]),
-    ...rateArgs(topology),
+    ...rateArgs(topology, [source.host, ...destinations.map((destination) => destination.host)]),
     ...repositoryArgs(topology),
   ];
 }
@@ -54,7 +61,7 @@ export function s3CopyArgs(topology: Topology, bucket: string, region: string): 
     bucket,
     '--region',
     region,
-    ...rateArgs(topology),
+    ...rateArgs(topology, [source.host]),
     ...repositoryArgs(topology),
   ];
 }

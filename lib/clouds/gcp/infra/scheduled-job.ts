@@ -1,6 +1,7 @@
 /**
  * A Cloud Run job started on a schedule: Cloud Scheduler calls the Cloud Run Admin API (`jobs.run`) with an OAuth
- * token of a scheduler service account that may run this job and nothing else.
+ * token of a scheduler service account that may run this job and nothing else. An execution runs `tasks` copies of
+ * the container at once; Cloud Run tells each its place (`CLOUD_RUN_TASK_INDEX`, `CLOUD_RUN_TASK_COUNT`).
  */
 import { CloudRunV2Job } from '@cdktf/provider-google/lib/cloud-run-v2-job';
 import { CloudRunV2JobIamMember } from '@cdktf/provider-google/lib/cloud-run-v2-job-iam-member';
@@ -23,6 +24,8 @@ export interface ScheduledJobProps {
   readonly args: readonly string[];
   /** @default none */
   readonly env?: Readonly<Record<string, string>>;
+  /** Tasks of an execution, all started at once (task count and parallelism). @default 1 */
+  readonly tasks?: number;
   /** The identity the job runs as. */
   readonly serviceAccountEmail: string;
   /** The identity Cloud Scheduler calls the Admin API as; it gets run.invoker on this job only. */
@@ -56,8 +59,8 @@ export class ScheduledJob extends Construct {
       location: region,
       name: props.name,
       template: {
-        taskCount: 1,
-        parallelism: 1,
+        taskCount: props.tasks ?? 1,
+        parallelism: props.tasks ?? 1,
         template: {
           serviceAccount: props.serviceAccountEmail,
           timeout: `${props.timeoutSeconds ?? 3600}s`,

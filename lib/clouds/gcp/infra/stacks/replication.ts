@@ -1,7 +1,7 @@
 /**
  * Replication: scheduled Cloud Run jobs copying the canonical repository into the other Artifact Registry regions
- * and into the AWS upload bucket. Each job's identity can read the canonical repository and write only where its
- * job copies to.
+ * and into the AWS upload bucket, each as `replication.tasks` tasks at once that share the repositories between them
+ * (docs/replicator.md). Each job's identity can read the canonical repository and write only where its job copies to.
  */
 import { ServiceAccount } from '@cdktf/provider-google/lib/service-account';
 import type { Construct } from 'constructs';
@@ -24,7 +24,7 @@ export class ReplicationStack extends GcpStack {
     super(scope, id, { topology, project: topology.gcp.servingProject, apis: apisOf(topology, 'replication') });
     const project = topology.gcp.servingProject;
     const { artifactsProject, repository, canonicalRegion } = topology.gcp;
-    const { schedule, timeZone } = topology.replication;
+    const { schedule, timeZone, tasks } = topology.replication;
     const names = gcpNames(topology);
     const repositoryRef = (region: string): RepositoryRef => ({
       project: artifactsProject,
@@ -44,6 +44,7 @@ export class ReplicationStack extends GcpStack {
       schedulerServiceAccountEmail: scheduler.email,
       schedule,
       timeZone,
+      tasks,
     };
 
     const fanOut = registryFanOut(topology);

@@ -24,7 +24,13 @@ describe('configFromEnv', () => {
     expect(config.listen).toEqual({ address: '0.0.0.0', port: 8080 });
     expect(config.admin).toEqual({ address: '127.0.0.1', port: 9090 });
     expect(config.trustedProxyHops).toBe(1);
-    expect(config.existence).toMatchObject({ timeoutMs: 1000, breakerFailureThreshold: 1, breakerCooldownMs: 30_000 });
+    expect(config.existence).toMatchObject({
+      timeoutMs: 1000,
+      positiveTtlMs: 600_000,
+      breakerFailureThreshold: 1,
+      breakerCooldownMs: 30_000,
+      probeIntervalMs: 1000,
+    });
     expect(config.logLevel).toBe('info');
     expect(config.projectId).toBeUndefined();
     expect(config.ipRanges.map((r) => r.cloud)).toEqual(['aws', 'gcp', 'azure']);

@@ -9,6 +9,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { DONORS, donorById, type Donor } from '../lib/clouds/donors';
+import type { IpRange } from '../lib/clouds/ranges';
 import { choiceFlag, commandLineOrExit, type ParsedFlags } from '../lib/config/command-line';
 
 const TIMEOUT_MS = 60_000;
@@ -25,8 +26,11 @@ async function get(url: string): Promise<string> {
   return response.text();
 }
 
+/** How a text is downloaded (tests stand in for the network). */
+export type FetchText = (url: string) => Promise<string>;
+
 /** The file's URL: fixed, or found on the donor's download page. */
-export async function rangesUrl(donor: Donor, fetchText: (url: string) => Promise<string> = get): Promise<string> {
+export async function rangesUrl(donor: Donor, fetchText: FetchText = get): Promise<string> {
   const { url, linkPattern } = donor.download;
   if (!linkPattern) return url;
   const link = linkPattern.exec(await fetchText(url))?.[0];
@@ -34,13 +38,25 @@ export async function rangesUrl(donor: Donor, fetchText: (url: string) => Promis
   return link;
 }
 
-/** Downloads and validates one donor's file; returns its text. */
-export async function downloadRanges(donor: Donor, fetchText: (url: string) => Promise<string> = get): Promise<string> {
+/** One donor's official file: where it was found, its text and its ranges. */
+export interface OfficialRanges {
+  readonly url: string;
+  readonly text: string;
+  readonly ranges: IpRange[];
+}
+
+/** Downloads one donor's official file and parses it with the donor's parser; refuses a file without ranges. */
+export async function fetchOfficialRanges(donor: Donor, fetchText: FetchText = get): Promise<OfficialRanges> {
   const url = await rangesUrl(donor, fetchText);
   const text = await fetchText(url);
   const ranges = donor.parseRanges(JSON.parse(text), url);
   if (ranges.length === 0) throw new Error(`${donor.id}: ${url} holds no ranges`);
-  return text;
+  return { url, text, ranges };
+}
+
+/** Downloads and validates one donor's file; returns its text. */
+export async function downloadRanges(donor: Donor, fetchText: FetchText = get): Promise<string> {
+  return (await fetchOfficialRanges(donor, fetchText)).text;
 }
 
 const DONOR_IDS = DONORS.map((d) => d.id);

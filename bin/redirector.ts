@@ -7,12 +7,12 @@ import pino from 'pino';
 import { RangeFileError } from '../lib/clouds/ranges';
 import { commandLineOrExit, USAGE_EXIT_CODE } from '../lib/config/command-line';
 import { ConfigError, configFromEnv, TABLE_FLAGS, TABLE_FLAGS_USAGE } from '../lib/redirector/config';
-import { loadRangeIndex } from '../lib/redirector/load-ranges';
+import { loadRangeIndex, withBundledRangeIndex } from '../lib/redirector/load-ranges';
 import { Redirector } from '../lib/redirector/server';
 
 const USAGE = `Usage: npm run redirector -- [--topology FILE] [--region R]
-Serves the registry's redirects; every other setting comes from the environment (IP_RANGES is required), see
-docs/redirector.md.
+Serves the registry's redirects; every other setting comes from the environment (IP_RANGES, required unless the
+range index built by npm run build:redirector lies beside the bundle), see docs/redirector.md.
 ${TABLE_FLAGS_USAGE}
   -h, --help        this text`;
 
@@ -21,7 +21,8 @@ async function main(): Promise<void> {
   const flags = commandLineOrExit({ name: 'redirector', usage: USAGE, flags: TABLE_FLAGS }, ({ values }) => values);
   let config;
   try {
-    config = configFromEnv(process.env, flags);
+    // The bundle's own ranges (the index build:redirector puts beside it) unless IP_RANGES names others.
+    config = configFromEnv(withBundledRangeIndex(process.env, __dirname), flags);
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`${err.message}\n`);

@@ -11,7 +11,6 @@ import {
   CHILD_BITS,
   INVALID_IP,
   LEAF_BITS,
-  NO_MATCH,
   ROOT_BITS,
   type ClientLocation,
   type CloudRanges,
@@ -45,12 +44,9 @@ export class RangeIndex {
     this.v6 = this.tables.v6;
   }
 
-  /** Number of disjoint intervals (IPv4 + IPv6) after flattening: the segments that are not gaps. */
+  /** Number of disjoint intervals (IPv4 + IPv6) after flattening. */
   get intervalCount(): number {
-    let count = 0;
-    for (const location of this.v4.locations) if (location !== NO_MATCH) count++;
-    for (const location of this.v6.locations) if (location !== NO_MATCH) count++;
-    return count;
+    return this.tables.intervals;
   }
 
   /** Location id of an address (text, IPv4 or IPv6; IPv4-mapped IPv6 is unmapped), NO_MATCH or INVALID_IP. */

@@ -16,6 +16,7 @@ const ENTRY_POINTS = [
   ['redirector', 'redirector.ts', '--region'],
   ['route', 'route.ts', '--ip'],
   ['fetch-ip-ranges', 'fetch-ip-ranges.ts', '--out'],
+  ['build-redirector', 'build-redirector.ts', '--out'],
   ['replicate', 'replicate.ts', '--source'],
   ['synth', 'synth.ts', '--only'],
   ['aws', 'aws.ts', '--topology'],

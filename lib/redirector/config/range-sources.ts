@@ -3,7 +3,13 @@ import { DONORS } from '../../clouds/donors';
 import type { Env } from '../../config/env';
 import { ConfigError, type ConfigProblem } from './problems';
 
-/** A range file to load and the donor (cloud id) whose format it is in. */
+/**
+ * IP_RANGES' name for an index file built by npm run build:redirector (`index=FILE`): it holds every donor's
+ * ranges, so it stands alone.
+ */
+export const INDEX_SOURCE = 'index';
+
+/** A range file to load and the donor (cloud id) whose format it is in, or INDEX_SOURCE for an index file. */
 export interface RangeSource {
   readonly cloud: string;
   readonly file: string;
@@ -20,13 +26,16 @@ export function parseRangeSources(text: string, variable: string): RangeSource[]
     const file = pair.slice(eq + 1);
     if (eq <= 0 || file === '') {
       problems.push({ variable, message: `${JSON.stringify(pair)} is not cloud=FILE (e.g. aws=ranges/aws.json)` });
-    } else if (!known.includes(cloud)) {
+    } else if (cloud !== INDEX_SOURCE && !known.includes(cloud)) {
       problems.push({ variable, message: `unknown cloud ${JSON.stringify(cloud)} (known: ${known.join(', ')})` });
     } else if (sources.some((s) => s.cloud === cloud)) {
       problems.push({ variable, message: `cloud ${JSON.stringify(cloud)} is given twice` });
     } else {
       sources.push({ cloud, file });
     }
+  }
+  if (sources.length > 1 && sources.some((s) => s.cloud === INDEX_SOURCE)) {
+    problems.push({ variable, message: `${INDEX_SOURCE}=FILE stands alone: the index holds every donor's ranges` });
   }
   if (problems.length > 0) throw new ConfigError(problems);
   return sources;

@@ -62,6 +62,11 @@ describe('parseIpInto', () => {
     '[::1]',
     '1.2.3.4:80',
     'x'.repeat(100),
+    ':',
+    '1::\u00e9',
+    '1:2:3:4:5:6:7:8:9:0',
+    '1::2:3:',
+    '::1:',
   ])('refuses %j', (text) => {
     expect(parseIpInto(text, new Uint32Array(4), true)).toBe(NOT_AN_IP);
   });
@@ -88,8 +93,9 @@ describe('parseCidr', () => {
     ['::/129', /longer than 128/],
     ['1.2.3.4/x', /no valid prefix length/],
     ['1.2.3/8', /no valid IP address/],
+    [42, /prefix must be a string/],
   ])('refuses %j', (text, message) => {
-    expect(() => parseCidr(text)).toThrow(message);
+    expect(() => parseCidr(text as string)).toThrow(message);
   });
 });
 
@@ -123,6 +129,12 @@ describe('donor parsers on the fixtures', () => {
     ['Azure: only the AzureCloud.<region> tags', parseAzureRanges, 'azure.json', ['4:eastus/17', '6:eastus/47']],
   ])('%s', (_name, parse, file, expected) => {
     expect(summary(parse(fixture(file), file))).toEqual(expected);
+  });
+
+  it('Azure: a tag without a name is skipped like any other tag', () => {
+    expect(
+      summary(parseAzureRanges({ values: [{ properties: { addressPrefixes: ['1.0.0.0/8'] } }] }, 'a.json')),
+    ).toEqual([]);
   });
 });
 
@@ -161,6 +173,17 @@ describe('malformed files name the file and the entry (index and value)', () => 
       parseAzureRanges,
       { values: [{ name: 'AzureCloud.eastus', properties: {} }] },
       /values\[0\] .*addressPrefixes must be an array/,
+    ],
+    [parseAwsRanges, { prefixes: [null], ipv6_prefixes: [] }, /aws\.json: prefixes\[0\] null: region must be/],
+    [
+      parseAwsRanges,
+      { prefixes: [{ ip_prefix: `1.2.3.4/40${' '.repeat(300)}`, region: 'r' }], ipv6_prefixes: [] },
+      /aws\.json: prefixes\[0\] \{"ip_prefix":"1\.2\.3\.4\/40 {176}\.\.\.: /,
+    ],
+    [
+      parseAzureRanges,
+      { values: [{ name: 'AzureCloud.eastus', properties: { addressPrefixes: [undefined] } }] },
+      /values\[0\]\.properties\.addressPrefixes\[0\] undefined: .*prefix must be a string/,
     ],
   ])('%#', (parse, json, message) => {
     const attempt = () => parse(json, 'aws.json');

@@ -1,0 +1,196 @@
+/**
+ * npm run build:redirector builds what the image runs (the Dockerfile runs the same script), and the bundle it
+ * writes serves with only PORT and ADMIN_PORT set, from any working directory: its ranges are the index beside it.
+ */
+import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { BUILD_FLAGS, buildOptions, buildRedirector, BUNDLE_FILE } from '../../bin/build-redirector';
+import { FlagError, parseFlags } from '../../lib/config/command-line';
+import { ManagedChild, runToEnd, waitForHttp } from '../../lib/local/processes';
+import { decodeRangeIndex, RANGE_INDEX_FILE } from '../../lib/redirector/range-index-file';
+import { tsxNodeArgs } from '../../lib/synth/tsx';
+import { freePort } from '../support/ports';
+import { RANGE_FILES } from './fixtures';
+
+const ROOT = resolve(__dirname, '../..');
+const RANGES = Object.entries(RANGE_FILES)
+  .map(([cloud, file]) => `${cloud}=${file}`)
+  .join(',');
+/** An eu-west-1 address of the AWS fixture, then the load balancer's. */
+const AWS_CLIENT = '18.200.1.2, 34.1.1.1';
+
+const work = mkdtempSync(join(tmpdir(), 'build-redirector-'));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+function buildCommand(args: string[]) {
+  return runToEnd({
+    name: 'build-redirector',
+    command: process.execPath,
+    args: [...tsxNodeArgs(join(ROOT, 'bin/build-redirector.ts')), ...args],
+    cwd: work,
+  });
+}
+
+/** `node <bundle>` with only these variables (and PATH), from a working directory of its own. */
+async function serve(bundle: string, env: Record<string, string>, lines: string[]): Promise<ManagedChild> {
+  const cwd = mkdtempSync(join(work, 'cwd-'));
+  return new ManagedChild({
+    name: 'redirector',
+    command: process.execPath,
+    args: [bundle],
+    cwd,
+    env: { PATH: process.env.PATH ?? '', ...env },
+    onLine: (line) => lines.push(line),
+  });
+}
+
+describe('npm run build:redirector -- --out DIR --ranges ...', () => {
+  const out = join(work, 'out');
+  let stdout: string[];
+
+  beforeAll(async () => {
+    stdout = [];
+    const { exit, child } = await buildCommand(['--out', out, '--ranges', RANGES]);
+    if (exit.code !== 0) throw new Error(child.describeExit(exit));
+    stdout = child.tail().split('\n');
+  }, 120_000);
+
+  it('writes the bundle and the range index, and names both', () => {
+    expect(readdirSync(out).sort()).toEqual([RANGE_INDEX_FILE, BUNDLE_FILE].sort());
+    expect(stdout[0]).toMatch(new RegExp(`${join(out, BUNDLE_FILE)} \\(\\d+ KiB\\)`));
+    expect(stdout[1]).toMatch(new RegExp(`${join(out, RANGE_INDEX_FILE)} \\(\\d+ KiB, \\d+ intervals from aws=`));
+  });
+
+  it('the index records the files it was built from, with their SHA-256', () => {
+    const { sources } = decodeRangeIndex(readFileSync(join(out, RANGE_INDEX_FILE)), RANGE_INDEX_FILE);
+    expect(sources.map((s) => [s.cloud, s.file])).toEqual(Object.entries(RANGE_FILES));
+    expect(sources.every((s) => /^[0-9a-f]{64}$/.test(s.sha256))).toBe(true);
+  });
+
+  it('node DIR/redirector.js with only PORT and ADMIN_PORT serves, with the ranges beside it', async () => {
+    const [port, adminPort] = await Promise.all([freePort(), freePort()]);
+    const lines: string[] = [];
+    const server = await serve(join(out, BUNDLE_FILE), { PORT: String(port), ADMIN_PORT: String(adminPort) }, lines);
+    try {
+      await waitForHttp(`http://127.0.0.1:${port}/-/ready`, server);
+      const v2 = await fetch(`http://127.0.0.1:${port}/v2/`);
+      expect([v2.status, v2.headers.get('docker-distribution-api-version')]).toEqual([200, 'registry/2.0']);
+      // A manifest is redirected without any existence check, and its pull line says where the client is.
+      const manifest = await fetch(`http://127.0.0.1:${port}/v2/pause/manifests/3.10`, {
+        redirect: 'manual',
+        headers: { 'x-forwarded-for': AWS_CLIENT },
+      });
+      expect(manifest.status).toBe(307);
+      expect(manifest.headers.get('location')).toMatch(/\/v2\/.*\/pause\/manifests\/3\.10$/);
+    } finally {
+      expect((await server.stop()).code).toBe(0);
+    }
+    const logged = lines.map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(logged.find((l) => 'intervals' in l)).toMatchObject({
+      ranges: [{ cloud: 'index', file: join(out, RANGE_INDEX_FILE) }],
+      table: expect.stringContaining('embedded default'),
+    });
+    expect(logged.find((l) => 'clientCloud' in l)).toMatchObject({ clientCloud: 'aws', clientRegion: 'eu-west-1' });
+  }, 60_000);
+
+  it('without the index beside it and without IP_RANGES, the bundle names IP_RANGES and exits 2', async () => {
+    const alone = mkdtempSync(join(work, 'alone-'));
+    copyFileSync(join(out, BUNDLE_FILE), join(alone, BUNDLE_FILE));
+    const lines: string[] = [];
+    const server = await serve(join(alone, BUNDLE_FILE), { PORT: String(await freePort()) }, lines);
+    expect((await server.exited).code).toBe(2);
+    expect(lines.join('\n')).toContain('IP_RANGES: not set');
+  });
+
+  it('with a corrupted index beside it, the bundle names the file and exits 1', async () => {
+    const broken = mkdtempSync(join(work, 'broken-'));
+    copyFileSync(join(out, BUNDLE_FILE), join(broken, BUNDLE_FILE));
+    const index = readFileSync(join(out, RANGE_INDEX_FILE));
+    index[index.length - 1]! ^= 0xff;
+    writeFileSync(join(broken, RANGE_INDEX_FILE), index);
+    const lines: string[] = [];
+    const server = await serve(join(broken, BUNDLE_FILE), { PORT: String(await freePort()) }, lines);
+    expect((await server.exited).code).toBe(1);
+    expect(lines.join('\n')).toContain(`invalid IP-range file ${join(broken, RANGE_INDEX_FILE)}: checksum mismatch`);
+  });
+});
+
+describe('bad command lines and files', () => {
+  const options = (args: string[]) =>
+    buildOptions(parseFlags(args, { name: 'build', usage: '', flags: BUILD_FLAGS }) as never);
+  const nowhere = join(work, 'not-written');
+
+  it.each([
+    ['--out is required', ['--ranges', RANGES]],
+    ['--ranges: unknown cloud "oracle" (known: aws, gcp, azure)', ['--out', nowhere, '--ranges', 'oracle=a.json']],
+    ['--ranges: cloud "aws" is given twice', ['--out', nowhere, '--ranges', 'aws=a.json,aws=b.json']],
+    [
+      "--ranges: give the donors' published files (cloud=FILE), not an index",
+      ['--out', nowhere, '--ranges', 'index=a'],
+    ],
+  ])('%s', (message, args) => {
+    expect(() => options(args)).toThrow(new FlagError(message));
+  });
+
+  it.each([
+    ['package.json: "prefixes" must be an array', `aws=${join(ROOT, 'package.json')}`],
+    ['aws.json: prefixes[0] {"ip_prefix":"3.0.0.0/9"', `gcp=${RANGE_FILES.aws}`],
+    ['missing.json: cannot read', `aws=${join(work, 'missing.json')}`],
+  ])('%s, and nothing is written', async (message, ranges) => {
+    await expect(buildRedirector(options(['--out', nowhere, '--ranges', ranges]))).rejects.toThrow(message);
+    expect(existsSync(nowhere)).toBe(false);
+  });
+
+  it('a donor file without ranges is refused', async () => {
+    const empty = join(work, 'empty.json');
+    writeFileSync(empty, '{"prefixes":[]}');
+    await expect(buildRedirector({ out: nowhere, ranges: [{ cloud: 'gcp', file: empty }] })).rejects.toThrow(
+      `invalid IP-range file ${empty}: holds no ranges`,
+    );
+  });
+
+  it('the command reports a failed build on stderr and exits 1', async () => {
+    const { exit, child } = await buildCommand(['--out', nowhere, '--ranges', `aws=${join(work, 'missing.json')}`]);
+    expect(exit.code).toBe(1);
+    expect(child.tail()).toMatch(/^build-redirector failed: invalid IP-range file .*missing\.json: cannot read/);
+    expect(existsSync(nowhere)).toBe(false);
+  }, 60_000);
+});
+
+describe('without --ranges: every donor official file, downloaded', () => {
+  it('builds the index from what the donors publish (a stand-in for the network here)', async () => {
+    const published: Record<string, string> = {
+      'https://ip-ranges.amazonaws.com/ip-ranges.json': readFileSync(RANGE_FILES.aws, 'utf8'),
+      'https://www.gstatic.com/ipranges/cloud.json': readFileSync(RANGE_FILES.gcp, 'utf8'),
+      'https://www.microsoft.com/en-us/download/details.aspx?id=56519':
+        '<a href="https://download.microsoft.com/download/7/1/d/ServiceTags_Public_20250721.json">',
+      'https://download.microsoft.com/download/7/1/d/ServiceTags_Public_20250721.json': readFileSync(
+        RANGE_FILES.azure,
+        'utf8',
+      ),
+    };
+    const out = join(work, 'downloaded');
+    const result = await buildRedirector({
+      out,
+      fetchText: async (url) => published[url] ?? Promise.reject(new Error(`unexpected ${url}`)),
+    });
+    expect(result.sources.map((s) => [s.cloud, s.file])).toEqual([
+      ['aws', 'https://ip-ranges.amazonaws.com/ip-ranges.json'],
+      ['gcp', 'https://www.gstatic.com/ipranges/cloud.json'],
+      ['azure', 'https://download.microsoft.com/download/7/1/d/ServiceTags_Public_20250721.json'],
+    ]);
+    const { tables } = decodeRangeIndex(readFileSync(result.index), result.index);
+    expect(tables.locations.map((l) => l.cloud)).toEqual(expect.arrayContaining(['aws', 'gcp', 'azure']));
+  }, 120_000);
+});
+
+describe('docker/redirector.Dockerfile', () => {
+  const dockerfile = readFileSync(join(ROOT, 'docker/redirector.Dockerfile'), 'utf8');
+
+  it('builds with this same script and ships exactly what it writes', () => {
+    expect(dockerfile).toMatch(/RUN npm run -s build:redirector -- --out \/out\n/);
+    expect(dockerfile).toContain(`COPY --from=build /out/${BUNDLE_FILE} /out/${RANGE_INDEX_FILE} ./`);
+    expect(dockerfile).not.toMatch(/^ENV[^#]*IP_RANGES/m);
+  });
+});

@@ -5,6 +5,11 @@
  * recorded in docs/benchmarks.md; a score under `thresholds.break` fails the command.
  * @type {import('@stryker-mutator/api/core').PartialStrykerOptions}
  */
+
+// The property tests try a tenth of their cases for each mutant (test/redirector/properties.test.ts): still hundreds
+// of generated inputs, in a fraction of the time. The test workers inherit this variable.
+process.env.PROPERTY_RUNS_SCALE ??= '0.1';
+
 export default {
   mutate: [
     'lib/redirector/route.ts',
@@ -27,6 +32,9 @@ export default {
   },
   coverageAnalysis: 'perTest',
   concurrency: 2,
+  // Generous: on a busy machine a slow run is not an infinite loop.
+  timeoutFactor: 3,
+  timeoutMS: 10000,
   // Nothing else is needed in the sandbox: the mutated files, the code and fixtures their tests load.
   ignorePatterns: ['cdk.out', 'cdktf.out', 'coverage', 'dist', 'docs', 'examples', 'docker', '.synth-*', '.deploy'],
   reporters: ['clear-text', 'progress', 'html'],

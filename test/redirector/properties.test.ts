@@ -19,6 +19,15 @@ import { needsClient, parseRequest, safeQuery, type Route } from '../../lib/redi
 import type { RoutingTable } from '../../lib/topology';
 import { fixtureIndex, smallTable } from './fixtures';
 
+/**
+ * How many cases each property tries, scaled by PROPERTY_RUNS_SCALE (mutation testing runs these tests for every
+ * mutant and sets it to 0.1; see stryker.config.mjs).
+ */
+const RUNS_SCALE = Number(process.env.PROPERTY_RUNS_SCALE ?? 1);
+function runs(count: number): number {
+  return Math.max(1, Math.round(count * RUNS_SCALE));
+}
+
 /** The one place the index is built from ranges: adapt here if its construction changes. */
 function buildIndex(clouds: readonly CloudRanges[]): RangeIndex {
   return new RangeIndex(clouds);
@@ -206,7 +215,7 @@ describe('RangeIndex: longest prefix wins, as a brute-force scan says', () => {
         for (const address of v6) check(v6Text(address, style), bruteForce(prefixes, 6, address));
         expect(wrong).toEqual([]);
       }),
-      { numRuns: 150 },
+      { numRuns: runs(150) },
     );
   });
 
@@ -217,6 +226,7 @@ describe('RangeIndex: longest prefix wins, as a brute-force scan says', () => {
         const text = `${before}${ip}${after}`;
         expect(index.lookup(text, before.length, before.length + ip.length)).toBe(index.lookup(ip));
       }),
+      { numRuns: runs(100) },
     );
   });
 
@@ -234,7 +244,7 @@ describe('RangeIndex: longest prefix wins, as a brute-force scan says', () => {
         const valid = isIP(candidate) !== 0 && !candidate.includes('%');
         expect([candidate, index.lookup(candidate) !== INVALID_IP]).toEqual([candidate, valid]);
       }),
-      { numRuns: 2000 },
+      { numRuns: runs(2000) },
     );
   });
 });
@@ -243,7 +253,11 @@ describe('RangeIndex: longest prefix wins, as a brute-force scan says', () => {
 // The client resolver
 
 describe('ClientResolver: the client is the entry just before the trusted proxies', () => {
-  const index = fixtureIndex();
+  // Built in each test, not once for the file: mutation testing then counts it as run by these tests only.
+  let index: RangeIndex;
+  beforeEach(() => {
+    index = fixtureIndex();
+  });
   const entry = fc.oneof(
     fc.constantFrom(
       '3.5.140.9',
@@ -286,7 +300,7 @@ describe('ClientResolver: the client is the entry just before the trusted proxie
               : { kind: 'located', location: index.locations[id]! };
         expect(got).toEqual(expected);
       }),
-      { numRuns: 2000 },
+      { numRuns: runs(2000) },
     );
   });
 
@@ -297,6 +311,7 @@ describe('ClientResolver: the client is the entry just before the trusted proxie
         const got = new ClientResolver(index, 1).resolve(undefined, socket);
         expect(got.kind).toBe(id === INVALID_IP ? 'invalid' : id === NO_MATCH ? 'unlisted' : 'located');
       }),
+      { numRuns: runs(100) },
     );
   });
 });
@@ -348,6 +363,7 @@ describe('parseRequest', () => {
           query: safeQuery(q),
         });
       }),
+      { numRuns: runs(100) },
     );
   });
 
@@ -362,6 +378,7 @@ describe('parseRequest', () => {
           query: safeQuery(q),
         });
       }),
+      { numRuns: runs(100) },
     );
   });
 
@@ -379,6 +396,7 @@ describe('parseRequest', () => {
           query: safeQuery(q),
         });
       }),
+      { numRuns: runs(100) },
     );
   });
 
@@ -388,6 +406,7 @@ describe('parseRequest', () => {
       fc.property(fc.option(other, { nil: undefined }), fc.string(), (m, target) => {
         expect(parseRequest(m, target)).toEqual({ kind: 'method-not-allowed' });
       }),
+      { numRuns: runs(100) },
     );
   });
 
@@ -416,7 +435,7 @@ describe('parseRequest', () => {
         }
         if ('query' in route) expect(route.query).toMatch(SAFE_QUERY);
       }),
-      { numRuns: 5000 },
+      { numRuns: runs(5000) },
     );
   });
 
@@ -430,7 +449,7 @@ describe('parseRequest', () => {
         // Every character is kept or replaced by its own escape: nothing dropped, nothing added.
         expect(unescapeAll(safe)).toBe(unescapeAll(q.length <= 1 ? '' : q));
       }),
-      { numRuns: 1000 },
+      { numRuns: runs(1000) },
     );
   });
 });
@@ -500,7 +519,7 @@ describe('decide: only configured backends', () => {
         expect(settle(decision, true)).toBe(decision);
         if (!decision.check) expect(settle(decision, false)).toBe(decision);
       }),
-      { numRuns: 2000 },
+      { numRuns: runs(2000) },
     );
   });
 });

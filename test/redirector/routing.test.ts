@@ -9,7 +9,8 @@ import {
   UNLISTED_CLIENT,
   type Client,
 } from '../../lib/redirector/decide';
-import { parseRequest, safeQuery } from '../../lib/redirector/route';
+import type { RangeIndex } from '../../lib/redirector/range-index';
+import { needsClient, parseRequest, safeQuery } from '../../lib/redirector/route';
 import { DIGEST, fixtureIndex, HEX64, smallTable } from './fixtures';
 
 describe('parseRequest', () => {
@@ -98,10 +99,35 @@ describe('parseRequest', () => {
     ['GET', '/v2/pause/manifests/.hidden', { kind: 'bad-reference', reference: '.hidden' }],
     ['GET', `/v2/pause/manifests/${'t'.repeat(129)}`, { kind: 'bad-reference', reference: 't'.repeat(129) }],
     ['GET', '/v2/pause/referrers/nope', { kind: 'bad-digest', digest: 'nope' }],
+    // Every endpoint checks the repository name before anything else.
+    ['GET', `/v2/Pause/blobs/${DIGEST}`, { kind: 'bad-name', name: 'Pause' }],
+    ['GET', `/v2/Pause/referrers/${DIGEST}`, { kind: 'bad-name', name: 'Pause' }],
+    ['GET', '/v2/Pause/tags/list', { kind: 'bad-name', name: 'Pause' }],
+    // Paths without the pull API's shape are forwarded when every segment is safe.
+    ['GET', '/v2/pause/tags/latest', { kind: 'other-v2', rest: 'pause/tags/latest', query: '' }],
+    ['GET', '/v2/pause', { kind: 'other-v2', rest: 'pause', query: '' }],
+    ['GET', '/v2/pause/manifests', { kind: 'other-v2', rest: 'pause/manifests', query: '' }],
+    ['HEAD', '/v2/pause/x/y/?a=1', { kind: 'other-v2', rest: 'pause/x/y/', query: '?a=1' }],
+    ['GET', '/v2//x', { kind: 'bad-name', name: '/x' }],
+    ['GET', '/v2/pause//', { kind: 'bad-name', name: 'pause//' }],
+    ['GET', '/v2/.x/y', { kind: 'bad-name', name: '.x/y' }],
     ['GET', '/v2/../../x', { kind: 'bad-name', name: '../../x' }],
     ['GET', '/v2/%2e%2e/x', { kind: 'bad-name', name: '%2e%2e/x' }],
   ])('%s %s', (method, target, expected) => {
     expect(parseRequest(method, target)).toEqual(expected);
+  });
+});
+
+describe('needsClient', () => {
+  it.each([
+    [`/v2/pause/blobs/${DIGEST}`, true],
+    ['/v2/pause/manifests/3.9', true],
+    ['/v2/pause/tags/list', false],
+    ['/v2/', false],
+    ['/', false],
+    ['/v2/Bad/manifests/3.9', false],
+  ])('%s -> %s', (target, expected) => {
+    expect(needsClient(parseRequest('GET', target))).toBe(expected);
   });
 });
 
@@ -113,6 +139,11 @@ describe('safeQuery', () => {
     ['?a=b#frag', '?a=b%23frag'],
     ['?a="<x>"', '?a=%22%3Cx%3E%22'],
     ['?\u00e9', '?%E9'],
+    ['?a b', '?a%20b'],
+    ['?\u0001', '?%01'],
+    ['?%zz%41', '?%zz%41'],
+    ["?A-Za-z0-9-._~!$&'()*+,;=:@/?%", "?A-Za-z0-9-._~!$&'()*+,;=:@/?%"],
+    ['?[]{}|^`\\', '?%5B%5D%7B%7D%7C%5E%60%5C'],
   ])('%j -> %j', (query, expected) => {
     expect(safeQuery(query)).toBe(expected);
   });
@@ -130,8 +161,14 @@ describe('forwardedForHeader', () => {
 });
 
 describe('ClientResolver', () => {
-  const index = fixtureIndex();
-  const google = new ClientResolver(index, 1);
+  // Built for each test rather than once: the index and the resolver then count as run by every test that uses
+  // them, so mutation testing runs those tests, not the whole file, for a mutant in them.
+  let index: RangeIndex;
+  let google: ClientResolver;
+  beforeEach(() => {
+    index = fixtureIndex();
+    google = new ClientResolver(index, 1);
+  });
   const located = (cloud: string, region: string): Client => ({ kind: 'located', location: { cloud, region } });
   it.each([
     // Google LB form: [<client-supplied>,]<client-ip>,<lb-ip>: the client is second-to-last.
@@ -157,10 +194,38 @@ describe('ClientResolver', () => {
     ['nope, 34.1.1.1', /X-Forwarded-For client entry "nope" is not an IP address/],
     [', 34.1.1.1', /X-Forwarded-For client entry "" is not an IP address/],
     ['3.5.140.9:443, 34.1.1.1', /not an IP address/],
+    [
+      `${'x'.repeat(100)}, 34.1.1.1`,
+      new RegExp(`^X-Forwarded-For client entry "${'x'.repeat(64)}" is not an IP address$`),
+    ],
+    ['a,b,c', /^X-Forwarded-For client entry "b" is not an IP address$/],
   ])('refuses XFF %j', (xff, message) => {
     const client = google.resolve(xff, '10.0.0.1');
     expect(client.kind).toBe('invalid');
     expect(client.kind === 'invalid' && client.message).toMatch(message);
+  });
+
+  it('refuses a socket address that is not an IP address, naming it', () => {
+    expect(google.resolve(undefined, 'not-an-ip')).toEqual({
+      kind: 'invalid',
+      message: 'client address "not-an-ip" is not an IP address',
+    });
+  });
+
+  it('names the entry counts in words that agree with them', () => {
+    const message = (hops: number, xff: string) => {
+      const client = new ClientResolver(index, hops).resolve(xff, undefined);
+      return client.kind === 'invalid' ? client.message : client.kind;
+    };
+    expect(message(2, '1.1.1.1')).toBe(
+      'X-Forwarded-For has 1 entry; expected the client address followed by 2 trusted proxy entries',
+    );
+    expect(message(3, '1.1.1.1, 2.2.2.2')).toBe(
+      'X-Forwarded-For has 2 entries; expected the client address followed by 3 trusted proxy entries',
+    );
+    expect(message(1, '')).toBe(
+      'X-Forwarded-For has 1 entry; expected the client address followed by 1 trusted proxy entry',
+    );
   });
 
   it('takes the hop count from configuration', () => {
@@ -180,27 +245,29 @@ describe('decide', () => {
   const bucket = (region: string) => `https://small-registry-${region}.s3.dualstack.${region}.amazonaws.com`;
   const aws = (region: string): Client => ({ kind: 'located', location: { cloud: 'aws', region } });
   const client = (cloud: string, region: string): Client => ({ kind: 'located', location: { cloud, region } });
-  const blob = parseRequest('GET', `/v2/pause/blobs/${DIGEST}?ns=registry.k8s.io`);
+  // Routes are parsed inside each test: route.ts then counts as run by the tests that need it (mutation testing).
+  const request = (method: string, target: string) => () => parseRequest(method, target);
+  const blob = request('GET', `/v2/pause/blobs/${DIGEST}?ns=registry.k8s.io`);
   const blobPath = `containers/images/${DIGEST}`;
 
   it.each([
     [
       'root',
-      parseRequest('GET', '/'),
+      request('GET', '/'),
       CLIENT_NOT_NEEDED,
       table,
       { status: 307, label: 'info', location: 'https://example.com/registry' },
     ],
     [
       'privacy',
-      parseRequest('GET', '/privacy'),
+      request('GET', '/privacy'),
       CLIENT_NOT_NEEDED,
       table,
       { status: 307, label: 'privacy', location: 'https://example.com/privacy' },
     ],
     [
       '405',
-      parseRequest('PUT', '/v2/'),
+      request('PUT', '/v2/'),
       CLIENT_NOT_NEEDED,
       table,
       {
@@ -212,14 +279,14 @@ describe('decide', () => {
     ],
     [
       'v2',
-      parseRequest('GET', '/v2/'),
+      request('GET', '/v2/'),
       CLIENT_NOT_NEEDED,
       table,
       { status: 200, label: 'registry-api', headers: { 'docker-distribution-api-version': 'registry/2.0' } },
     ],
     [
       'catalog',
-      parseRequest('GET', '/v2/_catalog'),
+      request('GET', '/v2/_catalog'),
       CLIENT_NOT_NEEDED,
       table,
       {
@@ -233,42 +300,42 @@ describe('decide', () => {
     ],
     [
       'other path',
-      parseRequest('GET', '/robots.txt'),
+      request('GET', '/robots.txt'),
       CLIENT_NOT_NEEDED,
       table,
       { status: 404, label: 'none', body: { contentType: TEXT_TYPE, text: 'Not Found\n' } },
     ],
     [
       'liveness',
-      parseRequest('GET', '/-/healthy'),
+      request('GET', '/-/healthy'),
       CLIENT_NOT_NEEDED,
       table,
       { status: 200, label: 'health', body: { contentType: TEXT_TYPE, text: 'ok\n' } },
     ],
     [
       'manifest -> upstream, query kept',
-      parseRequest('GET', '/v2/pause/manifests/3.9?x=1'),
+      request('GET', '/v2/pause/manifests/3.9?x=1'),
       aws('us-east-2'),
       table,
       { status: 307, label: 'upstream', location: `${AR}/pause/manifests/3.9?x=1` },
     ],
     [
       'tags/list pagination kept',
-      parseRequest('GET', '/v2/kube/proxy/tags/list?n=2&last=v1'),
+      request('GET', '/v2/kube/proxy/tags/list?n=2&last=v1'),
       CLIENT_NOT_NEEDED,
       table,
       { status: 307, label: 'upstream', location: `${AR}/kube/proxy/tags/list?n=2&last=v1` },
     ],
     [
       'referrers',
-      parseRequest('GET', `/v2/pause/referrers/${DIGEST}`),
+      request('GET', `/v2/pause/referrers/${DIGEST}`),
       CLIENT_NOT_NEEDED,
       table,
       { status: 307, label: 'upstream', location: `${AR}/pause/referrers/${DIGEST}` },
     ],
     [
       'cosign signature -> signature upstream',
-      parseRequest('GET', `/v2/pause/manifests/sha256-${HEX64}.sig`),
+      request('GET', `/v2/pause/manifests/sha256-${HEX64}.sig`),
       UNLISTED_CLIENT,
       withSignatures,
       {
@@ -279,7 +346,7 @@ describe('decide', () => {
     ],
     [
       'cosign attestation -> signature upstream',
-      parseRequest('GET', `/v2/pause/manifests/sha256-${HEX64}.att`),
+      request('GET', `/v2/pause/manifests/sha256-${HEX64}.att`),
       UNLISTED_CLIENT,
       withSignatures,
       {
@@ -290,7 +357,7 @@ describe('decide', () => {
     ],
     [
       'cosign SBOM -> signature upstream',
-      parseRequest('HEAD', `/v2/pause/manifests/sha256-${HEX64}.sbom?ns=registry.k8s.io`),
+      request('HEAD', `/v2/pause/manifests/sha256-${HEX64}.sbom?ns=registry.k8s.io`),
       UNLISTED_CLIENT,
       withSignatures,
       {
@@ -301,14 +368,14 @@ describe('decide', () => {
     ],
     [
       "a tag that only looks like cosign's -> upstream",
-      parseRequest('GET', `/v2/pause/manifests/sha256-${HEX64}.spdx`),
+      request('GET', `/v2/pause/manifests/sha256-${HEX64}.spdx`),
       UNLISTED_CLIENT,
       withSignatures,
       { status: 307, label: 'upstream', location: `${AR}/pause/manifests/sha256-${HEX64}.spdx` },
     ],
     [
       'cosign signature without a signature upstream -> upstream',
-      parseRequest('GET', `/v2/pause/manifests/sha256-${HEX64}.att`),
+      request('GET', `/v2/pause/manifests/sha256-${HEX64}.att`),
       UNLISTED_CLIENT,
       table,
       { status: 307, label: 'upstream', location: `${AR}/pause/manifests/sha256-${HEX64}.att` },
@@ -381,15 +448,15 @@ describe('decide', () => {
       },
     ],
   ])('%s', (_name, route, who, routingTable, expected) => {
-    expect(decide(route, who, routingTable)).toMatchObject(expected);
+    expect(decide(route(), who, routingTable)).toMatchObject(expected);
   });
 
   it('asks for no existence check when the blob goes to the upstream', () => {
-    expect(decide(blob, client('gcp', 'us-central1'), table).check).toBeUndefined();
+    expect(decide(blob(), client('gcp', 'us-central1'), table).check).toBeUndefined();
   });
 
   it('a blob check falls back to the upstream (query kept) when the mirror lacks the blob', () => {
-    const decision = decide(blob, aws('us-east-2'), table);
+    const decision = decide(blob(), aws('us-east-2'), table);
     expect(decision.check?.url).toBe(`${bucket('us-east-2')}/${blobPath}`);
     expect(settle(decision, true)).toMatchObject({ status: 307, label: 'mirror', location: decision.check?.url });
     expect(settle(decision, false)).toMatchObject({

@@ -9,7 +9,13 @@
  * change to a produced value (a CDN replaced, a service account recreated) means redeploying its consumers, which
  * each step says, and which a full run does by itself.
  */
-import { AWS_OUTPUT_IDS, awsRegions, cdnStackName, mirrorStackName } from '../clouds/aws/infra/names';
+import {
+  AWS_OUTPUT_IDS,
+  awsRegions,
+  cdnStackName,
+  deliveryStackName,
+  mirrorStackName,
+} from '../clouds/aws/infra/names';
 import { GCP_OUTPUT_IDS, GCP_STACK_IDS, type GcpStackKey } from '../clouds/gcp/infra/names';
 import { s3CopyArgs } from '../clouds/gcp/infra/replication-args';
 import {
@@ -83,6 +89,7 @@ type Draft = Omit<Step, 'produces' | 'onDemand'> & {
 export const STEP_IDS = {
   stateBucket: 'gcp-state-bucket',
   awsBootstrap: 'aws-bootstrap',
+  awsDelivery: 'aws-delivery',
   awsMirrors: 'aws-mirrors',
   awsUpload: 'aws-upload',
   awsCdn: 'aws-cdn',
@@ -144,6 +151,18 @@ function awsBootstrapStep(topology: Topology): Draft {
     commands: [
       { tool: 'cdk', args: ['bootstrap', ...regions.map((region) => `aws://${topology.aws.accountId}/${region}`)] },
     ],
+    consumes: [],
+  };
+}
+
+function awsDeliveryStep(topology: Topology): Draft {
+  const stack = deliveryStackName(topology);
+  return {
+    id: STEP_IDS.awsDelivery,
+    tool: 'cdk',
+    summary: `Deploys the role deploy.yml assumes (GitHub Actions, ${topology.github.repository}, environment ${topology.github.environment}) and GitHub's OIDC provider.`,
+    stacks: [stack],
+    commands: [cdkDeploy([stack])],
     consumes: [],
   };
 }
@@ -237,6 +256,11 @@ function drafts(topology: Topology): Draft[] {
   return [
     ...stateBucketStep(topology),
     awsBootstrapStep(topology),
+    gcpStep(
+      'delivery',
+      "Deploys the services' image repository and the GitHub identities: the workload identity pool, the accounts images.yml and deploy.yml use.",
+    ),
+    awsDeliveryStep(topology),
     ...awsMirrorsStep(topology),
     gcpStep('artifacts', 'Deploys the Artifact Registry repositories (and enables the APIs they need).'),
     gcpStep(
@@ -267,12 +291,13 @@ function drafts(topology: Topology): Draft[] {
   ];
 }
 
-function prerequisites(topology: Topology): string[] {
+function prerequisites(): string[] {
   return [
     'npm run deploy -- --preflight passes: the AWS regions are enabled, S3 Block Public Access lets the mirrors be ' +
       "public, the Google projects exist with billing, and the deployer's roles suffice (docs/deploy.md)",
-    `the images ${topology.images.redirector} and ${topology.images.replicator} are pushed (Cloud Run pulls them ` +
-      'when gcp-replication and gcp-redirector deploy)',
+    'the images of images.redirector and images.replicator are in the services repository (Cloud Run pulls them ' +
+      'when gcp-replication and gcp-redirector deploy): on a first deploy, run the steps up to aws-delivery, then ' +
+      '.github/workflows/images.yml, and put the digests it prints into the topology (README, "Continuous delivery")',
   ];
 }
 
@@ -281,7 +306,7 @@ export function deployPlan(topology: Topology): DeployPlan {
   const steps = drafts(topology);
   return {
     topology: topology.name,
-    prerequisites: prerequisites(topology),
+    prerequisites: prerequisites(),
     steps: steps.map((step) => ({
       ...step,
       onDemand: step.onDemand ?? false,

@@ -8,10 +8,17 @@ export const DEFAULT_TOPOLOGY: TopologyInput = {
   name: 'registry-k8s-io',
   infoUrl: 'https://github.com/kubernetes/registry.k8s.io',
   privacyUrl: 'https://www.linuxfoundation.org/legal/privacy-policy',
+  // By digest, as .github/workflows/images.yml prints them after pushing to the services repository (the delivery
+  // stack's, in the serving project). These two stand in until that workflow's first run in this repository: replace
+  // them with the digests it printed (a reviewed change, like any other change of what runs).
   images: {
-    redirector: 'us-central1-docker.pkg.dev/k8s-infra-oci-proxy-prod/services/redirector:v0.1.0',
-    replicator: 'us-central1-docker.pkg.dev/k8s-infra-oci-proxy-prod/services/replicator:v0.1.0',
+    redirector:
+      'us-central1-docker.pkg.dev/k8s-infra-oci-proxy-prod/services/redirector@sha256:16a7c4acfda72dfebc5ac143f2aa6b98232efdf90eef2151ed9a13aaf7293183',
+    replicator:
+      'us-central1-docker.pkg.dev/k8s-infra-oci-proxy-prod/services/replicator@sha256:ed7f8299d69ce28de162bdc2ddb59b2fb79c605444d93e9c2312dc06e099f17f',
   },
+  // The repository whose main branch, in the production environment, may deploy (deploy.yml) and push images.
+  github: { repository: 'kubernetes/registry.k8s.io' },
   aws: {
     accountId: '513428760722',
     bucketPrefix: 'prod-registry-k8s-io-',

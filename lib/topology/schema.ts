@@ -19,12 +19,24 @@ const cronExpression = z
   .string()
   .regex(/^(\S+\s+){4}\S+$/, { error: 'must be a five-field cron expression (minute hour day month weekday)' });
 
-/** A container image reference with a tag or a digest: `host/path/name:tag` or `...@sha256:<hex>`. */
+/** A digest pin: `@sha256:<64 hex>` at the end of an image reference. */
+const IMAGE_DIGEST = /@sha256:[a-f0-9]{64}$/;
+
+/** Whether an image reference names its content by digest (`name@sha256:...` or `name:tag@sha256:...`). */
+export function isDigestPinned(reference: string): boolean {
+  return IMAGE_DIGEST.test(reference);
+}
+
+/** A container image reference with a tag, a digest or both: `host/path/name:tag`, `...@sha256:<hex>`. */
 const imageReference = z
   .string()
-  .regex(/^[a-z0-9.-]+(:\d+)?(\/[a-z0-9._-]+)+(:[\w][\w.-]{0,127}|@sha256:[a-f0-9]{64})$/, {
-    error: 'must be an image reference with a tag or digest, e.g. us-docker.pkg.dev/project/repo/name:v1',
-  });
+  .regex(
+    /^[a-z0-9.-]+(:\d+)?(\/[a-z0-9._-]+)+(:[\w][\w.-]{0,127}|@sha256:[a-f0-9]{64}|:[\w][\w.-]{0,127}@sha256:[a-f0-9]{64})$/,
+    {
+      error:
+        'must be an image reference with a digest (or a tag), e.g. us-docker.pkg.dev/project/repo/name@sha256:<64 hex>',
+    },
+  );
 
 /** Where a redirector region sends blob requests of clients in no donor's network: the CDN or a mirror region. */
 export const CDN_BACKEND = 'cdn';
@@ -160,6 +172,15 @@ export const CloudArmorSchema = z.strictObject({
   wafSensitivity: z.union([z.literal(1), z.literal(2), z.literal(3), z.literal(4)]).default(1),
 });
 
+export const AlertThresholdsSchema = z.strictObject({
+  /** 5xx answers at the load balancer, in percent of its requests over 5 minutes. @default 1 */
+  serverErrorPercent: z.number().positive().max(100).default(1),
+  /** p99 of the load balancer's backend latency (the redirectors' answer time), in ms, for 10 minutes. @default 1000 */
+  p99LatencyMs: z.number().int().positive().default(1000),
+  /** Requests per second answered 429 by Cloud Armor's per-client throttle, over 5 minutes. @default 10 */
+  throttledPerSecond: z.number().positive().default(10),
+});
+
 export const ObservabilitySchema = z.strictObject({
   /** Where alerts go. */
   notificationEmail: z.email({ error: 'must be an e-mail address' }),
@@ -170,6 +191,13 @@ export const ObservabilitySchema = z.strictObject({
     .default('registry_request_logs'),
   /** Alert when the TLS certificate expires in fewer days than this. @default 15 */
   certificateExpiryDays: z.number().int().positive().default(15),
+  /**
+   * Days a day of request logs is kept in BigQuery before its partition is deleted. The logs hold client IP
+   * addresses (personal data): keep them no longer than the traffic analysis needs. @default 30
+   */
+  requestLogRetentionDays: z.number().int().min(1).max(3650).default(30),
+  /** When the alerts fire (docs/runbook.md says what each means and what to do). */
+  alerts: AlertThresholdsSchema.default(AlertThresholdsSchema.parse({})),
 });
 
 const gcsBucketName = z
@@ -248,10 +276,59 @@ export const ReplicationSchema = z.strictObject({
 });
 
 export const ImagesSchema = z.strictObject({
-  /** Image the Cloud Run redirector services run. */
+  /**
+   * The Artifact Registry repository the delivery stack creates in `gcp.servingProject` for the services' own images
+   * (not the public images repository); .github/workflows/images.yml pushes and signs them there.
+   */
+  repository: z
+    .strictObject({
+      /** Repository ID. @default 'services' */
+      id: z
+        .string()
+        .regex(/^[a-z]([a-z0-9-]*[a-z0-9])?$/, { error: 'is not an Artifact Registry repository ID' })
+        .default('services'),
+      /** @default gcp.canonicalRegion */
+      region: gcpRegionName.optional(),
+    })
+    .default({ id: 'services' }),
+  /** Image the Cloud Run redirector services run, by digest (`name@sha256:...`: what images.yml printed). */
   redirector: imageReference,
-  /** Image the Cloud Run replication jobs run. */
+  /** Image the Cloud Run replication jobs run, by digest. */
   replicator: imageReference,
+  /**
+   * Let the services run an image by tag, which can be moved under them: for a development deploy only. Production
+   * pins digests, so what runs is exactly what was reviewed and signed. @default false
+   */
+  allowMutableTags: z.boolean().default(false),
+});
+
+/** The GitHub repository whose workflows build the images and deploy (.github/workflows/images.yml, deploy.yml). */
+export const GithubSchema = z.strictObject({
+  /** `owner/name`: the only repository the deploy identities of both clouds trust. */
+  repository: z.string().regex(/^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})\/[A-Za-z0-9._-]{1,100}$/, {
+    error: 'must be a GitHub repository "owner/name"',
+  }),
+  /** The only branch deploys and image builds come from (image builds also from tags). @default 'main' */
+  branch: z
+    .string()
+    .regex(/^[\w./-]+$/, { error: 'must be a branch name' })
+    .default('main'),
+  /** The GitHub environment deploy.yml runs in; its required reviewers approve each deploy. @default 'production' */
+  environment: z
+    .string()
+    .regex(/^[\w.-]{1,255}$/, { error: 'must be a GitHub environment name' })
+    .default('production'),
+  /**
+   * The AWS account's existing OIDC provider for GitHub (`token.actions.githubusercontent.com`). An account holds
+   * one provider per issuer, so a second one cannot be created beside it.
+   * @default created by the delivery stack
+   */
+  awsOidcProviderArn: z
+    .string()
+    .regex(/^arn:aws:iam::\d{12}:oidc-provider\/token\.actions\.githubusercontent\.com$/, {
+      error: "must be the ARN of the account's token.actions.githubusercontent.com OIDC provider",
+    })
+    .optional(),
 });
 
 export const TopologySchema = z.strictObject({
@@ -262,6 +339,7 @@ export const TopologySchema = z.strictObject({
   /** Where `/privacy` redirects. */
   privacyUrl: BaseUrlSchema,
   images: ImagesSchema,
+  github: GithubSchema,
   aws: AwsSchema,
   gcp: GcpSchema,
   replication: ReplicationSchema.default(ReplicationSchema.parse({})),

@@ -6,7 +6,7 @@
 import { KNOWN_AWS_REGIONS } from '../clouds/aws/regions';
 import { KNOWN_GCP_REGIONS } from '../clouds/gcp/regions';
 import type { TopologyProblem } from './errors';
-import { CDN_BACKEND, GOOGLE_OIDC_ISSUER, type Topology } from './schema';
+import { CDN_BACKEND, GOOGLE_OIDC_ISSUER, isDigestPinned, type Topology } from './schema';
 import { replicationRegistryHosts } from './views';
 
 type Rule = (t: Topology) => TopologyProblem[];
@@ -139,6 +139,28 @@ const writerSubjectIsKnown: Rule = (t) =>
         },
       ];
 
+/**
+ * Cloud Run runs what a tag names when it deploys, and a tag can be moved afterwards: only a digest says exactly
+ * which (reviewed, signed) image runs. A development deploy may opt out.
+ */
+const imagesArePinned: Rule = (t) =>
+  t.images.allowMutableTags
+    ? []
+    : (['redirector', 'replicator'] as const).flatMap((service) => {
+        const reference = t.images[service];
+        return isDigestPinned(reference)
+          ? []
+          : [
+              {
+                path: `images.${service}`,
+                message:
+                  `${quote(reference)} is a mutable tag: the services run images by digest ` +
+                  '(name@sha256:<64 hex>, as .github/workflows/images.yml prints them); ' +
+                  'a development deploy may set images.allowMutableTags: true',
+              },
+            ];
+      });
+
 /** A budget for a host no job speaks to would silently budget nothing. */
 const budgetsNameReplicationHosts: Rule = (t) => {
   const hosts = replicationRegistryHosts(t);
@@ -151,6 +173,7 @@ const budgetsNameReplicationHosts: Rule = (t) => {
 };
 
 const RULES: readonly Rule[] = [
+  imagesArePinned,
   awsRegionsExist,
   awsRegionsListedOnce,
   uploadRegionHasBucket,

@@ -112,6 +112,8 @@ describe('npm run deploy with stand-in CLIs', () => {
       'gcloud storage buckets', // create
       'gcloud storage buckets', // update --versioning
       'cdk bootstrap aws://123456789012/eu-west-1',
+      'cdktf deploy gcp-delivery',
+      'cdk deploy small-registry-delivery',
       'cdk deploy small-registry-eu-west-1',
       'cdktf deploy gcp-artifacts',
       'cdktf deploy gcp-replication',
@@ -147,7 +149,7 @@ describe('npm run deploy with stand-in CLIs', () => {
       replicatorUniqueId: UNIQUE_ID,
       cdnDomainName: CDN,
     });
-    expect(run.stdout).toContain('deploy: 10 steps done');
+    expect(run.stdout).toContain('deploy: 12 steps done');
   });
 
   it('stops at a failed step, says which and how to resume, and the resumed run finishes with the kept values', () => {

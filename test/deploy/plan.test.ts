@@ -14,6 +14,8 @@ function planOf(change: (t: TopologyInput) => void = () => {}): DeployPlan {
 const ALL_STEPS = [
   'gcp-state-bucket',
   'aws-bootstrap',
+  'gcp-delivery',
+  'aws-delivery',
   'aws-mirrors',
   'gcp-artifacts',
   'gcp-replication',
@@ -146,15 +148,22 @@ describe('the plan of a topology', () => {
 
     it('deploys each AWS stack in exactly one step, each step only its own stacks', () => {
       const cdkStacks = plan.steps.filter((s) => s.tool === 'cdk').flatMap((s) => s.stacks);
-      expect(cdkStacks).toHaveLength(33);
-      expect(new Set(cdkStacks).size).toBe(33);
+      expect(cdkStacks).toHaveLength(34);
+      expect(new Set(cdkStacks).size).toBe(34);
       expect(step('aws-mirrors').stacks).not.toContain('registry-k8s-io-us-east-2');
       expect(argv('aws-upload')).toEqual(['cdk deploy registry-k8s-io-us-east-2 --exclusively']);
       expect(argv('aws-cdn')).toEqual(['cdk deploy registry-k8s-io-cdn --exclusively']);
     });
 
     it('deploys each GCP stack with cdktf in its own step', () => {
-      for (const id of ['gcp-artifacts', 'gcp-replication', 'gcp-redirector', 'gcp-frontend', 'gcp-observability'])
+      for (const id of [
+        'gcp-delivery',
+        'gcp-artifacts',
+        'gcp-replication',
+        'gcp-redirector',
+        'gcp-frontend',
+        'gcp-observability',
+      ])
         expect(argv(id)).toEqual([`cdktf deploy ${id}`]);
     });
 
@@ -243,15 +252,15 @@ describe('rendering', () => {
 
   it('text: numbered steps, the commands as typed, the flows, and the steps on demand last', () => {
     const text = renderPlanText(plan);
-    expect(text).toMatch(/^Deploy plan for registry-k8s-io: 10 steps, 1 on demand\.\n/);
-    expect(text).toContain(' 5. gcp-replication (cdktf)\n');
+    expect(text).toMatch(/^Deploy plan for registry-k8s-io: 12 steps, 1 on demand\.\n/);
+    expect(text).toContain(' 7. gcp-replication (cdktf)\n');
     expect(text).toContain('    $ cdktf deploy gcp-replication\n');
     expect(text).toContain(
       '    produces: replicatorUniqueId (output replicator-unique-id of gcp-replication) for aws-upload\n',
     );
     expect(text).toContain('    consumes: cdnDomainName from aws-cdn, as DEPLOYED_CDN_DOMAIN_NAME\n');
     expect(text).toContain('    redeploy after aws-cdn whenever');
-    expect(text).toMatch(/On demand \(only with --only STEP\):\n\n11\. mirror-backfill \(replicator\)\n/);
+    expect(text).toMatch(/On demand \(only with --only STEP\):\n\n13\. mirror-backfill \(replicator\)\n/);
     expect(text).toContain('    $ npm run -s replicate -- s3 --source');
     for (const line of text.split('\n')) expect(line.length).toBeLessThanOrEqual(116);
   });

@@ -83,6 +83,8 @@ describe('a full run', () => {
       'gcloud storage buckets',
       'gcloud storage buckets',
       'cdk bootstrap aws://513428760722/af-south-1',
+      'cdktf deploy gcp-delivery',
+      'cdk deploy registry-k8s-io-delivery',
       'cdk deploy registry-k8s-io-af-south-1',
       'cdktf deploy gcp-artifacts',
       'cdktf deploy gcp-replication',
@@ -162,7 +164,7 @@ describe('a failed step', () => {
     expect(lines(played).some((line) => line.includes('gcp-observability'))).toBe(false);
     expect(played.complaints).toEqual([
       'deploy: step gcp-frontend failed: cdktf deploy gcp-frontend exited with 3',
-      `deploy: done before it: gcp-state-bucket, aws-bootstrap, aws-mirrors, gcp-artifacts, gcp-replication, aws-upload, aws-cdn, gcp-redirector (outputs in ${dir})`,
+      `deploy: done before it: gcp-state-bucket, aws-bootstrap, gcp-delivery, aws-delivery, aws-mirrors, gcp-artifacts, gcp-replication, aws-upload, aws-cdn, gcp-redirector (outputs in ${dir})`,
       'deploy: fix the cause, then resume with: npm run deploy -- --from gcp-frontend',
     ]);
   });

@@ -8,7 +8,7 @@ import { bucketName, replicationDestinations, type Topology } from '../../../lib
 import { BLOB_PREFIX, MARKER_PREFIX } from '../../../lib/topology/blob-layout';
 import { blobAllowListFunctionCode } from '../../../lib/clouds/aws/infra/blob-function';
 import { FAILOVER_STATUS_CODES, REMOVED_S3_HEADERS } from '../../../lib/clouds/aws/infra/blob-cdn';
-import { cdnStackName, mirrorStackName } from '../../../lib/clouds/aws/infra/names';
+import { cdnStackName, deliveryStackName, mirrorStackName } from '../../../lib/clouds/aws/infra/names';
 import { defaultTopology, smallTopology, synthAws, type SynthesizedAws } from './support';
 
 type Resource = { Type: string; Properties: Record<string, any> }; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -52,6 +52,7 @@ describe.each([
   const mirrorTemplate = (region: string) => templates.get(mirrorStackName(topology, region))!;
   const uploadRegion = topology.aws.uploadRegion;
   const allStacks = () => [
+    synthesized.stacks.delivery,
     ...synthesized.stacks.mirrors.values(),
     ...(synthesized.stacks.cdn ? [synthesized.stacks.cdn] : []),
   ];
@@ -320,11 +321,17 @@ describe.each([
     }
   });
 
-  it('has no IAM users, access keys or OIDC providers anywhere (Google is a built-in provider)', () => {
-    for (const template of templates.values()) {
-      for (const type of ['AWS::IAM::User', 'AWS::IAM::AccessKey', 'AWS::IAM::OIDCProvider', 'AWS::Lambda::Function']) {
+  it("has no IAM users or access keys, and one OIDC provider: GitHub's, for deploy.yml (Google's is built in)", () => {
+    for (const [name, template] of templates) {
+      for (const type of ['AWS::IAM::User', 'AWS::IAM::AccessKey', 'AWS::Lambda::Function']) {
         expect(template.findResources(type)).toEqual({});
       }
+      const providers = Object.values(template.findResources('AWS::IAM::OIDCProvider'));
+      const urls = providers.map((p) => (p.Properties as { Url: string }).Url);
+      expect([name, urls]).toEqual([
+        name,
+        name === deliveryStackName(topology) ? ['https://token.actions.githubusercontent.com'] : [],
+      ]);
     }
   });
 

@@ -25,7 +25,7 @@ import {
 } from './support';
 
 const PRIMITIVE_ROLES = ['roles/owner', 'roles/editor', 'roles/viewer'];
-const STACK_KEYS = ['artifacts', 'redirector', 'frontend', 'observability', 'replication'] as const;
+const STACK_KEYS = ['delivery', 'artifacts', 'redirector', 'frontend', 'observability', 'replication'] as const;
 
 interface Case {
   readonly name: string;
@@ -192,16 +192,23 @@ describe('redirector services', () => {
 });
 
 describe('IAM', () => {
-  it.each(cases)('$name: only repository- and resource-level members, no primitive roles', (c) => {
-    const grants = STACK_KEYS.flatMap((key) => iamGrantsOf(synth(c)[key]));
-    expect(grants.length).toBeGreaterThan(0);
-    for (const grant of grants) {
-      expect(grant.type).toMatch(/_iam_member$/);
-      expect(grant.type).not.toMatch(/^google_(project|organization|folder)_iam/);
-      expect(PRIMITIVE_ROLES).not.toContain(grant.role);
-      expect(grant.role).toMatch(/^roles\//);
-    }
-  });
+  it.each(cases)(
+    '$name: only repository- and resource-level members (but the deploy identity), no primitive roles',
+    (c) => {
+      const s = synth(c);
+      const grants = STACK_KEYS.flatMap((key) => iamGrantsOf(s[key]));
+      expect(grants.length).toBeGreaterThan(0);
+      const deployer = serviceAccountRef(s.delivery, SERVICE_ACCOUNT_IDS.deployer, 'email');
+      for (const grant of grants) {
+        expect(grant.type).toMatch(/_iam_member$/);
+        // Creating resources cannot be granted on a resource: deploy.yml's identity alone holds project roles.
+        if (grant.type === 'google_project_iam_member') expect(grant.members).toEqual([`serviceAccount:${deployer}`]);
+        else expect(grant.type).not.toMatch(/^google_(project|organization|folder)_iam/);
+        expect(PRIMITIVE_ROLES).not.toContain(grant.role);
+        expect(grant.role).toMatch(/^roles\//);
+      }
+    },
+  );
 
   it.each(cases)('$name: allUsers only reads Artifact Registry and invokes the Cloud Run services', (c) => {
     const s = synth(c);
@@ -440,7 +447,13 @@ describe('observability', () => {
       }),
     });
     expect(Object.keys(s.resource.google_monitoring_alert_policy ?? {}).sort()).toEqual([
+      'breaker-open-alert',
       'certificate-expiry-alert',
+      'replication-failed-alert',
+      'replication-stale-alert',
+      'server-errors-alert',
+      'slow-answers-alert',
+      'throttling-alert',
       'uptime-alert',
     ]);
   });
@@ -525,11 +538,11 @@ describe('replication', () => {
 
   it('a custom schedule and repository list reach the jobs', () => {
     const topology = smallTopology((t) => {
-      t.replication = { schedule: '15 3 * * 1', timeZone: 'Europe/Berlin', repositories: ['pause', 'kube-proxy'] };
+      t.replication = { schedule: '15 */3 * * *', timeZone: 'Europe/Berlin', repositories: ['pause', 'kube-proxy'] };
     });
     const s = synthesizeGcp(topology).replication;
     for (const trigger of resourcesOf(s, 'google_cloud_scheduler_job')) {
-      expect(trigger).toMatchObject({ schedule: '15 3 * * 1', time_zone: 'Europe/Berlin' });
+      expect(trigger).toMatchObject({ schedule: '15 */3 * * *', time_zone: 'Europe/Berlin' });
     }
     for (const job of resourcesOf(s, 'google_cloud_run_v2_job')) {
       const { args } = (job.template as { template: { containers: { args: string[] }[] } }).template.containers[0]!;
@@ -544,9 +557,10 @@ describe('replication', () => {
  */
 const API_OF_RESOURCE_TYPE: [RegExp, string][] = [
   [/^google_artifact_registry_/, 'artifactregistry.googleapis.com'],
-  [/^google_project_iam_audit_config$/, 'cloudresourcemanager.googleapis.com'],
+  [/^google_project_iam_(audit_config|member)$/, 'cloudresourcemanager.googleapis.com'],
   [/^google_cloud_run_v2_/, 'run.googleapis.com'],
-  [/^google_service_account$/, 'iam.googleapis.com'],
+  [/^google_service_account(_iam_member)?$/, 'iam.googleapis.com'],
+  [/^google_iam_workload_identity_pool/, 'iam.googleapis.com'],
   [/^google_compute_/, 'compute.googleapis.com'],
   [/^google_certificate_manager_/, 'certificatemanager.googleapis.com'],
   [/^google_bigquery_/, 'bigquery.googleapis.com'],
@@ -595,6 +609,7 @@ describe('Google APIs', () => {
         'logging',
         'monitoring',
         'run',
+        'sts',
       ].map((name) => `${name}.googleapis.com`),
     );
   });
@@ -612,6 +627,7 @@ describe('providers and state', () => {
   it.each(cases)('$name: each stack has a Google provider for its project and its state in the bucket', (c) => {
     const s = synth(c);
     const projects: Record<(typeof STACK_KEYS)[number], string> = {
+      delivery: c.topology.gcp.servingProject,
       artifacts: c.topology.gcp.artifactsProject,
       redirector: c.topology.gcp.servingProject,
       frontend: c.topology.gcp.servingProject,

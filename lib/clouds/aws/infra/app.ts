@@ -5,7 +5,8 @@
 import { Tags, Validations, type App } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { Topology } from '../../../topology';
-import { cdnStackName, mirrorStackName } from './names';
+import { DeliveryStack } from './delivery-stack';
+import { cdnStackName, deliveryStackName, mirrorStackName } from './names';
 import { CdnStack, MirrorStack } from './stacks';
 
 export interface AwsStacks {
@@ -15,6 +16,8 @@ export interface AwsStacks {
   readonly upload: MirrorStack;
   /** Undefined when topology.aws.cdn.enabled is false. */
   readonly cdn?: CdnStack;
+  /** deploy.yml's identity. */
+  readonly delivery: DeliveryStack;
 }
 
 export const MANAGED_BY = 'multicloud-registry';
@@ -38,10 +41,13 @@ export function addAwsStacks(app: App, topology: Topology): AwsStacks {
     cdn.addStackDependency(mirrors.get(topology.aws.cdn.failoverRegion)!, 'CDN failover origin');
   }
 
-  for (const stack of [...mirrors.values(), ...(cdn ? [cdn] : [])]) {
+  const deliveryName = deliveryStackName(topology);
+  const delivery = new DeliveryStack(app, deliveryName, { stackName: deliveryName, topology });
+
+  for (const stack of [delivery, ...mirrors.values(), ...(cdn ? [cdn] : [])]) {
     Tags.of(stack).add('project', topology.name);
     Tags.of(stack).add('managed-by', MANAGED_BY);
   }
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
-  return { mirrors, upload, cdn };
+  return { mirrors, upload, cdn, delivery };
 }

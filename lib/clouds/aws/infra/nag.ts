@@ -6,6 +6,7 @@ import { Validations, type CfnResource } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';
 import { objectsArn } from '../arns';
 import type { BlobCdn } from './blob-cdn';
+import { cdkBootstrapRolesArn, cdkToolkitStacksArn, type GithubDeployRole } from './github-deploy-role';
 import type { MirrorBucket } from './mirror-bucket';
 import type { WriterRole } from './writer-role';
 
@@ -32,6 +33,12 @@ export const REASONS = {
   cdnDefaultCertificate:
     'Without topology.aws.cdn.domainName the distribution uses the *.cloudfront.net certificate, whose security ' +
     'policy CloudFront fixes; setting a domain name switches to TLSv1.2_2021.',
+  deployThroughBootstrapRoles:
+    'The deploy identity deploys the way cdk deploy does for a person: through the CDK bootstrap roles of every ' +
+    'region (deploy, file publishing, lookup), whose names share the qualifier and differ by region and account.',
+  checkBootstrapStacks:
+    'cdk bootstrap of an already bootstrapped region reads the CDKToolkit stack of that region and runs an empty ' +
+    'change set; the stack ID ends in a random suffix. Any real change would need permissions the role lacks.',
 } as const;
 
 function acknowledge(scope: IConstruct, id: string, reason: string): void {
@@ -66,6 +73,12 @@ export function acknowledgeCdnFindings(cdn: BlobCdn): void {
   acknowledge(distribution, 'AwsSolutions-CFR2', REASONS.cdnWaf);
   acknowledge(distribution, 'AwsSolutions-CFR3', REASONS.cdnLogging);
   if (!cdn.certificate) acknowledge(distribution, 'AwsSolutions-CFR4', REASONS.cdnDefaultCertificate);
+}
+
+export function acknowledgeDeployRoleFindings(deploy: GithubDeployRole): void {
+  const role = resourceOf(deploy.role);
+  acknowledge(role, iam5(cdkBootstrapRolesArn(deploy.account)), REASONS.deployThroughBootstrapRoles);
+  acknowledge(role, iam5(cdkToolkitStacksArn(deploy.account)), REASONS.checkBootstrapStacks);
 }
 
 /** The finding ID of a wildcard resource in an IAM policy. */

@@ -15,6 +15,16 @@ export function cdnStackName(topology: Topology): string {
   return `${topology.name}-cdn`;
 }
 
+/** The stack of deploy.yml's identity (IAM is global; the stack sits in the upload region, always bootstrapped). */
+export function deliveryStackName(topology: Topology): string {
+  return `${topology.name}-delivery`;
+}
+
+/** The role deploy.yml assumes. */
+export function deployRoleName(topology: Topology): string {
+  return `${topology.name}-github-deploy`;
+}
+
 /** Whether a region's bucket is one of the CDN's origins. */
 export function isCdnOrigin(topology: Topology, region: string): boolean {
   const { cdn } = topology.aws;
@@ -36,4 +46,6 @@ export const AWS_OUTPUT_IDS = {
   writerRoleArn: 'WriterRoleArn',
   /** Of every mirror stack. */
   bucketName: 'BucketName',
+  /** Of the delivery stack: role-to-assume of deploy.yml (GitHub variable AWS_DEPLOY_ROLE_ARN). */
+  deployRoleArn: 'DeployRoleArn',
 } as const;

@@ -22,6 +22,8 @@ export const GOOGLE_APIS = {
   logging: 'logging.googleapis.com',
   monitoring: 'monitoring.googleapis.com',
   run: 'run.googleapis.com',
+  /** Security Token Service: trades a GitHub token for a Google one (workload identity federation). */
+  sts: 'sts.googleapis.com',
 } as const;
 
 export type GoogleApi = (typeof GOOGLE_APIS)[keyof typeof GOOGLE_APIS];
@@ -37,6 +39,11 @@ export function apisOf(topology: Topology, stack: GcpStackKey): ProjectApi[] {
   const { artifactsProject: artifacts, servingProject: serving } = topology.gcp;
   const A = GOOGLE_APIS;
   const uses: Record<GcpStackKey, [project: string, apis: GoogleApi[]][]> = {
+    // The services' repository, the GitHub identities and the deploy identity's project roles in both projects.
+    delivery: [
+      [serving, [A.artifactRegistry, A.iam, A.iamCredentials, A.sts, A.cloudResourceManager]],
+      ...(artifacts === serving ? [] : [[artifacts, [A.cloudResourceManager]] as [string, GoogleApi[]]]),
+    ],
     artifacts: [[artifacts, [A.artifactRegistry, A.cloudResourceManager]]],
     redirector: [[serving, [A.run, A.iam]]],
     frontend: [[serving, [A.compute, A.certificateManager]]],

@@ -5,6 +5,8 @@ export const ROLES = {
   artifactRegistryWriter: 'roles/artifactregistry.writer',
   runInvoker: 'roles/run.invoker',
   bigQueryDataEditor: 'roles/bigquery.dataEditor',
+  /** Lets a federated principal (a GitHub workflow run) act as a service account. */
+  workloadIdentityUser: 'roles/iam.workloadIdentityUser',
 } as const;
 
 /** Anyone on the internet, signed in or not. Granted only AR read and Cloud Run invoke. */

@@ -7,6 +7,7 @@ import type { Topology } from '../../../topology';
 
 /** The CDKTF stacks of the GCP app, one per concern, in deploy order. */
 export const GCP_STACK_IDS = {
+  delivery: 'gcp-delivery',
   artifacts: 'gcp-artifacts',
   redirector: 'gcp-redirector',
   frontend: 'gcp-frontend',
@@ -20,6 +21,11 @@ export type GcpStackKey = keyof typeof GCP_STACK_IDS;
 export const GCP_OUTPUT_IDS = {
   /** Of gcp-replication: the unique ID of the S3 job's service account, the `sub` of its ID tokens. */
   replicatorUniqueId: 'replicator-unique-id',
+  /** Of gcp-delivery: what the GitHub workflows authenticate with and push to (README, "Continuous delivery"). */
+  workloadIdentityProvider: 'workload-identity-provider',
+  deployServiceAccount: 'deploy-service-account',
+  imagesServiceAccount: 'images-service-account',
+  servicesRepository: 'services-repository',
 } as const;
 
 /**
@@ -31,6 +37,10 @@ export const SERVICE_ACCOUNT_IDS = {
   fanOut: 'replicator-registries',
   s3Upload: 'replicator-s3',
   scheduler: 'replication-scheduler',
+  /** deploy.yml: `npm run deploy` from the production environment of the main branch. */
+  deployer: 'github-deploy',
+  /** images.yml: pushes and signs the services' images. */
+  imagePublisher: 'github-images',
 } as const;
 
 export interface GcpNames {

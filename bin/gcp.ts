@@ -6,7 +6,7 @@ import { mkdirSync } from 'node:fs';
 import { App } from 'cdktf';
 import { addGcpStacks } from '../lib/clouds/gcp/infra/app';
 import { commandLineOrExit } from '../lib/config/command-line';
-import { TOPOLOGY_FLAG, TOPOLOGY_FLAG_USAGE, TopologyError, type Topology } from '../lib/topology';
+import { TOPOLOGY_FLAG, TOPOLOGY_FLAG_USAGE, TopologyError } from '../lib/topology';
 // The topology file and the deploy outputs earlier steps produced (without them, docs/deploy.md's safe state).
 import { appTopology } from '../lib/topology/app-topology';
 
@@ -17,9 +17,10 @@ ${TOPOLOGY_FLAG_USAGE}
 
 const flags = commandLineOrExit({ name: 'gcp', usage: USAGE, flags: TOPOLOGY_FLAG }, ({ values }) => values);
 
-function topologyOrExit(): Topology {
+/** A topology problem (found loading it, or by a stack: the replication schedule's period) exits 1 with its message. */
+function orExit<T>(build: () => T): T {
   try {
-    return appTopology({ flag: flags.topology, env: process.env });
+    return build();
   } catch (err) {
     if (err instanceof TopologyError) {
       process.stderr.write(`${err.message}\n`);
@@ -32,12 +33,12 @@ function topologyOrExit(): Topology {
 // cdktf captures a stack trace for every token; mapping each through tsx's source maps costs about a quarter of
 // the synth CPU. Synth errors are messages, not stack traces, so nothing is lost.
 process.setSourceMapsEnabled(false);
-const topology = topologyOrExit();
+const topology = orExit(() => appTopology({ flag: flags.topology, env: process.env }));
 // Same precedence as cdktf itself (config, then CDKTF_OUTDIR, then cdktf.out), spelled out because the cdktf CLI
 // sets CDKTF_OUTDIR and bin/synth.ts relies on it.
 const outdir = process.env.CDKTF_OUTDIR ?? 'cdktf.out';
 // cdktf creates only the last path segment; a fresh nested output directory (a temp dir's child) needs its parents.
 mkdirSync(outdir, { recursive: true });
 const app = new App({ outdir });
-addGcpStacks(app, topology);
+orExit(() => addGcpStacks(app, topology));
 app.synth();

@@ -286,7 +286,10 @@ function drafts(topology: Topology): Draft[] {
       'frontend',
       'Deploys the global load balancer, its certificate and Cloud Armor (the redirector services must exist).',
     ),
-    gcpStep('observability', 'Deploys the request logs, the uptime check and the alerts.'),
+    gcpStep(
+      'observability',
+      'Deploys the request logs, the uptime check, the log-based metrics, the alerts and the dashboard.',
+    ),
     ...backfillStep(topology),
   ];
 }

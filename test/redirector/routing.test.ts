@@ -111,6 +111,10 @@ describe('parseRequest', () => {
     ['GET', '/v2//x', { kind: 'bad-name', name: '/x' }],
     ['GET', '/v2/pause//', { kind: 'bad-name', name: 'pause//' }],
     ['GET', '/v2/.x/y', { kind: 'bad-name', name: '.x/y' }],
+    ['GET', '/v2//manifests/3.9', { kind: 'bad-name', name: '/manifests/3.9' }],
+    ['GET', '/v2/pause/x%', { kind: 'bad-name', name: 'pause/x%' }],
+    // Only tags/list is the tags endpoint: any other tags/... path is checked segment by segment and forwarded.
+    ['GET', '/v2/Pause/tags/latest', { kind: 'other-v2', rest: 'Pause/tags/latest', query: '' }],
     ['GET', '/v2/../../x', { kind: 'bad-name', name: '../../x' }],
     ['GET', '/v2/%2e%2e/x', { kind: 'bad-name', name: '%2e%2e/x' }],
   ])('%s %s', (method, target, expected) => {
@@ -155,6 +159,9 @@ describe('forwardedForHeader', () => {
     [['x-forwarded-for', 'a', 'X-FORWARDED-FOR', 'b'], 'a, b'],
     [['Host', 'x', 'X-Forwarded-Host', 'y'], undefined],
     [[], undefined],
+    // Names and values alternate: a value that reads "X-Forwarded-For" is not a header name.
+    [['X-A', 'X-Forwarded-For', 'Host', 'x'], undefined],
+    [['X-Forwarded-Fo', 'a', 'X-Forwarded-Forr', 'b'], undefined],
   ])('%j -> %j', (raw, expected) => {
     expect(forwardedForHeader(raw)).toBe(expected);
   });
@@ -184,6 +191,9 @@ describe('ClientResolver', () => {
     [undefined, '::ffff:3.5.140.9', located('aws', 'us-east-2')],
     [undefined, '127.0.0.1', UNLISTED_CLIENT],
     [undefined, undefined, UNLISTED_CLIENT],
+    // The first location of the index (id 0) is a location like any other.
+    ['3.0.0.1, 34.1.1.1', undefined, located('aws', 'GLOBAL')],
+    ['\t3.5.140.9\t, 34.1.1.1', undefined, located('aws', 'us-east-2')],
   ])('XFF %j socket %j', (xff, socket, expected) => {
     expect(google.resolve(xff, socket)).toEqual(expected);
   });
@@ -223,6 +233,9 @@ describe('ClientResolver', () => {
     expect(message(3, '1.1.1.1, 2.2.2.2')).toBe(
       'X-Forwarded-For has 2 entries; expected the client address followed by 3 trusted proxy entries',
     );
+    expect(message(2, ',1.1.1.1')).toBe(
+      'X-Forwarded-For has 2 entries; expected the client address followed by 2 trusted proxy entries',
+    );
     expect(message(1, '')).toBe(
       'X-Forwarded-For has 1 entry; expected the client address followed by 1 trusted proxy entry',
     );
@@ -256,14 +269,14 @@ describe('decide', () => {
       request('GET', '/'),
       CLIENT_NOT_NEEDED,
       table,
-      { status: 307, label: 'info', location: 'https://example.com/registry' },
+      { reason: 'project information', status: 307, label: 'info', location: 'https://example.com/registry' },
     ],
     [
       'privacy',
       request('GET', '/privacy'),
       CLIENT_NOT_NEEDED,
       table,
-      { status: 307, label: 'privacy', location: 'https://example.com/privacy' },
+      { reason: 'privacy policy', status: 307, label: 'privacy', location: 'https://example.com/privacy' },
     ],
     [
       '405',
@@ -271,6 +284,7 @@ describe('decide', () => {
       CLIENT_NOT_NEEDED,
       table,
       {
+        reason: 'only GET and HEAD are allowed',
         status: 405,
         label: 'none',
         headers: { allow: 'GET, HEAD' },
@@ -282,7 +296,12 @@ describe('decide', () => {
       request('GET', '/v2/'),
       CLIENT_NOT_NEEDED,
       table,
-      { status: 200, label: 'registry-api', headers: { 'docker-distribution-api-version': 'registry/2.0' } },
+      {
+        reason: 'registry API version check',
+        status: 200,
+        label: 'registry-api',
+        headers: { 'docker-distribution-api-version': 'registry/2.0' },
+      },
     ],
     [
       'catalog',
@@ -290,6 +309,7 @@ describe('decide', () => {
       CLIENT_NOT_NEEDED,
       table,
       {
+        reason: 'the catalog is not served',
         status: 404,
         label: 'none',
         body: {
@@ -303,35 +323,50 @@ describe('decide', () => {
       request('GET', '/robots.txt'),
       CLIENT_NOT_NEEDED,
       table,
-      { status: 404, label: 'none', body: { contentType: TEXT_TYPE, text: 'Not Found\n' } },
+      { reason: 'no such path', status: 404, label: 'none', body: { contentType: TEXT_TYPE, text: 'Not Found\n' } },
     ],
     [
       'liveness',
       request('GET', '/-/healthy'),
       CLIENT_NOT_NEEDED,
       table,
-      { status: 200, label: 'health', body: { contentType: TEXT_TYPE, text: 'ok\n' } },
+      { reason: 'alive', status: 200, label: 'health', body: { contentType: TEXT_TYPE, text: 'ok\n' } },
     ],
     [
       'manifest -> upstream, query kept',
       request('GET', '/v2/pause/manifests/3.9?x=1'),
       aws('us-east-2'),
       table,
-      { status: 307, label: 'upstream', location: `${AR}/pause/manifests/3.9?x=1` },
+      {
+        reason: 'manifests come from the upstream',
+        status: 307,
+        label: 'upstream',
+        location: `${AR}/pause/manifests/3.9?x=1`,
+      },
     ],
     [
       'tags/list pagination kept',
       request('GET', '/v2/kube/proxy/tags/list?n=2&last=v1'),
       CLIENT_NOT_NEEDED,
       table,
-      { status: 307, label: 'upstream', location: `${AR}/kube/proxy/tags/list?n=2&last=v1` },
+      {
+        reason: 'registry API served by the upstream',
+        status: 307,
+        label: 'upstream',
+        location: `${AR}/kube/proxy/tags/list?n=2&last=v1`,
+      },
     ],
     [
       'referrers',
       request('GET', `/v2/pause/referrers/${DIGEST}`),
       CLIENT_NOT_NEEDED,
       table,
-      { status: 307, label: 'upstream', location: `${AR}/pause/referrers/${DIGEST}` },
+      {
+        reason: 'registry API served by the upstream',
+        status: 307,
+        label: 'upstream',
+        location: `${AR}/pause/referrers/${DIGEST}`,
+      },
     ],
     [
       'cosign signature -> signature upstream',
@@ -339,6 +374,7 @@ describe('decide', () => {
       UNLISTED_CLIENT,
       withSignatures,
       {
+        reason: 'cosign signature',
         status: 307,
         label: 'signature-upstream',
         location: `https://sigs.example.com/v2/sigs/images/pause/manifests/sha256-${HEX64}.sig`,
@@ -350,6 +386,7 @@ describe('decide', () => {
       UNLISTED_CLIENT,
       withSignatures,
       {
+        reason: 'cosign signature',
         status: 307,
         label: 'signature-upstream',
         location: `https://sigs.example.com/v2/sigs/images/pause/manifests/sha256-${HEX64}.att`,
@@ -361,6 +398,7 @@ describe('decide', () => {
       UNLISTED_CLIENT,
       withSignatures,
       {
+        reason: 'cosign signature',
         status: 307,
         label: 'signature-upstream',
         location: `https://sigs.example.com/v2/sigs/images/pause/manifests/sha256-${HEX64}.sbom?ns=registry.k8s.io`,
@@ -371,70 +409,120 @@ describe('decide', () => {
       request('GET', `/v2/pause/manifests/sha256-${HEX64}.spdx`),
       UNLISTED_CLIENT,
       withSignatures,
-      { status: 307, label: 'upstream', location: `${AR}/pause/manifests/sha256-${HEX64}.spdx` },
+      {
+        reason: 'manifests come from the upstream',
+        status: 307,
+        label: 'upstream',
+        location: `${AR}/pause/manifests/sha256-${HEX64}.spdx`,
+      },
     ],
     [
       'cosign signature without a signature upstream -> upstream',
       request('GET', `/v2/pause/manifests/sha256-${HEX64}.att`),
       UNLISTED_CLIENT,
       table,
-      { status: 307, label: 'upstream', location: `${AR}/pause/manifests/sha256-${HEX64}.att` },
+      {
+        reason: 'manifests come from the upstream',
+        status: 307,
+        label: 'upstream',
+        location: `${AR}/pause/manifests/sha256-${HEX64}.att`,
+      },
     ],
     [
       'blob, GCP client -> upstream without a check',
       blob,
       client('gcp', 'europe-west1'),
       table,
-      { status: 307, label: 'upstream', location: `${AR}/pause/blobs/${DIGEST}?ns=registry.k8s.io` },
+      {
+        reason: 'client is in the upstream cloud',
+        status: 307,
+        label: 'upstream',
+        location: `${AR}/pause/blobs/${DIGEST}?ns=registry.k8s.io`,
+      },
     ],
     [
       'blob, AWS client of a mirror region -> that mirror, if present',
       blob,
       aws('eu-west-1'),
       table,
-      { status: 307, label: 'mirror', location: `${bucket('eu-west-1')}/${blobPath}` },
+      {
+        reason: 'mirror of the client region',
+        status: 307,
+        label: 'mirror',
+        location: `${bucket('eu-west-1')}/${blobPath}`,
+      },
     ],
     [
       'blob, AWS client of an alias region -> the alias target',
       blob,
       aws('eu-west-2'),
       table,
-      { status: 307, label: 'mirror', location: `${bucket('eu-west-1')}/${blobPath}` },
+      {
+        reason: 'mirror of the client region',
+        status: 307,
+        label: 'mirror',
+        location: `${bucket('eu-west-1')}/${blobPath}`,
+      },
     ],
     [
       'blob, AWS GLOBAL -> default',
       blob,
       aws('GLOBAL'),
       table,
-      { status: 307, label: 'default', location: `${bucket('us-east-2')}/${blobPath}` },
+      {
+        reason: 'no mirror for the client region: default backend',
+        status: 307,
+        label: 'default',
+        location: `${bucket('us-east-2')}/${blobPath}`,
+      },
     ],
     [
       'blob, AWS region without a mirror -> default',
       blob,
       aws('us-gov-west-1'),
       table,
-      { status: 307, label: 'default', location: `${bucket('us-east-2')}/${blobPath}` },
+      {
+        reason: 'no mirror for the client region: default backend',
+        status: 307,
+        label: 'default',
+        location: `${bucket('us-east-2')}/${blobPath}`,
+      },
     ],
     [
       'blob, Azure client -> default (no Azure mirrors in the table)',
       blob,
       client('azure', 'eastus'),
       cdnTable,
-      { status: 307, label: 'default', location: `https://cdn.example.com/${blobPath}` },
+      {
+        reason: 'no mirror for the client region: default backend',
+        status: 307,
+        label: 'default',
+        location: `https://cdn.example.com/${blobPath}`,
+      },
     ],
     [
       'blob, unlisted client -> default (the CDN for europe-west1)',
       blob,
       UNLISTED_CLIENT,
       cdnTable,
-      { status: 307, label: 'default', location: `https://cdn.example.com/${blobPath}` },
+      {
+        reason: 'client in no donor range: default backend',
+        status: 307,
+        label: 'default',
+        location: `https://cdn.example.com/${blobPath}`,
+      },
     ],
     [
       'blob, new donor with mirrors in the table -> its mirror, no code change',
       blob,
       client('azure', 'eastus'),
       { ...table, mirrors: { ...table.mirrors, azure: { eastus: 'https://azmirror.example.com/c' } } },
-      { status: 307, label: 'mirror', location: `https://azmirror.example.com/c/${blobPath}` },
+      {
+        reason: 'mirror of the client region',
+        status: 307,
+        label: 'mirror',
+        location: `https://azmirror.example.com/c/${blobPath}`,
+      },
     ],
     [
       'invalid client -> 400',
@@ -442,6 +530,7 @@ describe('decide', () => {
       { kind: 'invalid', message: 'X-Forwarded-For client entry "x" is not an IP address' } as Client,
       table,
       {
+        reason: 'X-Forwarded-For client entry "x" is not an IP address',
         status: 400,
         label: 'none',
         body: { contentType: TEXT_TYPE, text: 'X-Forwarded-For client entry "x" is not an IP address\n' },
@@ -467,19 +556,51 @@ describe('decide', () => {
   });
 
   it.each([
-    ['/v2/Bad/manifests/x', 'NAME_INVALID'],
-    ['/v2/ok/blobs/sha256:short', 'DIGEST_INVALID'],
-    ['/v2/ok/manifests/-bad', 'MANIFEST_INVALID'],
-  ])('%s -> 400 %s with an OCI error body', (target, code) => {
+    ['/v2/Bad/manifests/x', 'NAME_INVALID', 'invalid repository name "Bad"'],
+    [
+      '/v2/ok/blobs/sha256:short',
+      'DIGEST_INVALID',
+      'invalid digest "sha256:short" (sha256:<64 hex> or sha512:<128 hex>)',
+    ],
+    ['/v2/ok/manifests/-bad', 'MANIFEST_INVALID', 'invalid tag "-bad"'],
+  ])('%s -> 400 %s with an OCI error body', (target, code, message) => {
     const decision = decide(parseRequest('GET', target), UNLISTED_CLIENT, table);
-    expect(decision).toMatchObject({ status: 400, label: 'none', body: { contentType: JSON_TYPE } });
-    expect(JSON.parse(decision.body!.text)).toEqual({ errors: [{ code, message: expect.any(String) }] });
+    expect(decision).toMatchObject({ status: 400, label: 'none', reason: message, body: { contentType: JSON_TYPE } });
+    expect(JSON.parse(decision.body!.text)).toEqual({ errors: [{ code, message }] });
+  });
+
+  it('the fallback of a blob check names the backend that lacked the blob', () => {
+    expect(settle(decide(blob(), aws('eu-west-1'), table), false).reason).toBe('mirror backend does not have the blob');
+    expect(settle(decide(blob(), UNLISTED_CLIENT, table), false).reason).toBe('default backend does not have the blob');
+  });
+
+  it('a decision without a check stands whatever the answer', () => {
+    const decision = decide(request('GET', '/v2/pause/manifests/3.9')(), UNLISTED_CLIENT, table);
+    expect(settle(decision, false)).toBe(decision);
+    expect(settle(decision, true)).toBe(decision);
+  });
+
+  it('readiness is 200 when no health is given (a server that answers is ready)', () => {
+    expect(decide(request('GET', '/-/ready')(), CLIENT_NOT_NEEDED, table)).toMatchObject({
+      status: 200,
+      reason: 'ready',
+    });
   });
 
   it('readiness is 503 while draining', () => {
     const ready = (health: { ready: boolean }) =>
       decide(parseRequest('GET', '/-/ready'), CLIENT_NOT_NEEDED, table, health);
-    expect(ready({ ready: true })).toMatchObject({ status: 200, label: 'health', body: { text: 'ok\n' } });
-    expect(ready({ ready: false })).toMatchObject({ status: 503, label: 'health', body: { text: 'draining\n' } });
+    expect(ready({ ready: true })).toMatchObject({
+      status: 200,
+      label: 'health',
+      reason: 'ready',
+      body: { contentType: TEXT_TYPE, text: 'ok\n' },
+    });
+    expect(ready({ ready: false })).toMatchObject({
+      status: 503,
+      label: 'health',
+      reason: 'draining',
+      body: { contentType: TEXT_TYPE, text: 'draining\n' },
+    });
   });
 });

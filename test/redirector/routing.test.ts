@@ -162,6 +162,7 @@ describe('forwardedForHeader', () => {
     // Names and values alternate: a value that reads "X-Forwarded-For" is not a header name.
     [['X-A', 'X-Forwarded-For', 'Host', 'x'], undefined],
     [['X-Forwarded-Fo', 'a', 'X-Forwarded-Forr', 'b'], undefined],
+    [['Accept-Encoding', 'gzip'], undefined],
   ])('%j -> %j', (raw, expected) => {
     expect(forwardedForHeader(raw)).toBe(expected);
   });

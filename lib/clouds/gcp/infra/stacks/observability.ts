@@ -27,7 +27,8 @@ const DAY_MS = 86_400_000;
 
 /** Terraform reads `${...}` in any string as its own interpolation; the dashboard's legends mean Monitoring's. */
 export function terraformLiteral(text: string): string {
-  return text.replace(/\$\{/g, '$${');
+  // A function, not a replacement string: in one, `$$` stands for a single `$`.
+  return text.replace(/\$\{/g, () => '$${');
 }
 
 /** What `/` answers: a 307 to the project's info page (the uptime check must count it as up). */

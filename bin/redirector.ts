@@ -3,11 +3,12 @@
  * docs/redirector.md). Exits 2 on a bad command line or configuration, 1 on an unusable range file, 0 after a
  * graceful drain.
  */
-import pino from 'pino';
 import { RangeFileError } from '../lib/clouds/ranges';
 import { commandLineOrExit, USAGE_EXIT_CODE } from '../lib/config/command-line';
 import { ConfigError, configFromEnv, TABLE_FLAGS, TABLE_FLAGS_USAGE } from '../lib/redirector/config';
 import { loadRangeIndex, withBundledRangeIndex } from '../lib/redirector/load-ranges';
+import { RedirectorLog } from '../lib/redirector/log';
+import { BatchedOutput } from '../lib/redirector/log-output';
 import { Redirector } from '../lib/redirector/server';
 
 const USAGE = `Usage: npm run redirector -- [--topology FILE] [--region R]
@@ -30,28 +31,30 @@ async function main(): Promise<void> {
     }
     throw err;
   }
-  // Lines are batched into 4 KiB synchronous writes (measured: about half the CPU of pino's default asynchronous
-  // destination, whose thread-pool writes compete with the request path on one vCPU). A batch is flushed at least
-  // every second, and before exit.
-  const destination = pino.destination({ dest: 1, sync: true, minLength: 4096 });
-  setInterval(() => destination.flushSync(), 1000).unref();
-  const logger = pino(
-    { level: config.logLevel, base: { service: 'redirector', region: config.table.region } },
-    destination,
-  );
+  // Lines are batched into 4 KiB synchronous writes to stdout (an asynchronous destination's thread-pool writes
+  // compete with the request path on one vCPU), flushed at least every second, and before exit.
+  const stdout = new BatchedOutput(1);
+  stdout.flushEvery(1000);
+  const log = new RedirectorLog({
+    level: config.logLevel,
+    region: config.table.region,
+    projectId: config.projectId,
+    sink: stdout,
+  });
+  const logger = log.logger;
   let index;
   try {
     index = loadRangeIndex(config.ipRanges);
   } catch (err) {
     if (err instanceof RangeFileError) {
       logger.fatal({ file: err.fileName, entry: err.entry }, err.message);
-      destination.flushSync();
+      stdout.flush();
       process.stderr.write(`${err.message}\n`);
       process.exit(1);
     }
     throw err;
   }
-  const redirector = new Redirector({ config, index, logger });
+  const redirector = new Redirector({ config, index, log });
   const { port, adminPort } = await redirector.listen();
   logger.info(
     {
@@ -72,12 +75,12 @@ async function main(): Promise<void> {
     redirector.drain().then(
       () => {
         logger.info('stopped');
-        destination.flushSync();
+        stdout.flush();
         process.exit(0);
       },
       (err: unknown) => {
         logger.error({ err }, 'drain failed');
-        destination.flushSync();
+        stdout.flush();
         process.exit(1);
       },
     );

@@ -5,11 +5,11 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Logger } from 'pino';
 import { ClientResolver, forwardedForHeader } from './client';
 import type { Config } from './config';
 import { CLIENT_NOT_NEEDED, decide, settle, TEXT_TYPE, type Client, type Decision, type Health } from './decide';
 import { ExistenceChecker, type CacheResult } from './existence';
+import type { RedirectorLog } from './log';
 import { RedirectorMetrics } from './metrics';
 import type { RangeIndex } from './range-index';
 import { needsClient, parseRequest, type Route } from './route';
@@ -30,7 +30,7 @@ interface Exchange {
 export interface RedirectorOptions {
   readonly config: Config;
   readonly index: RangeIndex;
-  readonly logger: Logger;
+  readonly log: RedirectorLog;
   /** @default a new RedirectorMetrics with the default process metrics */
   readonly metrics?: RedirectorMetrics;
 }
@@ -47,7 +47,7 @@ export class Redirector {
   readonly existence: ExistenceChecker;
   private readonly config: Config;
   private readonly clients: ClientResolver;
-  private readonly logger: Logger;
+  private readonly log: RedirectorLog;
   private health: Health = { ready: false };
   /** The level is fixed at start-up: checked once, not per request. */
   private readonly debug: boolean;
@@ -55,8 +55,8 @@ export class Redirector {
 
   constructor(options: RedirectorOptions) {
     this.config = options.config;
-    this.logger = options.logger;
-    this.debug = options.logger.isLevelEnabled('debug');
+    this.log = options.log;
+    this.debug = options.log.debug;
     this.metrics = options.metrics ?? new RedirectorMetrics();
     this.clients = new ClientResolver(options.index, options.config.trustedProxyHops);
     this.existence = new ExistenceChecker(options.config.existence, this.metrics.existence);
@@ -105,7 +105,8 @@ export class Redirector {
   private handle(req: http.IncomingMessage, res: http.ServerResponse): void {
     const started = this.debug ? performance.now() : -1;
     try {
-      const route = parseRequest(req.method, req.url ?? '');
+      // A server's requests always have a url (node types it optional for the client side's messages).
+      const route = parseRequest(req.method, req.url!);
       const client = needsClient(route)
         ? this.clients.resolve(forwardedForHeader(req.rawHeaders), req.socket.remoteAddress)
         : CLIENT_NOT_NEEDED;
@@ -139,10 +140,10 @@ export class Redirector {
             cache: found.cache,
             started,
           }),
-        (err: unknown) => this.fail(res, err),
+        (err: unknown) => this.fail(req, res, err),
       );
     } catch (err) {
-      this.fail(res, err);
+      this.fail(req, res, err);
     }
   }
 
@@ -170,26 +171,23 @@ export class Redirector {
 
   /** One info line per image pull (a manifest GET). */
   private logPull({ req, route, client, decision }: Exchange): void {
-    if (route.kind !== 'manifest' || req.method !== 'GET') return;
-    const location = client.kind === 'located' ? client.location : undefined;
-    this.logger.info(
+    if (route.kind !== 'manifest' || req.method !== 'GET' || !this.log.pulls) return;
+    this.log.pull(
       {
         repository: route.repository,
         reference: route.reference,
-        clientCloud: location?.cloud ?? null,
-        clientRegion: location?.region ?? null,
-        upstreamRegion: this.config.table.region,
+        location: client.kind === 'located' ? client.location : undefined,
         backend: decision.label,
         status: decision.status,
       },
-      'image pull',
+      req.rawHeaders,
     );
   }
 
   /** The full decision, at debug only. */
   private logRequest({ req, route, client, decision, cache, started }: Exchange): void {
     const location = client.kind === 'located' ? client.location : undefined;
-    this.logger.debug(
+    this.log.logger.debug(
       {
         method: req.method,
         target: req.url,
@@ -202,13 +200,14 @@ export class Redirector {
         region: location?.region ?? null,
         cache: cache ?? null,
         durationMs: Math.round((performance.now() - started) * 1000) / 1000,
+        ...this.log.traceFields(req.rawHeaders),
       },
       'request',
     );
   }
 
-  private fail(res: http.ServerResponse, err: unknown): void {
-    this.logger.error({ err }, 'request failed');
+  private fail(req: http.IncomingMessage, res: http.ServerResponse, err: unknown): void {
+    this.log.logger.error({ err, ...this.log.traceFields(req.rawHeaders) }, 'request failed');
     if (res.headersSent) {
       res.destroy();
       return;
@@ -224,7 +223,7 @@ export class Redirector {
         res.writeHead(200, { 'content-type': this.metrics.registry.contentType });
         res.end(text);
       } catch (err) {
-        this.fail(res, err);
+        this.fail(req, res, err);
       }
       return;
     }

@@ -4,11 +4,10 @@
  */
 import http from 'node:http';
 import net from 'node:net';
-import { Writable } from 'node:stream';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
-import pino from 'pino';
 import { blobKey } from '../../lib/topology/blob-layout';
-import { configFromEnv } from '../../lib/redirector/config';
+import { configFromEnv, type Config } from '../../lib/redirector/config';
+import { RedirectorLog } from '../../lib/redirector/log';
 import { RedirectorMetrics } from '../../lib/redirector/metrics';
 import { Redirector } from '../../lib/redirector/server';
 import type { RoutingTable } from '../../lib/topology';
@@ -19,6 +18,14 @@ const AWS_EU_WEST_1 = '18.200.1.1, 34.1.1.1'; // client, then the load balancer
 const GCP_CLIENT = '34.1.208.5, 34.1.1.1';
 const UNLISTED = '8.8.8.8, 34.1.1.1';
 const digest = (n: number) => `sha256:${n.toString(16).padStart(64, '0')}`;
+const PROJECT = 'k8s-infra-prod-registry';
+const TRACE_ID = '105445aa7843bc8bf206b120001000ab';
+/** What the Google load balancer adds to each request it forwards. */
+const TRACED = { 'x-cloud-trace-context': `${TRACE_ID}/7654321;o=1` };
+const TRACE_FIELDS = {
+  'logging.googleapis.com/trace': `projects/${PROJECT}/traces/${TRACE_ID}`,
+  'logging.googleapis.com/spanId': '7654321',
+};
 
 interface Response {
   status: number;
@@ -29,7 +36,7 @@ interface Response {
 function request(
   port: number,
   path: string,
-  options: { method?: string; xff?: string; agent?: http.Agent } = {},
+  options: { method?: string; xff?: string; agent?: http.Agent; headers?: http.OutgoingHttpHeaders } = {},
 ): Promise<Response> {
   return new Promise((resolve, reject) => {
     const req = http.request(
@@ -39,7 +46,7 @@ function request(
         path,
         method: options.method ?? 'GET',
         agent: options.agent ?? false,
-        headers: options.xff ? { 'x-forwarded-for': options.xff } : {},
+        headers: { ...(options.xff ? { 'x-forwarded-for': options.xff } : {}), ...options.headers },
       },
       (res) => {
         let body = '';
@@ -53,17 +60,19 @@ function request(
   });
 }
 
-/** A log sink the tests can read. */
-function logSink(level: string) {
+/** The redirector's log, its lines parsed back as JSON for the tests to read. */
+function readableLog(config: Config) {
   const lines: Record<string, unknown>[] = [];
-  const stream = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      for (const line of chunk.toString('utf8').split('\n').filter(Boolean))
-        lines.push(JSON.parse(line) as Record<string, unknown>);
-      done();
+  const sink = {
+    write(line: string) {
+      expect(line.endsWith('\n') && !line.slice(0, -1).includes('\n')).toBe(true);
+      lines.push(JSON.parse(line) as Record<string, unknown>);
     },
-  });
-  return { lines, logger: pino({ level }, stream) };
+  };
+  return {
+    lines,
+    log: new RedirectorLog({ level: config.logLevel, region: config.table.region, projectId: config.projectId, sink }),
+  };
 }
 
 const running: Redirector[] = [];
@@ -80,11 +89,11 @@ async function startRedirector(table: RoutingTable, env: Record<string, string> 
     SHUTDOWN_GRACE_MS: '2000',
     ...env,
   });
-  const { lines, logger } = logSink(config.logLevel);
+  const { lines, log } = readableLog(config);
   const redirector = new Redirector({
     config,
     index: fixtureIndex(),
-    logger,
+    log,
     metrics: new RedirectorMetrics({ defaultMetrics: false }),
   });
   running.push(redirector);
@@ -215,7 +224,7 @@ describe('redirector over HTTP', () => {
     expect(res.headers.location).toBe(`${AR}/pause/manifests/3.9?ns=registry.k8s.io`);
     expect(lines).toContainEqual(
       expect.objectContaining({
-        msg: 'image pull',
+        message: 'image pull',
         repository: 'pause',
         reference: '3.9',
         clientCloud: 'aws',
@@ -306,7 +315,7 @@ describe('redirector over HTTP', () => {
     const { port: debugPort, lines: debugLines } = await startRedirector(table, { LOG_LEVEL: 'debug' });
     const blob = `/v2/pause/blobs/${present}`;
     for (const path of [blob, blob, '/v2/']) await request(debugPort, path, { xff: AWS_EU_WEST_1 });
-    const requests = debugLines.filter((line) => line.msg === 'request');
+    const requests = debugLines.filter((line) => line.message === 'request');
     expect(
       requests.map(({ target, route, status, backend, cache }) => ({ target, route, status, backend, cache })),
     ).toEqual([
@@ -321,6 +330,148 @@ describe('redirector over HTTP', () => {
       cloud: 'aws',
       region: 'eu-west-1',
       durationMs: expect.any(Number),
+    });
+  });
+
+  describe('log lines Cloud Logging understands', () => {
+    let tracedPort: number;
+    let tracedLines: Record<string, unknown>[];
+    const pulls = () => tracedLines.filter((line) => line.message === 'image pull');
+
+    beforeAll(async () => {
+      ({ port: tracedPort, lines: tracedLines } = await startRedirector(table, { GOOGLE_CLOUD_PROJECT: PROJECT }));
+    });
+    beforeEach(() => tracedLines.splice(0));
+
+    it('one pull line per manifest GET, with severity, message and the trace of the load balancer header', async () => {
+      await request(tracedPort, '/v2/pause/manifests/3.9', { xff: AWS_EU_WEST_1, headers: TRACED });
+      expect(pulls()).toEqual([
+        {
+          level: 30,
+          severity: 'INFO',
+          time: expect.any(Number),
+          service: 'redirector',
+          region: 'us-central1',
+          repository: 'pause',
+          reference: '3.9',
+          clientCloud: 'aws',
+          clientRegion: 'eu-west-1',
+          upstreamRegion: 'us-central1',
+          backend: 'upstream',
+          status: 307,
+          ...TRACE_FIELDS,
+          message: 'image pull',
+        },
+      ]);
+    });
+
+    it('no trace without the header; null client fields for a client in no donor range', async () => {
+      await request(tracedPort, `/v2/pause/manifests/${digest(3)}`, { xff: UNLISTED });
+      expect(pulls()).toEqual([
+        expect.objectContaining({ reference: digest(3), clientCloud: null, clientRegion: null, severity: 'INFO' }),
+      ]);
+      expect(Object.keys(pulls()[0]!).filter((key) => key.startsWith('logging.googleapis.com/'))).toEqual([]);
+    });
+
+    it('no pull line for a manifest HEAD, a blob or /v2/', async () => {
+      await request(tracedPort, '/v2/pause/manifests/3.9', { method: 'HEAD', xff: AWS_EU_WEST_1, headers: TRACED });
+      await request(tracedPort, `/v2/pause/blobs/${present}`, { xff: GCP_CLIENT, headers: TRACED });
+      await request(tracedPort, '/v2/', { headers: TRACED });
+      expect(tracedLines).toEqual([]);
+    });
+
+    it('no trace when no project is configured, even with the header', async () => {
+      const before = lines.length;
+      await request(port, '/v2/pause/manifests/3.9', { xff: AWS_EU_WEST_1, headers: TRACED });
+      expect(lines.slice(before)).toEqual([expect.objectContaining({ message: 'image pull', severity: 'INFO' })]);
+      expect(lines.slice(before)[0]).not.toHaveProperty(['logging.googleapis.com/trace']);
+    });
+
+    it('the debug line of a request carries its trace', async () => {
+      const { port: debugPort, lines: debugLines } = await startRedirector(table, {
+        LOG_LEVEL: 'debug',
+        GOOGLE_CLOUD_PROJECT: PROJECT,
+      });
+      await request(debugPort, '/v2/', { headers: TRACED });
+      expect(debugLines.filter((line) => line.message === 'request')).toEqual([
+        expect.objectContaining({ severity: 'DEBUG', level: 20, route: 'v2-base', ...TRACE_FIELDS }),
+      ]);
+    });
+  });
+
+  describe('a failure inside the redirector', () => {
+    let failing: Redirector;
+    let failingPort: number;
+    let failingAdmin: number;
+    let failingLines: Record<string, unknown>[];
+    const blob = `/v2/pause/blobs/${digest(50)}`;
+    const errors = () => failingLines.filter((line) => line.message === 'request failed');
+
+    beforeAll(async () => {
+      ({
+        redirector: failing,
+        port: failingPort,
+        adminPort: failingAdmin,
+        lines: failingLines,
+      } = await startRedirector(table, { GOOGLE_CLOUD_PROJECT: PROJECT }));
+    });
+    beforeEach(() => failingLines.splice(0));
+    afterEach(() => jest.restoreAllMocks());
+
+    it('answers 500 and logs an error line with the trace when the existence check fails', async () => {
+      jest.spyOn(failing.existence, 'exists').mockRejectedValue(new Error('check exploded'));
+      const res = await request(failingPort, blob, { xff: AWS_EU_WEST_1, headers: TRACED });
+      expect({ status: res.status, type: res.headers['content-type'], body: res.body }).toEqual({
+        status: 500,
+        type: 'text/plain; charset=utf-8',
+        body: 'internal error\n',
+      });
+      expect(errors()).toEqual([
+        expect.objectContaining({
+          level: 50,
+          severity: 'ERROR',
+          err: expect.objectContaining({ message: 'check exploded' }),
+          ...TRACE_FIELDS,
+        }),
+      ]);
+    });
+
+    it('answers 500 when the request handling throws before answering', async () => {
+      jest.spyOn(failing.existence, 'known').mockImplementation(() => {
+        throw new Error('cache exploded');
+      });
+      const res = await request(failingPort, blob, { xff: AWS_EU_WEST_1 });
+      expect(res.status).toBe(500);
+      expect(errors()).toEqual([
+        expect.objectContaining({ err: expect.objectContaining({ message: 'cache exploded' }) }),
+      ]);
+      expect(errors()[0]).not.toHaveProperty(['logging.googleapis.com/trace']);
+    });
+
+    it('cuts the connection when it throws after the answer was sent', async () => {
+      jest.spyOn(failing.metrics, 'request').mockImplementation(() => {
+        throw new Error('count exploded');
+      });
+      const outcome = await request(failingPort, '/v2/').then(
+        (res) => `answered ${res.status}`,
+        (err: NodeJS.ErrnoException) => err.code,
+      );
+      // The head and the empty body may reach the client before the socket is destroyed.
+      expect(['answered 200', 'ECONNRESET']).toContain(outcome);
+      expect(errors()).toEqual([
+        expect.objectContaining({ err: expect.objectContaining({ message: 'count exploded' }) }),
+      ]);
+    });
+
+    it('answers 500 on the admin port when the metrics cannot be collected, 404 elsewhere', async () => {
+      jest.spyOn(failing.metrics.registry, 'metrics').mockRejectedValue(new Error('collect exploded'));
+      expect((await request(failingAdmin, '/metrics?x=1')).status).toBe(500);
+      expect(errors()).toEqual([
+        expect.objectContaining({ err: expect.objectContaining({ message: 'collect exploded' }) }),
+      ]);
+      const other = await request(failingAdmin, '/other');
+      expect({ status: other.status, body: other.body }).toEqual({ status: 404, body: 'Not Found\n' });
+      expect((await request(failingAdmin, '/metrics', { method: 'POST' })).status).toBe(404);
     });
   });
 

@@ -1,0 +1,188 @@
+/**
+ * The redirector's log: one JSON object a line on stdout, in the shape Cloud Logging reads as a structured entry.
+ * Every line carries pino's numeric `level` and Cloud Logging's `severity`, and its text in `message`; a line about a
+ * request carries the request's trace (`logging.googleapis.com/trace`, and `logging.googleapis.com/spanId` when
+ * the header names one) from the load balancer's `X-Cloud-Trace-Context` header, so that Logs Explorer shows it
+ * inside the load balancer's entry for the same request.
+ *
+ * Lines are written by pino, except the one written per image pull: that line is assembled from JSON fragments
+ * built once (the field names, the service's own values, each client location), with JSON.stringify only for the
+ * repository and the reference. It is the same JSON as pino's line with the same fields (the tests hold it to
+ * that), at a fraction of the cost: pino took about a third of a manifest redirect's CPU time.
+ */
+import pino, { type Logger } from 'pino';
+import type { LogLevel } from './config';
+import type { DecisionLabel } from './decide';
+import type { LineSink } from './log-output';
+import type { ClientLocation } from './range-index';
+
+export const SERVICE_NAME = 'redirector';
+
+/** Cloud Logging's LogSeverity for each pino level. */
+export const SEVERITY: Readonly<Record<string, string>> = {
+  trace: 'DEBUG',
+  debug: 'DEBUG',
+  info: 'INFO',
+  warn: 'WARNING',
+  error: 'ERROR',
+  fatal: 'CRITICAL',
+};
+
+export const TRACE_FIELD = 'logging.googleapis.com/trace';
+export const SPAN_FIELD = 'logging.googleapis.com/spanId';
+const TRACE_HEADER = 'x-cloud-trace-context';
+
+/**
+ * `TRACE_ID/SPAN_ID;o=OPTIONS` as the load balancer sends it: a 32-hex-digit trace id, then optionally a decimal
+ * span id and the sampling option. Anything else is ignored (the line is written without a trace).
+ */
+const TRACE_CONTEXT = /^([0-9a-f]{32})(?:\/([0-9]{1,20}))?(?:;o=[0-9])?$/;
+
+/** The trace and span ids of a request. */
+export interface TraceContext {
+  readonly traceId: string;
+  /** Absent when the header names none, or names span 0 (no span, as Google's own client libraries read it). */
+  readonly spanId?: string;
+}
+
+/** The `X-Cloud-Trace-Context` header's ids, or undefined when the header is absent or malformed. */
+export function parseTraceContext(header: string | undefined): TraceContext | undefined {
+  const match = header === undefined ? null : TRACE_CONTEXT.exec(header);
+  if (!match) return undefined;
+  const spanId = match[2];
+  return spanId === undefined || /^0+$/.test(spanId) ? { traceId: match[1]! } : { traceId: match[1]!, spanId };
+}
+
+/** The first `X-Cloud-Trace-Context` value in node's raw header list (name, value, name, value, ...). */
+export function traceContextHeader(rawHeaders: readonly string[]): string | undefined {
+  for (let i = 0; i < rawHeaders.length; i += 2) {
+    const name = rawHeaders[i]!;
+    if (name.length === TRACE_HEADER.length && name.toLowerCase() === TRACE_HEADER) return rawHeaders[i + 1];
+  }
+  return undefined;
+}
+
+/** One image pull (a manifest GET), as its info line records it. */
+export interface Pull {
+  readonly repository: string;
+  readonly reference: string;
+  /** Where the client is; undefined for a client in no donor's ranges. */
+  readonly location: ClientLocation | undefined;
+  readonly backend: DecisionLabel;
+  readonly status: number;
+}
+
+export interface RedirectorLogOptions {
+  readonly level: LogLevel;
+  /** The redirector's region (the `region` of every line, and the pull line's `upstreamRegion`). */
+  readonly region: string;
+  /** The Google Cloud project of the load balancer's traces; without it, lines carry no trace. */
+  readonly projectId?: string;
+  readonly sink: LineSink;
+}
+
+const PULL_MESSAGE = 'image pull';
+
+/** `,"name":value` */
+function field(name: string, value: unknown): string {
+  return `,${JSON.stringify(name)}:${JSON.stringify(value)}`;
+}
+
+export class RedirectorLog {
+  /** For every line but the pull line. */
+  readonly logger: Logger;
+  /** Whether info lines (the pull line) are written: checked once, not per request. */
+  readonly pulls: boolean;
+  /** Whether debug lines (one per request) are written. */
+  readonly debug: boolean;
+  private readonly sink: LineSink;
+  /** `projects/<project>/traces/`, or '' when no project is configured (then no line carries a trace). */
+  private readonly traceResource: string;
+  /** `,"logging.googleapis.com/trace":"projects/<project>/traces/` */
+  private readonly traceStart: string;
+  // The pull line's fixed fragments, in pino's order: level, time, the service's fields, the pull's, the message.
+  private readonly pullStart: string;
+  private readonly pullService: string;
+  private readonly pullUpstream: string;
+  private readonly pullEnd: string;
+  private readonly unlocated: string;
+  private readonly located = new Map<ClientLocation, string>();
+
+  constructor(options: RedirectorLogOptions) {
+    const service = { service: SERVICE_NAME, region: options.region };
+    this.logger = pino(
+      {
+        level: options.level,
+        base: service,
+        messageKey: 'message',
+        formatters: { level: (label, level) => ({ level, severity: SEVERITY[label] }) },
+      },
+      options.sink,
+    );
+    this.pulls = this.logger.isLevelEnabled('info');
+    this.debug = this.logger.isLevelEnabled('debug');
+    this.sink = options.sink;
+    this.traceResource = options.projectId === undefined ? '' : `projects/${options.projectId}/traces/`;
+    this.traceStart = field(TRACE_FIELD, this.traceResource).slice(0, -1);
+    this.pullStart = `{"level":${pino.levels.values.info},"severity":"${SEVERITY.info}","time":`;
+    this.pullService = Object.entries(service)
+      .map(([name, value]) => field(name, value))
+      .join('');
+    this.pullUpstream = field('upstreamRegion', options.region);
+    this.pullEnd = `${field('message', PULL_MESSAGE)}}\n`;
+    this.unlocated = field('clientCloud', null) + field('clientRegion', null);
+  }
+
+  /** The info line of an image pull. */
+  pull(pull: Pull, rawHeaders: readonly string[]): void {
+    this.sink.write(
+      this.pullStart +
+        Date.now() +
+        this.pullService +
+        ',"repository":' +
+        JSON.stringify(pull.repository) +
+        ',"reference":' +
+        JSON.stringify(pull.reference) +
+        this.client(pull.location) +
+        this.pullUpstream +
+        ',"backend":"' +
+        pull.backend +
+        '","status":' +
+        pull.status +
+        this.traceJson(rawHeaders) +
+        this.pullEnd,
+    );
+  }
+
+  /** The trace fields of a request, to merge into a pino line (e.g. `{ ...log.traceFields(headers), route }`). */
+  traceFields(rawHeaders: readonly string[]): Record<string, string> | undefined {
+    const trace = this.trace(rawHeaders);
+    if (!trace) return undefined;
+    const fields: Record<string, string> = { [TRACE_FIELD]: this.traceResource + trace.traceId };
+    if (trace.spanId !== undefined) fields[SPAN_FIELD] = trace.spanId;
+    return fields;
+  }
+
+  private trace(rawHeaders: readonly string[]): TraceContext | undefined {
+    return this.traceResource === '' ? undefined : parseTraceContext(traceContextHeader(rawHeaders));
+  }
+
+  /** The trace fields as JSON text (`,"logging.googleapis.com/trace":"...",...`), or '' without a trace. */
+  private traceJson(rawHeaders: readonly string[]): string {
+    const trace = this.trace(rawHeaders);
+    if (!trace) return '';
+    // The ids are hex and decimal digits (held to that by TRACE_CONTEXT): nothing to escape.
+    const span = trace.spanId === undefined ? '' : `,"${SPAN_FIELD}":"${trace.spanId}"`;
+    return `${this.traceStart}${trace.traceId}"${span}`;
+  }
+
+  private client(location: ClientLocation | undefined): string {
+    if (location === undefined) return this.unlocated;
+    let json = this.located.get(location);
+    if (json === undefined) {
+      json = field('clientCloud', location.cloud) + field('clientRegion', location.region);
+      this.located.set(location, json);
+    }
+    return json;
+  }
+}

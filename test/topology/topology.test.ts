@@ -201,6 +201,41 @@ describe('invalid topologies', () => {
         'replication.requestsPerSecondByHost.us-docker.pkg.dev: "us-docker.pkg.dev" is the registry of none of gcp.artifactRegions: no replication job speaks to it',
       ],
     ],
+    [
+      'a bucket name longer than S3 allows (50 + 14 characters for ap-northeast-1)',
+      (t) => (t.aws.bucketPrefix = `${'b'.repeat(49)}-`),
+      expect.arrayContaining([
+        `aws.mirrorRegions[${DEFAULT_TOPOLOGY.aws.mirrorRegions.indexOf('ap-northeast-1')}]: bucket name "${'b'.repeat(49)}-ap-northeast-1" is longer than 63 characters`,
+      ]) as unknown as string[],
+    ],
+    [
+      'the same CDN origin twice',
+      (t) => (t.aws.cdn.failoverRegion = t.aws.cdn.primaryRegion),
+      ['aws.cdn.failoverRegion: must differ from aws.cdn.primaryRegion'],
+    ],
+    [
+      'a CDN certificate without a domain name',
+      (t) => {
+        t.aws.cdn.certificateArn = 'arn:aws:acm:us-east-1:123456789012:certificate/abc';
+        delete t.aws.cdn.domainName;
+      },
+      ['aws.cdn.certificateArn: is set but aws.cdn.domainName is not'],
+    ],
+    [
+      'no redirector region',
+      (t) => (t.gcp.redirector.regions = {}),
+      ['gcp.redirector.regions: needs at least one region'],
+    ],
+    [
+      'a null where a value is expected: shown as given',
+      (t) => ((t as Record<string, unknown>).infoUrl = null),
+      ['infoUrl: must be an http(s) URL (got null)'],
+    ],
+    [
+      'an object where a value is expected: not shown',
+      (t) => ((t as Record<string, unknown>).infoUrl = { url: 'https://example.com' }),
+      ['infoUrl: must be an http(s) URL'],
+    ],
   ];
 
   it.each(cases)('%s', (_name, change, expected) => {

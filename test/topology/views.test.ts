@@ -39,6 +39,15 @@ describe('views of the small topology', () => {
     });
   });
 
+  it("carries the topology's signature upstream, when it has one, into the table", () => {
+    const signatureUpstream = { endpoint: 'https://sigs.example.com', path: 'sigs/images' };
+    const withSignatures = {
+      ...small,
+      gcp: { ...small.gcp, redirector: { ...small.gcp.redirector, signatureUpstream } },
+    };
+    expect(routingTableFor(withSignatures, 'europe-west1').signatureUpstream).toEqual(signatureUpstream);
+  });
+
   it('gives tables the redirector accepts', () => {
     for (const region of redirectorRegions(production)) {
       expect(RoutingTableSchema.safeParse(routingTableFor(production, region)).success).toBe(true);

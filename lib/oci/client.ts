@@ -106,6 +106,22 @@ export class RegistryClient {
     return tags;
   }
 
+  /**
+   * The digests of every manifest in a repository, when the registry lists them with its tags: the `manifest` map
+   * Container Registry and Artifact Registry add to `tags/list` (beyond the distribution spec). Undefined from a
+   * registry that does not (ask manifest by manifest instead); empty when the repository does not exist.
+   */
+  async listManifests(repository: string, pageSize = 1000): Promise<Set<string> | undefined> {
+    const digests = new Set<string>();
+    const pages = this.pages(`/v2/${repository}/tags/list?n=${pageSize}`, [pullScope(repository)], [200, 404]);
+    for await (const page of pages) {
+      const listed = page.manifest;
+      if (typeof listed !== 'object' || listed === null) return undefined;
+      for (const digest of Object.keys(listed)) if (isDigest(digest)) digests.add(digest);
+    }
+    return digests;
+  }
+
   /** HEAD a manifest by tag or digest; undefined when absent. */
   async headManifest(repository: string, reference: string): Promise<ManifestHead | undefined> {
     const response = await this.call({

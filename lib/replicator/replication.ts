@@ -174,7 +174,6 @@ export async function replicate(options: ReplicationOptions): Promise<void> {
   const planImage = async (image: ImageRef, destination: ReplicationDestination, target: string) => {
     if (await destination.holdsImage(image)) {
       totals.skipped++;
-      report.plan({ ...image, target, action: 'skip' });
       return;
     }
     const tree = await treeOf(image);
@@ -185,7 +184,7 @@ export async function replicate(options: ReplicationOptions): Promise<void> {
     totals.manifests += manifests;
     totals.blobs += blobs.length;
     totals.bytes += bytes;
-    report.plan({ ...image, target, action: 'copy', manifests, blobs: blobs.length, bytes });
+    report.plan({ ...image, target, manifests, blobs: blobs.length, bytes });
   };
 
   /** The shared blobs this task copies, into every destination: started first, as other tasks may wait for them. */

@@ -32,15 +32,15 @@ export interface Summary extends Tally {
   readonly maxRssMiB: number;
 }
 
+/** An image a dry run would copy to a target (images in place are only counted, in the plan's total). */
 export interface PlanLine {
   readonly repository: string;
   readonly digest: string;
   readonly tags: readonly string[];
   readonly target: string;
-  readonly action: 'copy' | 'skip';
-  readonly manifests?: number;
-  readonly blobs?: number;
-  readonly bytes?: number;
+  readonly manifests: number;
+  readonly blobs: number;
+  readonly bytes: number;
 }
 
 export interface ReportOptions {
@@ -143,10 +143,9 @@ export class Report {
   }
 
   plan(line: PlanLine): void {
-    const what = `${line.repository}@${line.digest} (${line.target})`;
     this.emit(
       { event: 'plan-image', ...line },
-      line.action === 'skip' ? `plan: skip ${what}` : `plan: copy ${what}, ${line.blobs} blobs, ${line.bytes} bytes`,
+      `plan: copy ${line.repository}@${line.digest} (${line.target}), ${line.blobs} blobs, ${line.bytes} bytes`,
     );
   }
 

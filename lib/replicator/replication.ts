@@ -26,15 +26,15 @@ import { blobsOfTree, childrenFirst, fetchTree, type ManifestNode, totalSize } f
 export interface WaitOptions {
   /** @default 15 minutes */
   readonly timeoutMs: number;
-  /** First pause between two looks, doubling up to `maxDelayMs`. @default 1000 */
+  /** First pause between two looks, doubling up to `maxDelayMs`. @default 250 */
   readonly firstDelayMs: number;
-  /** @default 30000 */
+  /** @default 15000 */
   readonly maxDelayMs: number;
   /** For tests. @default timers/promises setTimeout */
   readonly sleep?: (ms: number) => Promise<unknown>;
 }
 
-export const DEFAULT_WAIT: WaitOptions = { timeoutMs: 15 * 60_000, firstDelayMs: 1000, maxDelayMs: 30_000 };
+export const DEFAULT_WAIT: WaitOptions = { timeoutMs: 15 * 60_000, firstDelayMs: 250, maxDelayMs: 15_000 };
 
 export interface ReplicationOptions {
   /** The source registry (what the loop reads of it). */

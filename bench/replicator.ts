@@ -7,9 +7,12 @@
  * With `--baseline DIR` (a checkout of another commit whose node_modules resolve, e.g. a symlink to ours), that
  * checkout's CLI is measured too, in the same run, alternating with ours round by round (`--rounds N`, default 3),
  * each run into a fresh destination; the medians, the fastest rounds and their ratios (ours / baseline) are printed.
- * `--jobs registry` or `--jobs s3` measures one job only (default: both).
+ * `--jobs registry` or `--jobs s3` measures one job only (default: both). `--jobs tasks` (one task against four of
+ * one job, each blob stored once) and `--jobs catalogue` (a dry-run plan of 10,000 images x 40 destinations) are
+ * the scale benchmarks of bench/replicator-scale.ts.
  *
  *   npm run -s bench:replicator
+ *   npm run -s bench:replicator -- --jobs tasks,catalogue
  *   mkdir /tmp/base && git archive <commit> | tar -x -C /tmp/base && ln -s "$PWD/node_modules" /tmp/base/
  *   npm run -s bench:replicator -- --baseline /tmp/base --rounds 5 [--jobs registry]
  */
@@ -25,6 +28,7 @@ import type { Summary } from '../lib/replicator';
 import { pushImage, pushPrngBlob } from '../test/support/images';
 import { startRegistry } from '../test/support/registry';
 import { startS3 } from '../test/support/s3';
+import { benchCatalogue, benchTasks } from './replicator-scale';
 
 const ROOT = join(__dirname, '..');
 const MiB = 1024 * 1024;
@@ -56,10 +60,13 @@ async function main(): Promise<void> {
   if (!Number.isInteger(rounds) || rounds < 1)
     throw new Error(`--rounds ${values.rounds}: expected a positive integer`);
   const jobs = (values.jobs ?? 'registry,s3').split(',');
-  if (jobs.some((job) => job !== 'registry' && job !== 's3'))
-    throw new Error(`--jobs ${values.jobs}: expected registry, s3 or both`);
+  if (jobs.some((job) => !['registry', 's3', 'tasks', 'catalogue'].includes(job)))
+    throw new Error(`--jobs ${values.jobs}: expected some of registry, s3, tasks, catalogue`);
   const runs = RUNS.filter((run) => jobs.includes(run.startsWith('S3') ? 's3' : 'registry'));
   const ours = await bundle('ours', ROOT);
+  if (jobs.includes('tasks')) await benchTasks(ours);
+  if (jobs.includes('catalogue')) await benchCatalogue(ours);
+  if (runs.length === 0) return;
   const baseline = values.baseline ? await bundle('baseline', resolve(values.baseline)) : undefined;
 
   const [source, destination, theirs, s3] = await Promise.all([

@@ -24,7 +24,7 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { buildSync } from 'esbuild';
 import { buildRedirector } from '../bin/build-redirector';
 import { DEFAULT_TOPOLOGY, parseTopology, routingTableFor } from '../lib/topology';
@@ -337,7 +337,7 @@ async function main(): Promise<void> {
   const mirror = http.createServer((_req, res) => res.end());
   try {
     const built = await buildRedirector({ out: join(work, 'image'), ranges: REAL_RANGE_SOURCES });
-    const script = built.bundle;
+    const script = built.entry;
     const bareScript = join(work, 'bare.js');
     writeFileSync(bareScript, BARE_SERVER);
     await new Promise<void>((r) => mirror.listen(0, '127.0.0.1', r));
@@ -412,8 +412,9 @@ async function main(): Promise<void> {
     );
     for (const line of throughputTable(rows)) console.log(line);
     console.log(
-      `build: ${built.bundle} ${Math.round(built.bytes.bundle / 1024)} KiB, ${built.index} ` +
-        `${Math.round(built.bytes.index / 1024)} KiB (${lookup.intervals} intervals), read in ${lookup.loadMs.toFixed(1)} ms`,
+      `build: ${Object.values(built.files)
+        .map(({ path, bytes }) => `${basename(path)} ${Math.round(bytes / 1024)} KiB`)
+        .join(', ')}; ${lookup.intervals} intervals, index read in ${lookup.loadMs.toFixed(1)} ms`,
     );
     console.log(
       `start-up, spawn to first /v2/ answer (only PORT and ADMIN_PORT set), median of ${STARTUPS}: ` +

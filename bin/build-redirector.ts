@@ -1,16 +1,21 @@
 /**
  * Builds what the redirector image holds, into one directory (docker/redirector.Dockerfile runs this same script):
- *   DIR/redirector.js   the esbuild bundle of bin/redirector.ts: one file, no node_modules, no module resolution
- *   DIR/ip-ranges.bin   the range index of the donors' official files (lib/redirector/range-index-file.ts)
- * `node DIR/redirector.js` finds the index beside itself, so it serves with only PORT set.
+ *   DIR/redirector.js          what node runs: compiles the bundle with its code cache (bin/redirector-loader.ts)
+ *   DIR/redirector-main.js     the esbuild bundle of bin/redirector.ts: no node_modules, no module resolution
+ *   DIR/redirector-main.cache  V8's code cache of the bundle, made here by running it once
+ *   DIR/ip-ranges.bin          the range index of the donors' official files (lib/redirector/range-index-file.ts)
+ * `node DIR/redirector.js` finds the others beside itself, so it serves with only PORT set.
  *
  *   npm run -s build:redirector -- --out DIR [--ranges aws=FILE,gcp=FILE,azure=FILE]
  * Without --ranges, every donor's official file is downloaded and validated (as npm run fetch-ip-ranges does).
- * Both files are written only once everything succeeded, each by a rename, so a failed build leaves DIR as it was.
+ * The files are made in a staging directory and moved into DIR only once everything succeeded, so a failed build
+ * leaves DIR as it was.
  */
+import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
 import { build, type Plugin } from 'esbuild';
 import { DONORS } from '../lib/clouds/donors';
 import { RangeFileError } from '../lib/clouds/ranges';
@@ -19,11 +24,11 @@ import { ConfigError, parseRangeSources, type RangeSource } from '../lib/redirec
 import { INDEX_SOURCE } from '../lib/redirector/config/range-sources';
 import { readCloudRanges } from '../lib/redirector/load-ranges';
 import { RangeIndex, type CloudRanges } from '../lib/redirector/range-index';
-import { encodeRangeIndex, RANGE_INDEX_FILE, type IndexSource } from '../lib/redirector/range-index-file';
+import { IMAGE_FILES, WRITE_CODE_CACHE_FLAG } from '../lib/redirector/image-files';
+import { encodeRangeIndex, type IndexSource } from '../lib/redirector/range-index-file';
 import { fetchOfficialRanges, type FetchText } from './fetch-ip-ranges';
 
 const ROOT = resolve(__dirname, '..');
-export const BUNDLE_FILE = 'redirector.js';
 
 export interface BuildOptions {
   readonly out: string;
@@ -34,11 +39,13 @@ export interface BuildOptions {
 }
 
 export interface BuildResult {
-  readonly bundle: string;
+  /** What node runs. */
+  readonly entry: string;
   readonly index: string;
   readonly sources: readonly IndexSource[];
   readonly intervals: number;
-  readonly bytes: { readonly bundle: number; readonly index: number };
+  /** Every file written, by role, and its size. */
+  readonly files: Readonly<Record<keyof typeof IMAGE_FILES, { readonly path: string; readonly bytes: number }>>;
 }
 
 interface Loaded {
@@ -80,10 +87,10 @@ const WITHOUT_ZOD_LOCALES: Plugin = {
   },
 };
 
-/** The bundle's text: what the image runs. */
-async function bundle(): Promise<Uint8Array> {
+/** An entry point bundled into one file. */
+async function bundle(entry: string): Promise<Uint8Array> {
   const result = await build({
-    entryPoints: [join(ROOT, 'bin/redirector.ts')],
+    entryPoints: [join(ROOT, entry)],
     bundle: true,
     platform: 'node',
     // The runtime image is Node 22; Node 20 runs the same bundle (the benchmarks and local runs).
@@ -96,34 +103,51 @@ async function bundle(): Promise<Uint8Array> {
   return result.outputFiles[0]!.contents;
 }
 
-/** Writes a file by a rename, so that it is either the old one or the whole new one. */
-function replaceFile(file: string, bytes: Uint8Array): void {
-  const temporary = `${file}.${process.pid}.tmp`;
-  writeFileSync(temporary, bytes);
-  renameSync(temporary, file);
+/**
+ * Runs the staged bundle once to make its code cache: with only PATH from this environment, as the image starts it
+ * (the index beside it, the embedded default topology).
+ */
+async function writeCodeCache(dir: string): Promise<void> {
+  try {
+    await promisify(execFile)(process.execPath, [join(dir, IMAGE_FILES.entry), WRITE_CODE_CACHE_FLAG], {
+      env: { PATH: process.env.PATH },
+      timeout: 120_000,
+    });
+  } catch (err) {
+    const { stderr } = err as { stderr?: string };
+    throw new Error(`the bundle did not start to make its code cache: ${stderr?.trim() || (err as Error).message}`);
+  }
 }
 
 export async function buildRedirector({ out, ranges, fetchText }: BuildOptions): Promise<BuildResult> {
   const loaded = ranges ? ranges.map(fromFile) : await downloaded(fetchText);
   const index = new RangeIndex(loaded.map((l) => l.ranges));
   const sources = loaded.map((l) => l.source);
-  const indexBytes = encodeRangeIndex(index.tables, sources);
-  const bundleBytes = await bundle();
+  const [main, entry] = await Promise.all([bundle('bin/redirector.ts'), bundle('bin/redirector-loader.ts')]);
   mkdirSync(out, { recursive: true });
-  const paths = { bundle: join(out, BUNDLE_FILE), index: join(out, RANGE_INDEX_FILE) };
-  replaceFile(paths.index, indexBytes);
-  replaceFile(paths.bundle, bundleBytes);
-  return {
-    ...paths,
-    sources,
-    intervals: index.intervalCount,
-    bytes: { bundle: bundleBytes.length, index: indexBytes.length },
-  };
+  const staging = mkdtempSync(join(out, '.staging-'));
+  try {
+    writeFileSync(join(staging, IMAGE_FILES.rangeIndex), encodeRangeIndex(index.tables, sources));
+    writeFileSync(join(staging, IMAGE_FILES.bundle), main);
+    writeFileSync(join(staging, IMAGE_FILES.entry), entry);
+    await writeCodeCache(staging);
+    const files = Object.fromEntries(
+      Object.entries(IMAGE_FILES).map(([role, name]) => {
+        const bytes = readFileSync(join(staging, name)).length;
+        renameSync(join(staging, name), join(out, name));
+        return [role, { path: join(out, name), bytes }];
+      }),
+    ) as BuildResult['files'];
+    return { entry: files.entry.path, index: files.rangeIndex.path, sources, intervals: index.intervalCount, files };
+  } finally {
+    rmSync(staging, { recursive: true, force: true });
+  }
 }
 
 const USAGE = `Usage: npm run -s build:redirector -- --out DIR [--ranges aws=FILE,gcp=FILE,azure=FILE]
-Builds what the redirector image holds: DIR/${BUNDLE_FILE} (the bundle) and DIR/${RANGE_INDEX_FILE} (the range
-index it loads from beside itself); then \`PORT=8080 node DIR/${BUNDLE_FILE}\` serves as the image does.
+Builds what the redirector image holds: the bundle, its V8 code cache, the range index of the donors' files and
+DIR/${IMAGE_FILES.entry}, which loads them from beside itself; then \`PORT=8080 node DIR/${IMAGE_FILES.entry}\` serves
+as the image does.
   --out DIR         where to write them (created if missing)
   --ranges LIST     the donors' published files to index, cloud=FILE comma-separated (default: download every
                     donor's official file)
@@ -151,11 +175,13 @@ export function buildOptions({ values }: ParsedFlags<typeof BUILD_FLAGS>): Build
 async function main(options: BuildOptions): Promise<void> {
   const result = await buildRedirector(options);
   const kib = (bytes: number) => `${Math.round(bytes / 1024)} KiB`;
-  process.stdout.write(
-    `${result.bundle} (${kib(result.bytes.bundle)})\n` +
-      `${result.index} (${kib(result.bytes.index)}, ${result.intervals} intervals from ` +
-      `${result.sources.map((s) => `${s.cloud}=${s.file}`).join(', ')})\n`,
-  );
+  for (const [role, { path, bytes }] of Object.entries(result.files)) {
+    const about =
+      role === 'rangeIndex'
+        ? `, ${result.intervals} intervals from ${result.sources.map((s) => `${s.cloud}=${s.file}`).join(', ')}`
+        : '';
+    process.stdout.write(`${path} (${kib(bytes)}${about})\n`);
+  }
 }
 
 if (require.main === module) {

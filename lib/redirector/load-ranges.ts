@@ -11,7 +11,8 @@ import { RangeFileError } from '../clouds/ranges';
 import type { Env } from '../config/env';
 import { INDEX_SOURCE, type RangeSource } from './config/range-sources';
 import { RangeIndex, type CloudRanges } from './range-index';
-import { decodeRangeIndex, RANGE_INDEX_FILE } from './range-index-file';
+import { IMAGE_FILES } from './image-files';
+import { decodeRangeIndex } from './range-index-file';
 
 /**
  * The environment with IP_RANGES defaulting to the index file in `dir` when there is one: npm run build:redirector
@@ -19,7 +20,7 @@ import { decodeRangeIndex, RANGE_INDEX_FILE } from './range-index-file';
  */
 export function withBundledRangeIndex(env: Env, dir: string): Env {
   if (env.IP_RANGES) return env;
-  const file = join(dir, RANGE_INDEX_FILE);
+  const file = join(dir, IMAGE_FILES.rangeIndex);
   return existsSync(file) ? { ...env, IP_RANGES: `${INDEX_SOURCE}=${file}` } : env;
 }
 

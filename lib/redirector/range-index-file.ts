@@ -40,9 +40,6 @@ interface Metadata {
   readonly sources: readonly IndexSource[];
 }
 
-/** The index file's name beside the bundle, where `node redirector.js` looks for it when IP_RANGES is not set. */
-export const RANGE_INDEX_FILE = 'ip-ranges.bin';
-
 export const FORMAT_VERSION = 1;
 const MAGIC = 'RNGINDEX';
 const BYTE_ORDER_MARK = 0x01020304;

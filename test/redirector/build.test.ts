@@ -1,14 +1,16 @@
 /**
- * npm run build:redirector builds what the image runs (the Dockerfile runs the same script), and the bundle it
- * writes serves with only PORT and ADMIN_PORT set, from any working directory: its ranges are the index beside it.
+ * npm run build:redirector builds what the image runs (the Dockerfile runs the same script), and what it writes
+ * serves with only PORT and ADMIN_PORT set, from any working directory: its ranges are the index beside it, its
+ * bundle is compiled with the code cache beside it.
  */
 import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { BUILD_FLAGS, buildOptions, buildRedirector, BUNDLE_FILE } from '../../bin/build-redirector';
+import { BUILD_FLAGS, buildOptions, buildRedirector } from '../../bin/build-redirector';
 import { FlagError, parseFlags } from '../../lib/config/command-line';
 import { ManagedChild, runToEnd, waitForHttp } from '../../lib/local/processes';
-import { decodeRangeIndex, RANGE_INDEX_FILE } from '../../lib/redirector/range-index-file';
+import { IMAGE_FILES } from '../../lib/redirector/image-files';
+import { decodeRangeIndex } from '../../lib/redirector/range-index-file';
 import { tsxNodeArgs } from '../../lib/synth/tsx';
 import { freePort } from '../support/ports';
 import { RANGE_FILES } from './fixtures';
@@ -56,14 +58,16 @@ describe('npm run build:redirector -- --out DIR --ranges ...', () => {
     stdout = child.tail().split('\n');
   }, 120_000);
 
-  it('writes the bundle and the range index, and names both', () => {
-    expect(readdirSync(out).sort()).toEqual([RANGE_INDEX_FILE, BUNDLE_FILE].sort());
-    expect(stdout[0]).toMatch(new RegExp(`${join(out, BUNDLE_FILE)} \\(\\d+ KiB\\)`));
-    expect(stdout[1]).toMatch(new RegExp(`${join(out, RANGE_INDEX_FILE)} \\(\\d+ KiB, \\d+ intervals from aws=`));
+  it('writes the entry, the bundle, its code cache and the range index, and names them', () => {
+    expect(readdirSync(out).sort()).toEqual(Object.values(IMAGE_FILES).sort());
+    expect(stdout).toEqual(
+      Object.values(IMAGE_FILES).map((name) => expect.stringMatching(new RegExp(`^${join(out, name)} \\(\\d+ KiB`))),
+    );
+    expect(stdout.join('\n')).toMatch(new RegExp(`${IMAGE_FILES.rangeIndex} \\(\\d+ KiB, \\d+ intervals from aws=`));
   });
 
   it('the index records the files it was built from, with their SHA-256', () => {
-    const { sources } = decodeRangeIndex(readFileSync(join(out, RANGE_INDEX_FILE)), RANGE_INDEX_FILE);
+    const { sources } = decodeRangeIndex(readFileSync(join(out, IMAGE_FILES.rangeIndex)), IMAGE_FILES.rangeIndex);
     expect(sources.map((s) => [s.cloud, s.file])).toEqual(Object.entries(RANGE_FILES));
     expect(sources.every((s) => /^[0-9a-f]{64}$/.test(s.sha256))).toBe(true);
   });
@@ -71,7 +75,11 @@ describe('npm run build:redirector -- --out DIR --ranges ...', () => {
   it('node DIR/redirector.js with only PORT and ADMIN_PORT serves, with the ranges beside it', async () => {
     const [port, adminPort] = await Promise.all([freePort(), freePort()]);
     const lines: string[] = [];
-    const server = await serve(join(out, BUNDLE_FILE), { PORT: String(port), ADMIN_PORT: String(adminPort) }, lines);
+    const server = await serve(
+      join(out, IMAGE_FILES.entry),
+      { PORT: String(port), ADMIN_PORT: String(adminPort) },
+      lines,
+    );
     try {
       await waitForHttp(`http://127.0.0.1:${port}/-/ready`, server);
       const v2 = await fetch(`http://127.0.0.1:${port}/v2/`);
@@ -86,34 +94,69 @@ describe('npm run build:redirector -- --out DIR --ranges ...', () => {
     } finally {
       expect((await server.stop()).code).toBe(0);
     }
+    // Every line is JSON: no warning about the code cache, which this Node made.
     const logged = lines.map((line) => JSON.parse(line) as Record<string, unknown>);
     expect(logged.find((l) => 'intervals' in l)).toMatchObject({
-      ranges: [{ cloud: 'index', file: join(out, RANGE_INDEX_FILE) }],
+      ranges: [{ cloud: 'index', file: join(out, IMAGE_FILES.rangeIndex) }],
       table: expect.stringContaining('embedded default'),
     });
     expect(logged.find((l) => 'clientCloud' in l)).toMatchObject({ clientCloud: 'aws', clientRegion: 'eu-west-1' });
   }, 60_000);
 
+  /** A copy of the build without some of its files, or with changed ones. */
+  const variant = (name: string, change: (dir: string) => void) => {
+    const dir = mkdtempSync(join(work, `${name}-`));
+    for (const file of Object.values(IMAGE_FILES)) copyFileSync(join(out, file), join(dir, file));
+    change(dir);
+    return join(dir, IMAGE_FILES.entry);
+  };
+  const flipByte = (file: string, at: (length: number) => number) => {
+    const bytes = readFileSync(file);
+    bytes[at(bytes.length)]! ^= 0xff;
+    writeFileSync(file, bytes);
+  };
+
   it('without the index beside it and without IP_RANGES, the bundle names IP_RANGES and exits 2', async () => {
-    const alone = mkdtempSync(join(work, 'alone-'));
-    copyFileSync(join(out, BUNDLE_FILE), join(alone, BUNDLE_FILE));
+    const entry = variant('alone', (dir) => rmSync(join(dir, IMAGE_FILES.rangeIndex)));
     const lines: string[] = [];
-    const server = await serve(join(alone, BUNDLE_FILE), { PORT: String(await freePort()) }, lines);
+    const server = await serve(entry, { PORT: String(await freePort()) }, lines);
     expect((await server.exited).code).toBe(2);
     expect(lines.join('\n')).toContain('IP_RANGES: not set');
   });
 
   it('with a corrupted index beside it, the bundle names the file and exits 1', async () => {
-    const broken = mkdtempSync(join(work, 'broken-'));
-    copyFileSync(join(out, BUNDLE_FILE), join(broken, BUNDLE_FILE));
-    const index = readFileSync(join(out, RANGE_INDEX_FILE));
-    index[index.length - 1]! ^= 0xff;
-    writeFileSync(join(broken, RANGE_INDEX_FILE), index);
+    const entry = variant('broken', (dir) => flipByte(join(dir, IMAGE_FILES.rangeIndex), (n) => n - 1));
     const lines: string[] = [];
-    const server = await serve(join(broken, BUNDLE_FILE), { PORT: String(await freePort()) }, lines);
+    const server = await serve(entry, { PORT: String(await freePort()) }, lines);
     expect((await server.exited).code).toBe(1);
-    expect(lines.join('\n')).toContain(`invalid IP-range file ${join(broken, RANGE_INDEX_FILE)}: checksum mismatch`);
+    expect(lines.join('\n')).toMatch(/invalid IP-range file .*ip-ranges\.bin: checksum mismatch/);
   });
+
+  it.each([
+    [
+      // The cache's header holds a hash of the V8 version that made it.
+      'a code cache of another V8',
+      (dir: string) => flipByte(join(dir, IMAGE_FILES.codeCache), () => 4),
+      /was made by another V8/,
+    ],
+    ['no code cache', (dir: string) => rmSync(join(dir, IMAGE_FILES.codeCache)), undefined],
+  ])(
+    'with %s, the bundle is compiled as usual and serves',
+    async (name, change, warning) => {
+      const entry = variant(name.replace(/ /g, '-'), change);
+      const port = await freePort();
+      const lines: string[] = [];
+      const server = await serve(entry, { PORT: String(port), ADMIN_PORT: '0' }, lines);
+      try {
+        await waitForHttp(`http://127.0.0.1:${port}/-/ready`, server);
+      } finally {
+        await server.stop();
+      }
+      const warnings = lines.filter((line) => !line.startsWith('{'));
+      expect(warnings).toEqual(warning ? [expect.stringMatching(warning)] : []);
+    },
+    60_000,
+  );
 });
 
 describe('bad command lines and files', () => {
@@ -188,9 +231,15 @@ describe('without --ranges: every donor official file, downloaded', () => {
 describe('docker/redirector.Dockerfile', () => {
   const dockerfile = readFileSync(join(ROOT, 'docker/redirector.Dockerfile'), 'utf8');
 
-  it('builds with this same script and ships exactly what it writes', () => {
+  it('builds with this same script and ships what it writes, the code cache made again by its own Node', () => {
     expect(dockerfile).toMatch(/RUN npm run -s build:redirector -- --out \/out\n/);
-    expect(dockerfile).toContain(`COPY --from=build /out/${BUNDLE_FILE} /out/${RANGE_INDEX_FILE} ./`);
+    expect(dockerfile).toContain(
+      `COPY --from=build ${Object.values(IMAGE_FILES)
+        .map((f) => `/out/${f}`)
+        .join(' ')} ./`,
+    );
+    expect(dockerfile).toContain(`RUN ["/nodejs/bin/node", "/app/${IMAGE_FILES.entry}", "--write-code-cache"]`);
+    expect(dockerfile).toContain(`CMD ["/app/${IMAGE_FILES.entry}"]`);
     expect(dockerfile).not.toMatch(/^ENV[^#]*IP_RANGES/m);
   });
 });

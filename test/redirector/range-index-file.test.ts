@@ -7,13 +7,13 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RangeFileError } from '../../lib/clouds/ranges';
+import { IMAGE_FILES } from '../../lib/redirector/image-files';
 import { loadRangeIndex, readCloudRanges, withBundledRangeIndex } from '../../lib/redirector/load-ranges';
 import { NO_MATCH, RangeIndex, type CloudRanges } from '../../lib/redirector/range-index';
 import {
   decodeRangeIndex,
   encodeRangeIndex,
   FORMAT_VERSION,
-  RANGE_INDEX_FILE,
   type IndexSource,
 } from '../../lib/redirector/range-index-file';
 import {
@@ -138,15 +138,15 @@ describe('withBundledRangeIndex: the bundle loads the index beside it unless IP_
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it('IP_RANGES wins', () => {
-    writeFileSync(join(dir, RANGE_INDEX_FILE), '');
+    writeFileSync(join(dir, IMAGE_FILES.rangeIndex), '');
     expect(withBundledRangeIndex({ IP_RANGES: 'aws=a.json' }, dir)).toEqual({ IP_RANGES: 'aws=a.json' });
   });
 
   it('else the index beside the bundle', () => {
-    writeFileSync(join(dir, RANGE_INDEX_FILE), '');
+    writeFileSync(join(dir, IMAGE_FILES.rangeIndex), '');
     expect(withBundledRangeIndex({ PORT: '1' }, dir)).toEqual({
       PORT: '1',
-      IP_RANGES: `index=${join(dir, RANGE_INDEX_FILE)}`,
+      IP_RANGES: `index=${join(dir, IMAGE_FILES.rangeIndex)}`,
     });
   });
 

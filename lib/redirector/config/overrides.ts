@@ -17,7 +17,8 @@ export function withLegacyOverrides(table: RoutingTable, env: Env): RoutingTable
     if (parsed.success) return parsed.data;
     problems.push({
       variable,
-      message: `${parsed.error.issues[0]?.message ?? 'invalid'} (got ${JSON.stringify(value)})`,
+      // A failed parse always has an issue.
+      message: `${parsed.error.issues[0]!.message} (got ${JSON.stringify(value)})`,
     });
     return undefined;
   };

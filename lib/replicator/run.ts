@@ -125,7 +125,8 @@ export async function runReplicate(argv: readonly string[], io: RunIo): Promise<
 
 /**
  * What this task copies: everything, when it is the only one; otherwise its share (shard.ts), which needs the blobs
- * of every selected image, so every task reads every manifest tree (the trees are kept for the copy).
+ * of every selected image, so every task reads every manifest tree (the trees are kept for the copy). An image whose
+ * tree cannot be read weighs nothing; its task tries it again when copying, and fails that image alone.
  */
 async function taskWork(
   source: RegistryClient,
@@ -139,8 +140,18 @@ async function taskWork(
   const trees = new Map<string, Promise<ManifestNode>>();
   const blobs = new Map<ImageRef, Descriptor[]>();
   await mapConcurrent(images, concurrency, async (image) => {
-    const tree = await fetchTree(source, fullRepositoryName(location, image.repository), image.digest, trees);
-    blobs.set(image, blobsOfTree(tree));
+    try {
+      const tree = await fetchTree(source, fullRepositoryName(location, image.repository), image.digest, trees);
+      blobs.set(image, blobsOfTree(tree));
+    } catch (error) {
+      const reason = describeError(error);
+      const { repository, digest } = image;
+      report.log.warn(
+        { event: 'tree-unread', repository, digest, error: reason },
+        `image ${repository}@${digest} weighs nothing in the shares, its manifests could not be read: ${reason}`,
+      );
+      blobs.set(image, []);
+    }
   });
   const share = shareOf(images, (image) => blobs.get(image)!, task);
   report.log.info(

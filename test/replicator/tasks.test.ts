@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { RegistryClient } from '../../lib/oci';
 import { markerKey } from '../../lib/topology/blob-layout';
+import { pushImage, pushIndex, pushPrngBlob } from '../support/images';
 import { type LocalRegistry, startRegistry } from '../support/registry';
 import { type LocalS3, startS3 } from '../support/s3';
 import {
@@ -64,7 +65,7 @@ describe('a job of several tasks', () => {
     [source, destination, s3] = await Promise.all([
       startRegistry(),
       startRegistry(),
-      startS3(['tasks', 'single', 'lines']),
+      startS3(['tasks', 'single', 'lines', 'broken']),
     ]);
     for (const [key, value] of Object.entries(S3_TEST_ENV)) {
       restore[key] = process.env[key];
@@ -136,6 +137,41 @@ describe('a job of several tasks', () => {
         for (const blob of image.blobs)
           expect(await client.blobSize(`mirror/${image.repository}`, blob.digest)).toBe(blob.size);
       }
+    } finally {
+      client.close();
+    }
+  });
+
+  it('fails an image whose manifests cannot be read in its own task alone; the others copy the rest', async () => {
+    const client = new RegistryClient({ host: source.host, insecure: true });
+    const platform = { os: 'linux', architecture: 'amd64' };
+    try {
+      const good = await pushImage(
+        client,
+        'broken/images/good',
+        [await pushPrngBlob(client, 'broken/images/good', 7, 999)],
+        platform,
+        'v1',
+      );
+      const child = await pushImage(
+        client,
+        'broken/images/bad',
+        [await pushPrngBlob(client, 'broken/images/bad', 8, 999)],
+        platform,
+      );
+      await pushIndex(client, 'broken/images/bad', [{ manifest: child, platform }], 'v1');
+      const deleted = await fetch(`${source.url}/v2/broken/images/bad/manifests/${child.digest}`, { method: 'DELETE' });
+      expect(deleted.status).toBe(202);
+
+      const results = await runAsTasks([...s3Command(source.host, 'broken/images', 'broken', s3.endpoint), ...FAST], 2);
+      expect(linesOf(results, 'tree-unread')).toHaveLength(2); // each task weighed it as nothing
+      expect(results.map((result) => result.code).sort()).toEqual([0, 1]);
+      const images = linesOf(results, 'image');
+      expect(images.filter((line) => line.outcome === 'failed').map((line) => line.repository)).toEqual(['bad']);
+      expect(images.find((line) => line.repository === 'good')).toMatchObject({
+        outcome: 'copied',
+        digest: good.digest,
+      });
     } finally {
       client.close();
     }

@@ -203,7 +203,9 @@ describe('a job of several tasks', () => {
     const copy = await replicate([...s3Command(source.host, 'prod/images', 'lines', s3.endpoint), ...FAST]);
     const refused = await replicate(s3Command(source.host, 'nothing/here', 'single', s3.endpoint));
     const lines = [...plan.lines, ...copy.lines, ...refused.lines];
-    expect(new Set(lines.map((line) => line.event))).toEqual(
+    // 'progress' lines are timed (one every few seconds of a slow copy), so whether one appears depends on the load.
+    const events = lines.map((line) => line.event).filter((event) => event !== 'progress');
+    expect(new Set(events)).toEqual(
       new Set(['selected', 'plan-image', 'plan', 'blob', 'manifest', 'image', 'summary', 'startup-failed']),
     );
     const byLevel = { 30: 'INFO', 40: 'WARNING', 50: 'ERROR' } as Record<number, string>;

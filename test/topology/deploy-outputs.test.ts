@@ -12,6 +12,7 @@ import {
   type DeployOutputKey,
   type TopologyInput,
 } from '../../lib/topology';
+import { appTopology } from '../../lib/topology/app-topology';
 
 const UNIQUE_ID = '104640947226104812386';
 const CDN = 'd111111abcdef8.cloudfront.net';
@@ -23,6 +24,16 @@ function topologyWith(change: (t: TopologyInput) => void = () => {}) {
 }
 
 const production = topologyWith();
+
+describe('appTopology: what an infrastructure app synthesizes', () => {
+  it('is the topology of its source with the deploy outputs of its environment applied', () => {
+    const env = { DEPLOYED_CDN_DOMAIN_NAME: CDN, DEPLOYED_REPLICATOR_UNIQUE_ID: UNIQUE_ID };
+    expect(appTopology({ env })).toEqual(
+      withDeployOutputs(production, { cdnDomainName: CDN, replicatorUniqueId: UNIQUE_ID }),
+    );
+    expect(appTopology({ env: {} })).toEqual(production);
+  });
+});
 
 describe('deploy outputs in the environment', () => {
   it.each<[string, Record<string, string>, object]>([

@@ -154,11 +154,13 @@ const densePrefixesArb: fc.Arbitrary<Prefix[]> = fc
     const prefixes: Prefix[] = [];
     for (const { family, bits, location } of cuts) {
       const prefixLength = 17 + (bits % (family === 4 ? 16 : 112));
-      // Spread the cuts over the block: flip a few bits below 16 of the shared address.
+      // Spread the cuts over the shared address's 16-bit block, or (every other one) its 24-bit block: the index
+      // then needs a second level below the first.
+      const flip = bits & (bits % 2 === 0 ? 0xffff : 0xff);
       const prefix: Prefix =
         family === 4
-          ? { family, start: v4Start((v4 ^ (bits & 0xffff)) >>> 0, prefixLength), prefixLength, location }
-          : { family, start: v6Start(v6 ^ (BigInt(bits & 0xffff) << 96n), prefixLength), prefixLength, location };
+          ? { family, start: v4Start((v4 ^ flip) >>> 0, prefixLength), prefixLength, location }
+          : { family, start: v6Start(v6 ^ (BigInt(flip) << 96n), prefixLength), prefixLength, location };
       const key = `${family} ${prefix.start} ${prefixLength}`;
       if (seen.has(key)) continue;
       seen.add(key);
@@ -261,6 +263,11 @@ describe('RangeIndex: longest prefix wins, as a brute-force scan says', () => {
           }
           for (const address of v6) check(v6Text(address, style), bruteForce(prefixes, 6, address));
           expect(wrong).toEqual([]);
+          // Each prefix adds at most two bounds: at most two intervals of its own.
+          if (prefixes.length > 0) {
+            expect(index.intervalCount).toBeGreaterThanOrEqual(1);
+            expect(index.intervalCount).toBeLessThanOrEqual(2 * prefixes.length);
+          }
         },
       ),
       // Under mutation testing too, enough cases that every level of the index is reached.

@@ -23,6 +23,13 @@ export const UpstreamSchema = z.strictObject({
   }),
 });
 
+/** A traffic share in percent: 0..100 in steps of 0.01 (the share rule's bucket resolution, 1 in 10,000). */
+export const MirrorShareSchema = z
+  .number()
+  .min(0)
+  .max(100)
+  .refine((p) => Math.abs(p * 100 - Math.round(p * 100)) < 1e-6, { error: 'must have at most two decimals' });
+
 export const RoutingTableSchema = z.strictObject({
   /** The Cloud Run region this table is for. */
   region: z.string().min(1),
@@ -38,6 +45,11 @@ export const RoutingTableSchema = z.strictObject({
   upstreamClouds: z.array(z.string().min(1)),
   /** Per cloud, per client region: the blob base URL of the mirror serving that region. */
   mirrors: z.record(z.string().min(1), z.record(z.string().min(1), BaseUrlSchema)),
+  /**
+   * Per cloud, the percentage (0..100, at most two decimals) of its clients sent to its mirrors during a gradual
+   * rollout; the others get the region's default. A cloud absent here is at 100.
+   */
+  mirrorShares: z.record(z.string().min(1), MirrorShareSchema).optional(),
 });
 
 export type Upstream = z.infer<typeof UpstreamSchema>;

@@ -1,7 +1,7 @@
 /**
  * The replication skeleton against each kind of destination, through the ReplicationDestination interface only: a
  * kind written inside this test (in memory: proof that a new kind needs nothing but its implementation), the registry
- * (a real CNCF registry) and S3 (s3rver). The same cases hold for every kind: they are the guarantees destination.ts
+ * (a real CNCF registry), S3 (s3rver) and Azure Blob Storage (Azurite). The same cases hold for every kind: they are the guarantees destination.ts
  * documents, checked from outside: verified before visible, manifests after what they cover, resumable, nothing
  * re-sent. The source is in memory, so faults can be injected blob by blob.
  */
@@ -30,6 +30,8 @@ import {
   shareOf,
   type Summary,
 } from '../../lib/replicator';
+import { AzureBlobDestination } from '../../lib/clouds/azure/destination';
+import { type LocalAzurite, startAzurite } from '../clouds/azure/azurite';
 import { type LocalRegistry, startRegistry } from '../support/registry';
 import { type LocalS3, startS3 } from '../support/s3';
 
@@ -186,15 +188,17 @@ describe('the replication skeleton, for every kind of destination', () => {
   let registry: LocalRegistry;
   let registryClient: RegistryClient;
   let s3: LocalS3;
+  let azurite: LocalAzurite;
 
   beforeAll(async () => {
-    [registry, s3] = await Promise.all([startRegistry(), startS3(['copies'])]);
+    [registry, s3, azurite] = await Promise.all([startRegistry(), startS3(['copies']), startAzurite(['copies'])]);
     registryClient = new RegistryClient({ host: registry.host, insecure: true });
+    await azurite.container('copies', 'images').create();
   });
 
   afterAll(async () => {
     registryClient?.close();
-    await Promise.all([registry?.stop(), s3?.stop()]);
+    await Promise.all([registry?.stop(), s3?.stop(), azurite?.stop()]);
   });
 
   const kinds: Array<[string, () => ReplicationDestination]> = [
@@ -204,6 +208,8 @@ describe('the replication skeleton, for every kind of destination', () => {
       () => registryDestinations([{ client: registryClient, location: { host: registry.host, path: 'copies' } }])[0]!,
     ],
     ['S3', () => new S3Destination(new S3BlobStore({ client: s3.client, bucket: 'copies' }))],
+    // Blocks far smaller than the layers, so that every blob of more than a few bytes is staged in several blocks.
+    ['Azure', () => new AzureBlobDestination({ container: azurite.container('copies', 'images'), blockSize: 4096 })],
   ];
 
   describe.each(kinds)('%s', (_kind, makeDestination) => {

@@ -1,0 +1,35 @@
+/**
+ * How the replicator authenticates to Azure Blob Storage, from the environment only (never flags or files). On Cloud
+ * Run: `AZURE_TENANT_ID` and `AZURE_CLIENT_ID` (the replicator's managed identity) set, and the Google ID token of the
+ * job's service account for `AZURE_TOKEN_AUDIENCE` (default `api://AzureADTokenExchange`) is the client assertion
+ * that Microsoft Entra ID exchanges for an access token, as the identity's federated credential allows. No key, no
+ * SAS token. Only for an emulator (Azurite), `AZURE_STORAGE_KEY` signs requests with the account key: the deployed
+ * accounts refuse shared keys.
+ */
+import { ClientAssertionCredential } from '@azure/identity';
+import { ContainerClient, StorageSharedKeyCredential } from '@azure/storage-blob';
+import type { Env } from '../../config/env';
+import { metadataIdentityToken } from '../../replicator/credentials';
+import { UsageError } from '../../replicator/errors';
+import type { AzureMirror } from './mirrors';
+import { AZURE_TOKEN_EXCHANGE_AUDIENCE } from './topology';
+
+export type AzureCredential = ClientAssertionCredential | StorageSharedKeyCredential;
+
+/** The credential for a storage account, or a UsageError naming what the environment lacks. */
+export function azureCredential(env: Env, account: string): AzureCredential {
+  if (env.AZURE_STORAGE_KEY) return new StorageSharedKeyCredential(account, env.AZURE_STORAGE_KEY);
+  const { AZURE_TENANT_ID: tenantId, AZURE_CLIENT_ID: clientId } = env;
+  if (!tenantId || !clientId) {
+    throw new UsageError(
+      'Azure destinations need AZURE_TENANT_ID and AZURE_CLIENT_ID (the replicator managed identity, an output of the Azure stack)',
+    );
+  }
+  const audience = env.AZURE_TOKEN_AUDIENCE || AZURE_TOKEN_EXCHANGE_AUDIENCE;
+  return new ClientAssertionCredential(tenantId, clientId, () => metadataIdentityToken(env, audience));
+}
+
+/** A client of a mirror's container, authenticated from the environment. */
+export function mirrorContainerClient(mirror: Pick<AzureMirror, 'account' | 'serviceUrl' | 'container'>, env: Env) {
+  return new ContainerClient(`${mirror.serviceUrl}/${mirror.container}`, azureCredential(env, mirror.account));
+}

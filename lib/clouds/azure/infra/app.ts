@@ -1,0 +1,13 @@
+/** The Azure side of the registry: one stack, a pure function of the topology's `azure` section. */
+import type { App } from 'cdktf';
+import type { Topology } from '../../../topology';
+import type { AzureSection } from '../topology';
+import { AZURE_STACK_ID, AzureMirrorsStack } from './stack';
+
+export interface AzureStacks {
+  readonly mirrors: AzureMirrorsStack;
+}
+
+export function addAzureStacks(app: App, topology: Topology, azure: AzureSection): AzureStacks {
+  return { mirrors: new AzureMirrorsStack(app, AZURE_STACK_ID, { topology, azure }) };
+}

@@ -25,6 +25,7 @@ import {
 import { CLIENT_NOT_NEEDED, decide, settle } from '../lib/redirector/decide';
 import { loadRangeIndex } from '../lib/redirector/load-ranges';
 import { needsClient, parseRequest } from '../lib/redirector/route';
+import { partialShareClouds } from '../lib/redirector/share';
 
 const USAGE = `Usage: npm run -s route -- --ip ADDRESS --path PATH [--method GET|HEAD] [--blob-present yes|no]
     [--ranges cloud=FILE ...] [--topology FILE] [--region R]
@@ -85,7 +86,8 @@ function explain(asked: Question, env: Env): object {
   const index = loadRangeIndex(rangeSources(asked.ranges, env));
   const route = parseRequest(asked.method, asked.path);
   // The tool's --ip is the client address itself, as if it came without proxies.
-  const client = needsClient(route) ? new ClientResolver(index, 0).resolve(undefined, asked.ip) : CLIENT_NOT_NEEDED;
+  const resolver = new ClientResolver(index, 0, partialShareClouds(table));
+  const client = needsClient(route) ? resolver.resolve(undefined, asked.ip) : CLIENT_NOT_NEEDED;
   const located = client.kind === 'located' ? client.location : undefined;
   const decision = decide(route, client, table);
   const final = settle(decision, asked.blobPresent ?? true);

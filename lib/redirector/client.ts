@@ -5,6 +5,7 @@
  */
 import { UNLISTED_CLIENT, type Client } from './decide';
 import { NO_MATCH, type RangeIndex } from './range-index';
+import { shareBucket } from './share';
 
 function invalid(message: string): Client {
   return { kind: 'invalid', message };
@@ -33,16 +34,22 @@ export function forwardedForHeader(rawHeaders: readonly string[]): string | unde
 
 export class ClientResolver {
   private readonly located: readonly Client[];
+  /** By location id: whether its clients need a share bucket. */
+  private readonly bucketed: readonly boolean[];
 
   /**
    * @param trustedProxyHops how many X-Forwarded-For entries at the end were appended by our own proxies after the
    *   client's address. The Google load balancer appends `<client-ip>,<lb-ip>`: 1 (the client is second-to-last).
+   * @param bucketedClouds the clouds whose clients get their share bucket (share.ts's partialShareClouds): only
+   *   they pay for the hash and a Client of their own.
    */
   constructor(
     private readonly index: RangeIndex,
     private readonly trustedProxyHops: number,
+    bucketedClouds: ReadonlySet<string> = new Set(),
   ) {
     this.located = index.locations.map((location) => ({ kind: 'located', location }));
+    this.bucketed = index.locations.map((location) => bucketedClouds.has(location.cloud));
   }
 
   /** `forwardedFor` is the X-Forwarded-For header (node joins repeated headers with ", "), undefined if absent. */
@@ -72,7 +79,11 @@ export class ClientResolver {
   /** `what` names the address in an error: `client address` (the socket's) or `X-Forwarded-For client entry`. */
   private byAddress(text: string, from: number, to: number, what: string): Client {
     const id = this.index.lookup(text, from, to);
-    if (id >= 0) return this.located[id]!;
+    if (id >= 0) {
+      return this.bucketed[id]
+        ? { kind: 'located', location: this.index.locations[id]!, bucket: shareBucket(text, from, to) }
+        : this.located[id]!;
+    }
     if (id === NO_MATCH) return UNLISTED_CLIENT;
     return invalid(`${what} ${JSON.stringify(text.slice(from, to).slice(0, 64))} is not an IP address`);
   }

@@ -7,6 +7,7 @@ import { blobKey } from '../topology/blob-layout';
 import type { RoutingTable, Upstream } from '../topology';
 import type { ClientLocation } from './range-index';
 import type { Route } from './route';
+import { inShare, NO_BUCKET, sharePercent } from './share';
 
 /**
  * What kind of answer a decision is: a backend the client is sent to (upstream, mirror, ...), or the redirector's
@@ -16,9 +17,12 @@ import type { Route } from './route';
 export type DecisionLabel =
   'info' | 'privacy' | 'upstream' | 'signature-upstream' | 'mirror' | 'default' | 'health' | 'registry-api' | 'none';
 
-/** The client as the server resolved it. */
+/**
+ * The client as the server resolved it. A located client carries its share bucket (share.ts) when its cloud's
+ * mirrors take a partial share; without one it is outside every partial share.
+ */
 export type Client =
-  | { readonly kind: 'located'; readonly location: ClientLocation }
+  | { readonly kind: 'located'; readonly location: ClientLocation; readonly bucket?: number }
   | { readonly kind: 'unlisted' }
   | { readonly kind: 'not-needed' }
   | { readonly kind: 'invalid'; readonly message: string };
@@ -50,6 +54,12 @@ export interface Decision {
    * when needed: most checks are cache hits that keep the decision).
    */
   readonly check?: { readonly url: string; readonly fallback: () => Decision };
+  /**
+   * For a blob or a manifest of a client whose cloud's mirrors take a share of its clients (`mirrorShares`) and
+   * which has a mirror for its region: whether the client is in that share (its blobs go to the mirror). Undefined
+   * when no share applies.
+   */
+  readonly inShare?: boolean;
 }
 
 export interface Health {
@@ -97,8 +107,32 @@ function upstreamUrl(upstream: Upstream, rest: string, query: string): string {
   return `${upstream.endpoint}/v2/${upstream.path}/${rest}${query}`;
 }
 
-function toUpstream(table: RoutingTable, rest: string, query: string, reason: string): Decision {
-  return { status: 307, label: 'upstream', reason, location: upstreamUrl(table.upstream, rest, query) };
+function toUpstream(table: RoutingTable, rest: string, query: string, reason: string, share?: boolean): Decision {
+  return { status: 307, label: 'upstream', reason, location: upstreamUrl(table.upstream, rest, query), inShare: share };
+}
+
+/** The mirror serving a located client's region, if its cloud has one there. */
+function mirrorOf(table: RoutingTable, location: ClientLocation): string | undefined {
+  return table.mirrors[location.cloud]?.[location.region];
+}
+
+/**
+ * Whether a client with a mirror for its region is in its cloud's share (`mirrorShares`), with the share; undefined
+ * when the table sets no share for the cloud.
+ */
+function shareOf(
+  table: RoutingTable,
+  client: Extract<Client, { kind: 'located' }>,
+): { readonly percent: number; readonly inShare: boolean } | undefined {
+  const percent = sharePercent(table, client.location.cloud);
+  if (percent === undefined) return undefined;
+  return { percent, inShare: inShare(client.bucket ?? NO_BUCKET, percent) };
+}
+
+/** A manifest client's share, for the pull line: where its blobs will go. */
+function manifestShare(client: Client, table: RoutingTable): boolean | undefined {
+  if (client.kind !== 'located' || mirrorOf(table, client.location) === undefined) return undefined;
+  return shareOf(table, client)?.inShare;
 }
 
 function badRequest(code: string, message: string): Decision {
@@ -109,23 +143,38 @@ function blobRest(route: Extract<Route, { kind: 'blob' }>): string {
   return `${route.repository}/blobs/${route.digest}`;
 }
 
-/** Where a blob goes: upstream for clients in the upstream's cloud, else a mirror or the default, if it has the blob. */
+/**
+ * Where a blob goes: upstream for clients in the upstream's cloud, else the mirror of the client's region (when the
+ * client is in its cloud's share) or the default, if it has the blob.
+ */
 function decideBlob(route: Extract<Route, { kind: 'blob' }>, client: Client, table: RoutingTable): Decision {
-  let location: ClientLocation | undefined;
-  if (client.kind === 'located') {
-    location = client.location;
-    if (table.upstreamClouds.includes(location.cloud)) {
-      return toUpstream(table, blobRest(route), route.query, 'client is in the upstream cloud');
-    }
+  if (client.kind !== 'located') return toBackend(route, table, undefined, 'client in no donor range: default backend');
+  const location = client.location;
+  if (table.upstreamClouds.includes(location.cloud)) {
+    return toUpstream(table, blobRest(route), route.query, 'client is in the upstream cloud');
   }
-  const mirror = location ? table.mirrors[location.cloud]?.[location.region] : undefined;
-  const label: DecisionLabel = mirror ? 'mirror' : 'default';
+  const mirror = mirrorOf(table, location);
+  if (mirror === undefined) {
+    return toBackend(route, table, undefined, 'no mirror for the client region: default backend');
+  }
+  const share = shareOf(table, client);
+  if (share === undefined) return toBackend(route, table, mirror, 'mirror of the client region');
+  const reason = share.inShare
+    ? `mirror of the client region (client in the ${share.percent}% share of ${location.cloud} clients)`
+    : `client outside the ${share.percent}% share of ${location.cloud} clients sent to mirrors: default backend`;
+  return toBackend(route, table, share.inShare ? mirror : undefined, reason, share.inShare);
+}
+
+/** A blob redirect to a mirror (or, without one, the region's default), checked to have the blob. */
+function toBackend(
+  route: Extract<Route, { kind: 'blob' }>,
+  table: RoutingTable,
+  mirror: string | undefined,
+  reason: string,
+  share?: boolean,
+): Decision {
+  const label: DecisionLabel = mirror === undefined ? 'default' : 'mirror';
   const url = `${mirror ?? table.defaultBlobBaseUrl}/${blobKey(route.digest)}`;
-  const reason = mirror
-    ? 'mirror of the client region'
-    : location
-      ? 'no mirror for the client region: default backend'
-      : 'client in no donor range: default backend';
   return {
     status: 307,
     label,
@@ -133,8 +182,9 @@ function decideBlob(route: Extract<Route, { kind: 'blob' }>, client: Client, tab
     location: url,
     check: {
       url,
-      fallback: () => toUpstream(table, blobRest(route), route.query, `${label} backend does not have the blob`),
+      fallback: () => toUpstream(table, blobRest(route), route.query, `${label} backend does not have the blob`, share),
     },
+    inShare: share,
   };
 }
 
@@ -169,15 +219,17 @@ export function decide(route: Route, client: Client, table: RoutingTable, health
       return badRequest('MANIFEST_INVALID', `invalid tag ${JSON.stringify(route.reference)}`);
     case 'manifest': {
       const rest = `${route.repository}/manifests/${route.reference}`;
+      const share = manifestShare(client, table);
       if (route.signature && table.signatureUpstream) {
         return {
           status: 307,
           label: 'signature-upstream',
           reason: 'cosign signature',
           location: upstreamUrl(table.signatureUpstream, rest, route.query),
+          inShare: share,
         };
       }
-      return toUpstream(table, rest, route.query, 'manifests come from the upstream');
+      return toUpstream(table, rest, route.query, 'manifests come from the upstream', share);
     }
     case 'blob':
       return decideBlob(route, client, table);

@@ -11,22 +11,15 @@
  * that), at a fraction of the cost: pino took about a third of a manifest redirect's CPU time.
  */
 import pino, { type Logger } from 'pino';
+import { cloudLoggingOptions, SEVERITY } from '../config/cloud-logging';
 import type { LogLevel } from './config';
 import type { DecisionLabel } from './decide';
+import { BREAKER_LINE, PULL_MESSAGE } from './log-lines';
 import type { LineSink } from './log-output';
+import type { BreakerState } from './mirror-health';
 import type { ClientLocation } from './range-index';
 
 export const SERVICE_NAME = 'redirector';
-
-/** Cloud Logging's LogSeverity for each pino level. */
-export const SEVERITY: Readonly<Record<string, string>> = {
-  trace: 'DEBUG',
-  debug: 'DEBUG',
-  info: 'INFO',
-  warn: 'WARNING',
-  error: 'ERROR',
-  fatal: 'CRITICAL',
-};
 
 export const TRACE_FIELD = 'logging.googleapis.com/trace';
 export const SPAN_FIELD = 'logging.googleapis.com/spanId';
@@ -34,14 +27,15 @@ const TRACE_HEADER = 'x-cloud-trace-context';
 
 /**
  * `TRACE_ID/SPAN_ID;o=OPTIONS` as the load balancer sends it: a 32-hex-digit trace id, then optionally a decimal
- * span id and the sampling option. Anything else is ignored (the line is written without a trace).
+ * span id (0: none, as Google's own client libraries read it) and the sampling option. Anything else is ignored
+ * (the line is written without a trace).
  */
-const TRACE_CONTEXT = /^([0-9a-f]{32})(?:\/([0-9]{1,20}))?(?:;o=[0-9])?$/;
+const TRACE_CONTEXT = /^([0-9a-f]{32})(?:\/(?:0|([1-9][0-9]{0,19})))?(?:;o=[0-9])?$/;
 
 /** The trace and span ids of a request. */
 export interface TraceContext {
   readonly traceId: string;
-  /** Absent when the header names none, or names span 0 (no span, as Google's own client libraries read it). */
+  /** Absent when the header names none, or span 0. */
   readonly spanId?: string;
 }
 
@@ -50,7 +44,7 @@ export function parseTraceContext(header: string | undefined): TraceContext | un
   const match = header === undefined ? null : TRACE_CONTEXT.exec(header);
   if (!match) return undefined;
   const spanId = match[2];
-  return spanId === undefined || /^0+$/.test(spanId) ? { traceId: match[1]! } : { traceId: match[1]!, spanId };
+  return spanId === undefined ? { traceId: match[1]! } : { traceId: match[1]!, spanId };
 }
 
 /** The first `X-Cloud-Trace-Context` value in node's raw header list (name, value, name, value, ...). */
@@ -70,6 +64,11 @@ export interface Pull {
   readonly location: ClientLocation | undefined;
   readonly backend: DecisionLabel;
   readonly status: number;
+  /**
+   * Whether the client is in its cloud's mirror share (decide's `inShare`: its blobs go to the mirror); undefined
+   * when no share applies. The line's `inShare` field: true, false or null.
+   */
+  readonly inShare?: boolean;
 }
 
 export interface RedirectorLogOptions {
@@ -81,7 +80,10 @@ export interface RedirectorLogOptions {
   readonly sink: LineSink;
 }
 
-const PULL_MESSAGE = 'image pull';
+/** The pull line's `inShare` field: true, false, or null when no share applies. */
+function inShareJson(inShare: boolean | undefined): string {
+  return inShare === undefined ? ',"inShare":null' : inShare ? ',"inShare":true' : ',"inShare":false';
+}
 
 /** `,"name":value` */
 function field(name: string, value: unknown): string {
@@ -110,18 +112,10 @@ export class RedirectorLog {
 
   constructor(options: RedirectorLogOptions) {
     const service = { service: SERVICE_NAME, region: options.region };
-    this.logger = pino(
-      {
-        level: options.level,
-        base: service,
-        messageKey: 'message',
-        formatters: { level: (label, level) => ({ level, severity: SEVERITY[label] }) },
-      },
-      options.sink,
-    );
+    this.sink = options.sink;
+    this.logger = pino({ level: options.level, base: service, ...cloudLoggingOptions }, options.sink);
     this.pulls = this.logger.isLevelEnabled('info');
     this.debug = this.logger.isLevelEnabled('debug');
-    this.sink = options.sink;
     this.traceResource = options.projectId === undefined ? '' : `projects/${options.projectId}/traces/`;
     this.traceStart = field(TRACE_FIELD, this.traceResource).slice(0, -1);
     this.pullStart = `{"level":${pino.levels.values.info},"severity":"${SEVERITY.info}","time":`;
@@ -149,9 +143,17 @@ export class RedirectorLog {
         pull.backend +
         '","status":' +
         pull.status +
+        inShareJson(pull.inShare) +
         this.traceJson(rawHeaders) +
         this.pullEnd,
     );
+  }
+
+  /** The line of a change of a backend's circuit breaker: WARNING when it opens, INFO otherwise. */
+  breaker(origin: string, state: BreakerState): void {
+    const fields = { origin, state };
+    if (state === BREAKER_LINE.openState) this.logger.warn(fields, BREAKER_LINE.message);
+    else this.logger.info(fields, BREAKER_LINE.message);
   }
 
   /** The trace fields of a request, to merge into a pino line (e.g. `{ ...log.traceFields(headers), route }`). */

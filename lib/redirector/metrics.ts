@@ -39,10 +39,13 @@ export class RedirectorMetrics {
   readonly registry = new Registry();
   private readonly requestCounts = new RequestCounts();
   private readonly cacheCounts: Record<CacheResult, number> = { hit: 0, miss: 0, coalesced: 0, 'breaker-open': 0 };
+  /** By cloud: blob requests of clients in and outside its mirrors' share. */
+  private readonly shareCounts = new Map<string, { in: number; out: number }>();
 
   constructor(options: { defaultMetrics?: boolean } = {}) {
     const requestCounts = this.requestCounts;
     const cacheCounts = this.cacheCounts;
+    const shareCounts = this.shareCounts;
     new Counter({
       name: 'redirector_requests_total',
       help: 'Requests answered, by route, decision (backend) and status.',
@@ -61,6 +64,21 @@ export class RedirectorMetrics {
       collect() {
         this.reset();
         for (const [result, value] of Object.entries(cacheCounts)) if (value > 0) this.inc({ result }, value);
+      },
+    });
+    new Counter({
+      name: 'redirector_mirror_share_total',
+      help:
+        "Blob requests of clients whose cloud's mirrors take a share of its clients (gradual rollout), by cloud and " +
+        'whether the client was in the share (sent to the mirror) or not (the region default).',
+      labelNames: ['cloud', 'in_share'] as const,
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const [cloud, counts] of shareCounts) {
+          this.inc({ cloud, in_share: 'true' }, counts.in);
+          this.inc({ cloud, in_share: 'false' }, counts.out);
+        }
       },
     });
     if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry });
@@ -84,8 +102,16 @@ export class RedirectorMetrics {
     this.requestCounts.inc(route, decision, status);
   }
 
+  /** A blob request of a client of `cloud`, whose mirrors take a share of its clients. */
+  share(cloud: string, inShare: boolean): void {
+    let counts = this.shareCounts.get(cloud);
+    if (!counts) this.shareCounts.set(cloud, (counts = { in: 0, out: 0 }));
+    if (inShare) counts.in++;
+    else counts.out++;
+  }
+
   /** Hooks for the ExistenceChecker. */
-  readonly existence: ExistenceObserver = {
+  readonly existence: Required<ExistenceObserver> = {
     head: (origin: string, outcome: HeadOutcome, seconds: number) =>
       this.headDuration.observe({ origin, outcome }, seconds),
     cache: (result: CacheResult) => void this.cacheCounts[result]++,

@@ -13,6 +13,7 @@ import type { RedirectorLog } from './log';
 import { RedirectorMetrics } from './metrics';
 import type { RangeIndex } from './range-index';
 import { needsClient, parseRequest, type Route } from './route';
+import { partialShareClouds } from './share';
 
 /** One request and its answer: what the response, the metrics and the log lines are made of. */
 interface Exchange {
@@ -58,8 +59,16 @@ export class Redirector {
     this.log = options.log;
     this.debug = options.log.debug;
     this.metrics = options.metrics ?? new RedirectorMetrics();
-    this.clients = new ClientResolver(options.index, options.config.trustedProxyHops);
-    this.existence = new ExistenceChecker(options.config.existence, this.metrics.existence);
+    const { table } = options.config;
+    this.clients = new ClientResolver(options.index, options.config.trustedProxyHops, partialShareClouds(table));
+    const observer = this.metrics.existence;
+    this.existence = new ExistenceChecker(options.config.existence, {
+      ...observer,
+      breaker: (origin, state) => {
+        observer.breaker(origin, state);
+        this.log.breaker(origin, state);
+      },
+    });
     const { http: limits } = options.config;
     this.server = http.createServer(
       {
@@ -165,8 +174,16 @@ export class Redirector {
     res.writeHead(decision.status, headers);
     res.end(req.method === 'HEAD' ? undefined : body?.text);
     this.metrics.request(exchange.route.kind, decision.label, decision.status);
+    if (decision.inShare !== undefined && exchange.route.kind === 'blob') this.countShare(exchange);
     this.logPull(exchange);
     if (exchange.started >= 0) this.logRequest(exchange);
+  }
+
+  /** A blob of a client whose cloud's mirrors take a share of its clients: in it or not, by cloud. */
+  private countShare({ client, decision }: Exchange): void {
+    // Only a located client's decision has a share (decide.ts).
+    const { cloud } = (client as Extract<Client, { kind: 'located' }>).location;
+    this.metrics.share(cloud, decision.inShare!);
   }
 
   /** One info line per image pull (a manifest GET). */
@@ -179,6 +196,7 @@ export class Redirector {
         location: client.kind === 'located' ? client.location : undefined,
         backend: decision.label,
         status: decision.status,
+        inShare: decision.inShare,
       },
       req.rawHeaders,
     );

@@ -11,6 +11,7 @@ import {
   traceContextHeader,
   type Pull,
 } from '../../lib/redirector/log';
+import { BREAKER_LINE } from '../../lib/redirector/log-lines';
 
 const TRACE_ID = '105445aa7843bc8bf206b120001000ab';
 const PROJECT = 'k8s-infra-prod-registry';
@@ -83,6 +84,8 @@ describe('the X-Cloud-Trace-Context header', () => {
     `${TRACE_ID}/`,
     `${TRACE_ID}/12a`,
     `${TRACE_ID}/123456789012345678901`,
+    `${TRACE_ID}/00`,
+    `${TRACE_ID}/012`,
     `${TRACE_ID}/1;o=`,
     `${TRACE_ID}/1;o=1 `,
     `"${TRACE_ID}"`,
@@ -107,6 +110,8 @@ describe('the pull line', () => {
     status: 307,
   };
   const unlisted: Pull = { ...located, location: undefined, backend: 'signature-upstream' };
+  const inShare: Pull = { ...located, inShare: true };
+  const outOfShare: Pull = { ...located, inShare: false };
   const escaped: Pull = { ...located, repository: 'a"b\\c', reference: 'é\u0001' };
   const withSpan = ['X-Cloud-Trace-Context', `${TRACE_ID}/42;o=1`];
   const withoutSpan = ['x-cloud-trace-context', TRACE_ID];
@@ -122,6 +127,7 @@ describe('the pull line', () => {
         upstreamRegion: 'us-central1',
         backend: pull.backend,
         status: pull.status,
+        inShare: pull.inShare ?? null,
         ...log.traceFields(rawHeaders),
       },
       'image pull',
@@ -134,6 +140,8 @@ describe('the pull line', () => {
     ['an unlisted client, trace without span', unlisted, withoutSpan, PROJECT],
     ['strings that need escaping, no trace header', escaped, [], PROJECT],
     ['a trace header but no project configured', located, withSpan, null],
+    ['a client in its cloud share', inShare, withSpan, PROJECT],
+    ['a client outside its cloud share', outOfShare, [], PROJECT],
   ])('%s: the JSON pino writes for the same fields', (_name, pull, rawHeaders, project) => {
     const { log, raw } = logTo('info', project);
     log.pull(pull, ['Host', 'registry.k8s.io', ...rawHeaders]);
@@ -163,6 +171,7 @@ describe('the pull line', () => {
       upstreamRegion: 'us-central1',
       backend: 'upstream',
       status: 307,
+      inShare: null,
       [TRACE_FIELD]: `projects/${PROJECT}/traces/${TRACE_ID}`,
       [SPAN_FIELD]: '42',
       message: 'image pull',
@@ -172,6 +181,44 @@ describe('the pull line', () => {
     expect(second).toMatchObject({ clientCloud: null, clientRegion: null, backend: 'signature-upstream' });
     expect(Object.keys(second!)).not.toContain(TRACE_FIELD);
     expect(Object.keys(second!)).not.toContain(SPAN_FIELD);
+  });
+
+  it('says whether the client was in its cloud share: true, false, or null when no share applies', () => {
+    const { log, lines } = logTo('info');
+    log.pull(inShare, []);
+    log.pull(outOfShare, []);
+    log.pull(located, []);
+    expect(lines().map((line) => line.inShare)).toEqual([true, false, null]);
+  });
+});
+
+describe('the breaker line', () => {
+  it.each([
+    ['open', 40, 'WARNING'],
+    ['half-open', 30, 'INFO'],
+    ['closed', 30, 'INFO'],
+  ] as const)('%s: level %d, severity %s, message, state and origin', (state, level, severity) => {
+    const { log, lines } = logTo('info');
+    log.breaker('https://mirror.example.com', state);
+    expect(lines()).toEqual([
+      {
+        level,
+        severity,
+        time: expect.any(Number),
+        service: 'redirector',
+        region: 'us-central1',
+        origin: 'https://mirror.example.com',
+        state,
+        message: 'breaker',
+      },
+    ]);
+  });
+
+  it('is the line the log-based metric counts (the vocabulary shared with the observability stack)', () => {
+    const { log, lines } = logTo('info');
+    log.breaker('https://mirror.example.com', BREAKER_LINE.openState);
+    expect(lines()[0]).toMatchObject({ message: BREAKER_LINE.message, state: BREAKER_LINE.openState });
+    expect(BREAKER_LINE).toEqual({ message: 'breaker', openState: 'open' });
   });
 });
 

@@ -10,6 +10,7 @@ import { configFromEnv, type Config } from '../../lib/redirector/config';
 import { RedirectorLog } from '../../lib/redirector/log';
 import { RedirectorMetrics } from '../../lib/redirector/metrics';
 import { Redirector } from '../../lib/redirector/server';
+import { shareBucket } from '../../lib/redirector/share';
 import type { RoutingTable } from '../../lib/topology';
 import { startS3, type LocalS3 } from '../support/s3';
 import { fixtureIndex, IP_RANGES, smallTable } from './fixtures';
@@ -291,7 +292,11 @@ describe('redirector over HTTP', () => {
     const deadUrl = `http://127.0.0.1:${(blackHole.address() as net.AddressInfo).port}`;
     try {
       const custom = { ...table, mirrors: { aws: { 'eu-west-1': `${deadUrl}/bucket` } } };
-      const { port: customPort, adminPort: customAdmin } = await startRedirector(custom, { HEAD_TIMEOUT_MS: '250' });
+      const {
+        port: customPort,
+        adminPort: customAdmin,
+        lines: customLines,
+      } = await startRedirector(custom, { HEAD_TIMEOUT_MS: '250' });
       const first = await request(customPort, `/v2/pause/blobs/${digest(20)}`, { xff: AWS_EU_WEST_1 });
       expect(first.headers.location).toBe(`${AR}/pause/blobs/${digest(20)}`);
       // No wall-clock bound here (CI machines are slow and shared): the breaker's count and the single connection
@@ -306,9 +311,48 @@ describe('redirector over HTTP', () => {
       const metrics = await request(customAdmin, '/metrics');
       expect(metrics.body).toContain(`redirector_breaker_state{origin="${deadUrl}"} 1`);
       expect(metrics.body).toMatch(/redirector_existence_cache_total\{result="breaker-open"\} 10/);
+      // The origin's first check reports it closed, then it opens: the line the breaker-opened log-based metric
+      // counts, at WARNING.
+      expect(customLines.filter((line) => line.message === 'breaker')).toEqual([
+        expect.objectContaining({ severity: 'INFO', level: 30, state: 'closed', origin: deadUrl }),
+        expect.objectContaining({ severity: 'WARNING', level: 40, state: 'open', origin: deadUrl }),
+      ]);
     } finally {
       blackHole.close();
     }
+  });
+
+  describe('a gradual rollout of the AWS mirrors', () => {
+    // The client's bucket decides: a share one bucket above it takes the client, a share at its bucket does not.
+    const clientBucket = shareBucket(AWS_EU_WEST_1.split(',')[0]!);
+    const start = (percent: number) => startRedirector({ ...table, mirrorShares: { aws: percent } });
+
+    it.each([
+      ['in the share: its mirror', (clientBucket + 1) / 100, true],
+      ['outside the share: the region default', clientBucket / 100, false],
+    ])('a client %s, said in the pull line and counted', async (_name, percent, inShare) => {
+      const rollout = await start(percent);
+      const res = await request(rollout.port, `/v2/pause/blobs/${present}`, { xff: AWS_EU_WEST_1 });
+      const bucketOf = inShare ? 'small-registry-eu-west-1' : 'small-registry-us-east-2';
+      // The default lacks the blob: it falls back to the upstream.
+      expect(res.headers.location).toBe(
+        inShare ? `${s3.endpoint}/${bucketOf}/containers/images/${present}` : `${AR}/pause/blobs/${present}`,
+      );
+      await request(rollout.port, '/v2/pause/manifests/3.9', { xff: AWS_EU_WEST_1 });
+      await request(rollout.port, '/v2/pause/manifests/3.9', { xff: UNLISTED });
+      expect(rollout.lines.filter((line) => line.message === 'image pull').map((line) => line.inShare)).toEqual([
+        inShare,
+        null,
+      ]);
+      const metrics = await request(rollout.adminPort, '/metrics');
+      expect(metrics.body).toContain(`redirector_mirror_share_total{cloud="aws",in_share="${inShare}"} 1`);
+      expect(metrics.body).toContain(`redirector_mirror_share_total{cloud="aws",in_share="${!inShare}"} 0`);
+    });
+
+    it('no share set: nothing counted', async () => {
+      await request(port, `/v2/pause/blobs/${present}`, { xff: AWS_EU_WEST_1 });
+      expect((await request(adminPort, '/metrics')).body).not.toMatch(/redirector_mirror_share_total\{/);
+    });
   });
 
   it('at debug, logs one line per request with the decision and how the existence check was answered', async () => {
@@ -359,6 +403,7 @@ describe('redirector over HTTP', () => {
           upstreamRegion: 'us-central1',
           backend: 'upstream',
           status: 307,
+          inShare: null,
           ...TRACE_FIELDS,
           message: 'image pull',
         },

@@ -82,6 +82,17 @@ describe('log-based metrics', () => {
     expect(JSON.parse(lines[0]!)).toMatchObject({ message: 'image pull', clientCloud: 'aws', backend: 'upstream' });
   });
 
+  it("match the redirector's real breaker line (message, state and origin)", () => {
+    const lines: string[] = [];
+    const log = new RedirectorLog({ level: 'info', region: 'us-central1', sink: { write: (l) => lines.push(l) } });
+    log.breaker('https://mirror.example.com', 'open');
+    const filter = metrics['breaker-opened']!.filter;
+    const line = JSON.parse(lines[0]!) as Record<string, string>;
+    expect(filter).toContain(`jsonPayload.message="${line.message}"`);
+    expect(filter).toContain(`jsonPayload.state="${line.state}"`);
+    expect(line).toMatchObject({ severity: 'WARNING', origin: 'https://mirror.example.com' });
+  });
+
   it("match the replicator's real summary line (ok and seconds)", () => {
     const lines: string[] = [];
     const output = new Writable({ write: (chunk: Buffer, _e, done) => void (lines.push(String(chunk)), done()) });

@@ -7,6 +7,7 @@
  * Each definition below names the log line it counts and the fields it reads: those fields are a contract with
  * the services' logs (lib/redirector/log.ts, lib/replicator/report.ts), held by test/clouds/gcp/observability.test.ts.
  */
+import { BREAKER_LINE } from '../../../../redirector/log-lines';
 import { THROTTLE_PRIORITY } from '../security-policy';
 
 /** A label of a log-based metric, read from the entry by a Cloud Logging extractor. */
@@ -47,9 +48,9 @@ export const PULL_LINE = { message: 'image pull' } as const;
 
 /**
  * The redirector's line for each change of a backend's circuit breaker: `message` "breaker", `origin` (the backend's
- * origin, e.g. a mirror bucket's URL) and `state` ("open", "half-open", "closed").
+ * origin, e.g. a mirror bucket's URL) and `state` ("open", "half-open", "closed"): the redirector's own vocabulary.
  */
-export const BREAKER_LINE = { message: 'breaker', openState: 'open' } as const;
+export { BREAKER_LINE };
 
 /** The replicator's last line of a run: `event` "summary" and `ok` (false for a run that failed, at start-up too). */
 export const SUMMARY_LINE = { event: 'summary' } as const;

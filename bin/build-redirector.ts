@@ -13,7 +13,7 @@
  */
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { build, type Plugin } from 'esbuild';
@@ -133,7 +133,7 @@ export async function buildRedirector({ out, ranges, fetchText }: BuildOptions):
     await writeCodeCache(staging);
     const files = Object.fromEntries(
       Object.entries(IMAGE_FILES).map(([role, name]) => {
-        const bytes = readFileSync(join(staging, name)).length;
+        const { size: bytes } = statSync(join(staging, name));
         renameSync(join(staging, name), join(out, name));
         return [role, { path: join(out, name), bytes }];
       }),

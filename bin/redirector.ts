@@ -31,7 +31,7 @@ async function main(): Promise<void> {
     }
     throw err;
   }
-  // Lines are batched into 4 KiB synchronous writes to stdout (an asynchronous destination's thread-pool writes
+  // Lines are batched into 16 KiB synchronous writes to stdout (an asynchronous destination's thread-pool writes
   // compete with the request path on one vCPU), flushed at least every second, and before exit.
   const stdout = new BatchedOutput(1);
   stdout.flushEvery(1000);

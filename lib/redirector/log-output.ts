@@ -3,7 +3,9 @@
  *
  * Why not pino's own destination (sonic-boom): with `minLength` batching, its write() takes the byte length of the
  * whole pending batch on every line (flattening the batch string each time), so a line costs more the fuller the
- * batch is. Here a line is appended and counted in characters; the batch is encoded once, when it is written.
+ * batch is. Here a line is appended and counted in characters, and the batch is handed to write(2) as a string
+ * (node encodes it on the way): measured per 300-byte line, about 0.2 µs at 16 KiB batches, against 0.5 µs when the
+ * batch is first copied into a Buffer (a new allocation above 4 KiB) and 0.3 µs encoding each line into one.
  */
 import { writeSync } from 'node:fs';
 
@@ -12,11 +14,17 @@ export interface LineSink {
   write(line: string): void;
 }
 
-/** A write(2) as node offers it: returns the bytes written, which may be fewer than asked (a full pipe). */
-export type WriteFn = (fd: number, bytes: Uint8Array, offset: number) => number;
+/**
+ * A write(2) as node offers it (fs.writeSync): a string, or bytes from an offset; returns the bytes written, which
+ * may be fewer than given (a pipe with less room than the batch).
+ */
+export interface WriteFn {
+  (fd: number, text: string): number;
+  (fd: number, bytes: Uint8Array, offset: number): number;
+}
 
 export interface BatchedOutputOptions {
-  /** Pending characters that trigger a write. @default 4096 */
+  /** Pending characters that trigger a write. @default 16384 */
   readonly batchChars?: number;
   /** @default fs.writeSync */
   readonly write?: WriteFn;
@@ -58,7 +66,7 @@ export class BatchedOutput implements LineSink {
     private readonly fd: number,
     options: BatchedOutputOptions = {},
   ) {
-    this.batchChars = options.batchChars ?? 4096;
+    this.batchChars = options.batchChars ?? 16_384;
     this.writeFn = options.write ?? writeSync;
     this.sleep = options.sleep ?? sleepSync;
     this.onDrop = options.onDrop ?? warnOfDrops;
@@ -72,10 +80,10 @@ export class BatchedOutput implements LineSink {
   /** Writes whatever is pending, now. */
   flush(): void {
     if (this.pending === '') return;
-    const bytes = Buffer.from(this.pending, 'utf8');
+    const text = this.pending;
     this.pending = '';
     try {
-      this.writeAll(bytes);
+      this.writeAll(text);
     } catch (err) {
       if (!this.dropReported) {
         this.dropReported = true;
@@ -91,16 +99,23 @@ export class BatchedOutput implements LineSink {
     return () => clearInterval(timer);
   }
 
-  private writeAll(bytes: Buffer): void {
-    let offset = 0;
-    let waits = 0;
-    while (offset < bytes.length) {
-      try {
-        offset += this.writeFn(this.fd, bytes, offset);
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'EAGAIN' || ++waits > FULL_PIPE_WAITS) throw err;
-        this.sleep(FULL_PIPE_WAIT_MS);
-      }
+  /** The whole text: handed over as a string, then as bytes from where a partial write stopped. */
+  private writeAll(text: string): void {
+    let written = this.waitingWhileFull(() => this.writeFn(this.fd, text));
+    const length = Buffer.byteLength(text);
+    if (written === length) return;
+    const bytes = Buffer.from(text, 'utf8');
+    while (written < length) written += this.waitingWhileFull(() => this.writeFn(this.fd, bytes, written));
+  }
+
+  /** One write, retried while the descriptor is full (EAGAIN), for about a second at most. */
+  private waitingWhileFull(write: () => number, waits = 0): number {
+    try {
+      return write();
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EAGAIN' || waits === FULL_PIPE_WAITS) throw err;
+      this.sleep(FULL_PIPE_WAIT_MS);
+      return this.waitingWhileFull(write, waits + 1);
     }
   }
 }

@@ -10,12 +10,21 @@ import { BatchedOutput, type WriteFn } from '../../lib/redirector/log-output';
 /** A descriptor stand-in that records what it was given, at most `chunk` bytes a call. */
 function recordingWrite(chunk = Infinity) {
   const writes: string[] = [];
-  const write: WriteFn = (_fd, bytes, offset) => {
+  const write = ((_fd: number, data: string | Uint8Array, offset: number = 0) => {
+    const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
     const end = Math.min(bytes.length, offset + chunk);
     writes.push(Buffer.from(bytes.subarray(offset, end)).toString('latin1'));
     return end - offset;
-  };
+  }) as WriteFn;
   return { writes, write, text: () => Buffer.from(writes.join(''), 'latin1').toString('utf8') };
+}
+
+/** Refuses the first `times` calls with `code`, then behaves like `write`. */
+function refusing(times: number, code: string, write: WriteFn): WriteFn {
+  return ((fd: number, data: string, offset?: number) => {
+    if (times-- > 0) throw errno(code);
+    return offset === undefined ? write(fd, data) : write(fd, data as unknown as Uint8Array, offset);
+  }) as WriteFn;
 }
 
 function errno(code: string): NodeJS.ErrnoException {
@@ -47,34 +56,19 @@ describe('BatchedOutput', () => {
   });
 
   it('waits while the pipe is full (EAGAIN) and then writes everything', () => {
-    const fd = recordingWrite();
-    let refusals = 2;
+    const fd = recordingWrite(4);
     const sleeps: number[] = [];
-    const output = new BatchedOutput(7, {
-      write: (descriptor, bytes, offset) => {
-        if (refusals-- > 0) throw errno('EAGAIN');
-        return fd.write(descriptor, bytes, offset);
-      },
-      sleep: (ms) => sleeps.push(ms),
-    });
+    const output = new BatchedOutput(7, { write: refusing(2, 'EAGAIN', fd.write), sleep: (ms) => sleeps.push(ms) });
     output.write('line\n');
+    output.write('é\n');
     output.flush();
-    expect(fd.text()).toBe('line\n');
+    expect(fd.text()).toBe('line\né\n');
     expect(sleeps).toEqual([1, 1]);
   });
 
   it('blocks for real by default while the pipe is full', () => {
     const fd = recordingWrite();
-    let refused = false;
-    const output = new BatchedOutput(7, {
-      write: (descriptor, bytes, offset) => {
-        if (!refused) {
-          refused = true;
-          throw errno('EAGAIN');
-        }
-        return fd.write(descriptor, bytes, offset);
-      },
-    });
+    const output = new BatchedOutput(7, { write: refusing(1, 'EAGAIN', fd.write) });
     output.write('line\n');
     const before = performance.now();
     output.flush();

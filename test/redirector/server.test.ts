@@ -541,3 +541,41 @@ describe('redirector over HTTP', () => {
     }
   });
 });
+
+describe('building a redirector', () => {
+  const config = configFromEnv({
+    ROUTING_TABLE: JSON.stringify(smallTable()),
+    IP_RANGES,
+    PORT: '0',
+    LISTEN_ADDRESS: '127.0.0.1',
+    ADMIN_PORT: '0',
+    ADMIN_ADDRESS: '127.0.0.1',
+  });
+
+  it('without metrics given: its own, with the process metrics', async () => {
+    const redirector = new Redirector({ config, index: fixtureIndex(), log: readableLog(config).log });
+    const text = await redirector.metrics.registry.metrics();
+    expect(text).toContain('redirector_requests_total');
+    expect(text).toContain('process_cpu_user_seconds_total');
+    expect(await new RedirectorMetrics({ defaultMetrics: false }).registry.metrics()).not.toContain(
+      'process_cpu_user_seconds_total',
+    );
+  });
+
+  it('listen() rejects when the port is taken', async () => {
+    const taken = net.createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    const redirector = new Redirector({
+      config: { ...config, listen: { ...config.listen, port: (taken.address() as net.AddressInfo).port } },
+      index: fixtureIndex(),
+      log: readableLog(config).log,
+      metrics: new RedirectorMetrics({ defaultMetrics: false }),
+    });
+    try {
+      await expect(redirector.listen()).rejects.toThrow(/EADDRINUSE/);
+    } finally {
+      await new Promise<void>((resolve) => redirector.adminServer.close(() => resolve()));
+      await new Promise<void>((resolve) => taken.close(() => resolve()));
+    }
+  });
+});

@@ -1,43 +1,32 @@
 /**
- * The donor registry: every cloud whose published IP ranges the redirector can load, with the parser for its
- * file format and where the official file is downloaded. Onboarding a donor = its folder under lib/clouds/ with an
- * ip-ranges.ts, plus one line here. The cloud id is what IP_RANGES (`aws=FILE,gcp=FILE`) and the routing
- * table (`mirrors.<cloud>`, `upstreamClouds`) use.
+ * The donor registry: every cloud the registry knows, one line each. A donor is its folder under lib/clouds/<id>/,
+ * whose donor.ts exports a Donor (lib/clouds/donor.ts: its ranges, its topology section, its mirrors, its replication
+ * targets, and the path of its infrastructure part), plus its line here. The cloud id is what IP_RANGES
+ * (`aws=FILE,gcp=FILE`), the topology (`aws:`) and the routing table (`mirrors.<cloud>`, `upstreamClouds`) use.
+ *
+ * Every consumer takes the donor list as a parameter that defaults to DONORS, so a test can add a donor of its own.
  */
-import { AWS_IP_RANGES_URL, parseAwsRanges } from './aws/ip-ranges';
+import { awsDonor } from './aws/donor';
 import { AZURE_IP_RANGES_LINK, AZURE_IP_RANGES_PAGE, parseAzureRanges } from './azure/ip-ranges';
-import { GCP_IP_RANGES_URL, parseGcpRanges } from './gcp/ip-ranges';
-import type { RangeParser } from './ranges';
+import type { Donor } from './donor';
+import { gcpDonor } from './gcp/donor';
 
-/** Where the official file is: a fixed URL, or a page holding a link that matches `linkPattern`. */
-export interface RangesDownload {
-  readonly url: string;
-  readonly linkPattern?: RegExp;
-}
+export type { Donor, RangesDownload } from './donor';
 
-export interface Donor {
-  /** Cloud id, e.g. `aws`. */
-  readonly id: string;
-  readonly parseRanges: RangeParser;
-  readonly download: RangesDownload;
-  /** File name fetch-ip-ranges writes. */
-  readonly fileName: string;
-}
+/** Azure's ranges are classified (its clients are known); its section, mirrors and infrastructure are coming. */
+const azureRangesOnly: Donor = {
+  id: 'azure',
+  displayName: 'Azure',
+  parseRanges: parseAzureRanges,
+  download: { url: AZURE_IP_RANGES_PAGE, linkPattern: AZURE_IP_RANGES_LINK },
+  fileName: 'azure.json',
+};
 
-export const DONORS: readonly Donor[] = [
-  { id: 'aws', parseRanges: parseAwsRanges, download: { url: AWS_IP_RANGES_URL }, fileName: 'aws.json' },
-  { id: 'gcp', parseRanges: parseGcpRanges, download: { url: GCP_IP_RANGES_URL }, fileName: 'gcp.json' },
-  {
-    id: 'azure',
-    parseRanges: parseAzureRanges,
-    download: { url: AZURE_IP_RANGES_PAGE, linkPattern: AZURE_IP_RANGES_LINK },
-    fileName: 'azure.json',
-  },
-];
+export const DONORS = [awsDonor, gcpDonor, azureRangesOnly] as const satisfies readonly Donor[];
 
 /** The donor with this cloud id; throws naming the known ids. */
-export function donorById(id: string): Donor {
-  const donor = DONORS.find((d) => d.id === id);
-  if (!donor) throw new Error(`unknown cloud ${JSON.stringify(id)} (known: ${DONORS.map((d) => d.id).join(', ')})`);
+export function donorById(id: string, donors: readonly Donor[] = DONORS): Donor {
+  const donor = donors.find((d) => d.id === id);
+  if (!donor) throw new Error(`unknown cloud ${JSON.stringify(id)} (known: ${donors.map((d) => d.id).join(', ')})`);
   return donor;
 }

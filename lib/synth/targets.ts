@@ -1,24 +1,36 @@
 /**
- * The infrastructure apps `npm run synth` runs, one entry per tool. A donor whose infrastructure is its own app
- * (Azure, later) adds one entry here; everything else about synth stays as it is.
+ * The infrastructure apps `npm run synth` runs: one per donor with an infrastructure half (lib/synth/donor-infra.ts),
+ * for the donors a topology enables. A new donor's app joins by its donor's registration, nothing here.
  */
-import { readCdkAssembly, readCdktfOutput } from './read-output';
-import type { StackSummary } from './summary';
+import type { Donor } from '../clouds/donor';
+import { DONORS } from '../clouds/donors';
+import { enabledDonors, type Topology } from '../topology';
+import { donorInfras, type InfraApp } from './donor-infra';
 
-export interface SynthTarget {
+export interface SynthTarget extends InfraApp {
+  /** The donor's id: what `--only` takes. */
+  readonly donor: string;
   /** Shown in the summary. */
   readonly cloud: string;
-  /** The app's entry point, relative to the repository root. */
-  readonly script: string;
-  /** Where its output lands, relative to the working directory. */
-  readonly outdir: string;
-  /** The environment variable through which the app takes its output directory. */
-  readonly outdirEnv: string;
-  /** Reads the app's output into stack summaries. */
-  readonly readOutput: (outdir: string) => StackSummary[];
 }
 
-export const SYNTH_TARGETS: readonly SynthTarget[] = [
-  { cloud: 'AWS', script: 'bin/aws.ts', outdir: 'cdk.out', outdirEnv: 'CDK_OUTDIR', readOutput: readCdkAssembly },
-  { cloud: 'GCP', script: 'bin/gcp.ts', outdir: 'cdktf.out', outdirEnv: 'CDKTF_OUTDIR', readOutput: readCdktfOutput },
-];
+/** Every donor's app, whatever a topology enables, in registry order. */
+export function synthTargets(donors: readonly Donor[] = DONORS, root?: string): SynthTarget[] {
+  return donorInfras(donors, root).map(({ donor, infra }) => ({
+    ...infra.app,
+    donor: donor.id,
+    cloud: donor.displayName,
+  }));
+}
+
+/** The apps of the donors the topology enables. */
+export function topologySynthTargets(
+  topology: Topology,
+  donors: readonly Donor[] = DONORS,
+  root?: string,
+): SynthTarget[] {
+  return synthTargets(enabledDonors(topology, donors), root);
+}
+
+/** Every registered donor's app (what npm run diff and the synth benchmark run). */
+export const SYNTH_TARGETS: readonly SynthTarget[] = synthTargets();

@@ -10,7 +10,9 @@ import { DEFAULT_TOPOLOGY } from './default';
 import type { Env } from '../config/env';
 import { formatPath } from '../config/paths';
 import { TopologyError, type TopologyProblem } from './errors';
-import { TopologySchema, type Topology } from './schema';
+import type { Donor } from '../clouds/donor';
+import { DONORS } from '../clouds/donors';
+import { TopologySchema, topologySchema, type Topology } from './schema';
 import { validateTopology } from './validate';
 
 /** Name used in messages for the embedded default. */
@@ -26,13 +28,17 @@ function schemaProblems(error: z.ZodError): TopologyProblem[] {
   });
 }
 
-/** Validates raw data (parsed JSON/YAML); throws a TopologyError listing every problem. */
-export function parseTopology(raw: unknown, source: string): Topology {
-  const parsed = TopologySchema.safeParse(raw, { reportInput: true });
+/**
+ * Validates raw data (parsed JSON/YAML) with a section per donor; throws a TopologyError listing every problem.
+ * A donor given here beyond the registered ones has its section in the result under its id.
+ */
+export function parseTopology(raw: unknown, source: string, donors: readonly Donor[] = DONORS): Topology {
+  const schema = donors === DONORS ? TopologySchema : topologySchema(donors);
+  const parsed = schema.safeParse(raw, { reportInput: true });
   if (!parsed.success) throw new TopologyError(source, schemaProblems(parsed.error));
-  const problems = validateTopology(parsed.data);
+  const problems = validateTopology(parsed.data as Topology, donors);
   if (problems.length > 0) throw new TopologyError(source, problems);
-  return parsed.data;
+  return parsed.data as Topology;
 }
 
 /** Parses file text as JSON (`.json`) or YAML (anything else; duplicate keys are errors). */
@@ -54,14 +60,14 @@ export function parseTopologyText(text: string, fileName: string): unknown {
   return doc.toJS();
 }
 
-export function readTopologyFile(path: string): Topology {
+export function readTopologyFile(path: string, donors: readonly Donor[] = DONORS): Topology {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
   } catch (err) {
     throw new TopologyError(path, [{ path: '', message: `cannot read file: ${(err as Error).message}` }]);
   }
-  return parseTopology(parseTopologyText(text, path), path);
+  return parseTopology(parseTopologyText(text, path), path, donors);
 }
 
 /** The flag every entry point that loads a topology declares (parsed by lib/config/command-line). */
@@ -92,8 +98,11 @@ export interface LoadedTopology {
 }
 
 /** Loads the topology named by the options, or the embedded default. */
-export function loadTopology(options: TopologySourceOptions = {}): LoadedTopology {
+export function loadTopology(options: TopologySourceOptions = {}, donors: readonly Donor[] = DONORS): LoadedTopology {
   const path = topologyPathFrom(options);
-  if (path) return { topology: readTopologyFile(path), source: path };
-  return { topology: parseTopology(DEFAULT_TOPOLOGY, DEFAULT_TOPOLOGY_SOURCE), source: DEFAULT_TOPOLOGY_SOURCE };
+  if (path) return { topology: readTopologyFile(path, donors), source: path };
+  return {
+    topology: parseTopology(DEFAULT_TOPOLOGY, DEFAULT_TOPOLOGY_SOURCE, donors),
+    source: DEFAULT_TOPOLOGY_SOURCE,
+  };
 }

@@ -3,19 +3,30 @@
  * topology always gives the same views, and no region list exists anywhere but in the topology.
  */
 import { roleArn } from '../clouds/aws/arns';
-import { bucketBaseUrl } from '../clouds/aws/urls';
+import { awsBucketName, awsBucketUrl, awsMirrorRegionFor, awsMirrors } from '../clouds/aws/section';
+import { isEnabled, sectionOf, type Donor, type ReplicationTarget } from '../clouds/donor';
+import { DONORS } from '../clouds/donors';
+import { fanOutRegions } from '../clouds/gcp/donor';
+import { artifactRepository, type ArtifactRepository } from '../clouds/gcp/section';
 import { artifactRegistryHost, artifactRegistryPath } from '../clouds/gcp/urls';
 import type { RoutingTable, Upstream } from './routing-table';
 import { CDN_BACKEND, type Topology } from './schema';
 
+export type { ArtifactRepository } from '../clouds/gcp/section';
+
+/** The donors that take part in a topology (a section, enabled), in registry order. */
+export function enabledDonors(topology: Topology, donors: readonly Donor[] = DONORS): Donor[] {
+  return donors.filter((donor) => isEnabled(topology, donor));
+}
+
 /** The mirror bucket's name in a region, e.g. `prod-registry-k8s-io-us-east-2`. */
 export function bucketName(topology: Topology, region: string): string {
-  return `${topology.aws.bucketPrefix}${region}`;
+  return awsBucketName(topology.aws, region);
 }
 
 /** The public base URL of a region's mirror bucket (blob URL = base + `/containers/images/<digest>`). */
 export function bucketUrl(topology: Topology, region: string): string {
-  return bucketBaseUrl(topology.aws.blobEndpointTemplate, bucketName(topology, region), region);
+  return awsBucketUrl(topology.aws, region);
 }
 
 /** Regions the upload bucket replicates to: every mirror but itself. */
@@ -25,14 +36,39 @@ export function replicationDestinations(topology: Topology): string[] {
 
 /** The mirror region serving clients of an AWS region (itself, or its alias target); undefined if none. */
 export function mirrorRegionFor(topology: Topology, awsRegion: string): string | undefined {
-  if (topology.aws.mirrorRegions.includes(awsRegion)) return awsRegion;
-  return topology.aws.regionAliases[awsRegion];
+  return awsMirrorRegionFor(topology.aws, awsRegion);
 }
 
 /** Client AWS region -> mirror base URL, for every routed region (mirrors and aliases, sorted). */
 export function awsMirrorMap(topology: Topology): Record<string, string> {
-  const regions = [...topology.aws.mirrorRegions, ...Object.keys(topology.aws.regionAliases)].sort();
-  return Object.fromEntries(regions.map((region) => [region, bucketUrl(topology, mirrorRegionFor(topology, region)!)]));
+  return awsMirrors(topology.aws);
+}
+
+/** Per enabled donor with mirrors: client region -> mirror base URL (the routing table's `mirrors`). */
+export function donorMirrors(
+  topology: Topology,
+  donors: readonly Donor[] = DONORS,
+): Record<string, Record<string, string>> {
+  return Object.fromEntries(
+    enabledDonors(topology, donors).flatMap((donor) => {
+      const mirrors = donor.topology!.mirrors(sectionOf(topology, donor)!);
+      return Object.keys(mirrors).length > 0 ? [[donor.id, mirrors]] : [];
+    }),
+  );
+}
+
+/**
+ * Per enabled donor with mirrors, its traffic share (the routing table's `mirrorShares`), for the donors in a gradual
+ * rollout only: a donor absent from it is at 100%, so a topology without one keeps its routing tables as they were.
+ */
+export function donorMirrorShares(topology: Topology, donors: readonly Donor[] = DONORS): Record<string, number> {
+  const mirrored = Object.keys(donorMirrors(topology, donors));
+  return Object.fromEntries(
+    enabledDonors(topology, donors)
+      .filter((donor) => mirrored.includes(donor.id))
+      .map((donor) => [donor.id, sectionOf(topology, donor)!.trafficShare] as const)
+      .filter(([, share]) => share < 100),
+  );
 }
 
 /** How clients reach the CDN; undefined when it has no known address yet. */
@@ -60,21 +96,6 @@ export function artifactRegistryUpstream(topology: Topology, region: string): Up
   };
 }
 
-/** An Artifact Registry repository as the replication jobs need it: where it is, and how the replicator names it. */
-export interface ArtifactRepository {
-  readonly region: string;
-  /** Its registry host, e.g. `us-central1-docker.pkg.dev`. */
-  readonly host: string;
-  /** `<host>/<path>` as the replicator's `--source` and `--dest` take it, e.g. `us-central1-docker.pkg.dev/p/images`. */
-  readonly reference: string;
-}
-
-function artifactRepository(topology: Topology, region: string): ArtifactRepository {
-  const path = artifactRegistryPath(topology.gcp.artifactsProject, topology.gcp.repository);
-  const host = artifactRegistryHost(region);
-  return { region, host, reference: `${host}/${path}` };
-}
-
 /** The Cloud Run regions running the redirector, sorted. */
 export function redirectorRegions(topology: Topology): string[] {
   return Object.keys(topology.gcp.redirector.regions).sort();
@@ -90,10 +111,15 @@ function redirectorRegionSettings(topology: Topology, region: string) {
   return settings;
 }
 
-/** The routing table the redirector in a Cloud Run region runs with. */
-export function routingTableFor(topology: Topology, redirectorRegion: string): RoutingTable {
+/** The routing table the redirector in a Cloud Run region runs with; the mirrors are the enabled donors'. */
+export function routingTableFor(
+  topology: Topology,
+  redirectorRegion: string,
+  donors: readonly Donor[] = DONORS,
+): RoutingTable {
   redirectorRegionSettings(topology, redirectorRegion);
   const signature = topology.gcp.redirector.signatureUpstream;
+  const mirrorShares = donorMirrorShares(topology, donors);
   return {
     region: redirectorRegion,
     infoUrl: topology.infoUrl,
@@ -101,8 +127,10 @@ export function routingTableFor(topology: Topology, redirectorRegion: string): R
     upstream: artifactRegistryUpstream(topology, redirectorRegion),
     ...(signature ? { signatureUpstream: { ...signature } } : {}),
     defaultBlobBaseUrl: defaultBlobBaseUrl(topology, redirectorRegion),
+    // Google Cloud hosts the upstream: its clients pull from the Artifact Registry region nearest to them.
     upstreamClouds: ['gcp'],
-    mirrors: { aws: awsMirrorMap(topology) },
+    mirrors: donorMirrors(topology, donors),
+    ...(Object.keys(mirrorShares).length > 0 ? { mirrorShares } : {}),
   };
 }
 
@@ -116,16 +144,36 @@ export interface RegistryFanOut {
 
 export function registryFanOut(topology: Topology): RegistryFanOut {
   return {
-    source: artifactRepository(topology, topology.gcp.canonicalRegion),
-    destinations: topology.gcp.artifactRegions
-      .filter((region) => region !== topology.gcp.canonicalRegion)
-      .map((region) => artifactRepository(topology, region)),
+    source: replicationSource(topology),
+    destinations: fanOutRegions(topology.gcp).map((region) => artifactRepository(topology.gcp, region)),
   };
 }
 
-/** The registry hosts the replication jobs speak to: every Artifact Registry region's, sorted. */
-export function replicationRegistryHosts(topology: Topology): string[] {
-  return [...new Set(topology.gcp.artifactRegions.map(artifactRegistryHost))].sort();
+/** Where every replication job copies from: the canonical region's Artifact Registry repository. */
+export function replicationSource(topology: Topology): ArtifactRepository {
+  return artifactRepository(topology.gcp, topology.gcp.canonicalRegion);
+}
+
+/** A replication job: one enabled donor's target. */
+export interface ReplicationJob extends ReplicationTarget {
+  /** The donor it copies into. */
+  readonly donor: string;
+}
+
+/** Every replication job of the topology: the targets of the enabled donors, in registry order. */
+export function replicationJobs(topology: Topology, donors: readonly Donor[] = DONORS): ReplicationJob[] {
+  return enabledDonors(topology, donors).flatMap((donor) =>
+    donor.topology!.replicationTargets(sectionOf(topology, donor)!).map((target) => ({ donor: donor.id, ...target })),
+  );
+}
+
+/** The registry hosts the replication jobs speak to: the source's and every job's destinations', sorted. */
+export function replicationRegistryHosts(topology: Topology, donors: readonly Donor[] = DONORS): string[] {
+  const hosts = [
+    replicationSource(topology).host,
+    ...replicationJobs(topology, donors).flatMap((j) => j.registryHosts),
+  ];
+  return [...new Set(hosts)].sort();
 }
 
 /** Where the registry -> S3 job copies from and to. */
@@ -137,7 +185,7 @@ export interface S3Upload {
 
 export function s3Upload(topology: Topology): S3Upload {
   return {
-    source: artifactRepository(topology, topology.gcp.canonicalRegion),
+    source: replicationSource(topology),
     bucket: bucketName(topology, topology.aws.uploadRegion),
     region: topology.aws.uploadRegion,
   };

@@ -16,6 +16,7 @@ export default {
     'lib/redirector/decide.ts',
     'lib/redirector/client.ts',
     'lib/redirector/range-index.ts',
+    'lib/redirector/share.ts',
   ],
   testRunner: 'jest',
   jest: {
@@ -26,6 +27,7 @@ export default {
         '<rootDir>/test/redirector/routing.test.ts',
         '<rootDir>/test/redirector/range-index.test.ts',
         '<rootDir>/test/redirector/properties.test.ts',
+        '<rootDir>/test/redirector/share.test.ts',
       ],
     },
     enableFindRelatedTests: false,

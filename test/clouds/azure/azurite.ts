@@ -44,8 +44,10 @@ export async function startAzurite(accounts: readonly string[]): Promise<LocalAz
       '--location',
       location,
       '--skipApiVersionCheck',
+      '--disableTelemetry',
     ],
-    // Without --skipApiVersionCheck Azurite 3.35 refuses the newer service version the SDK speaks.
+    // Without --skipApiVersionCheck Azurite 3.35 refuses the newer service version the SDK speaks; without
+    // --disableTelemetry it reports to Application Insights (a request off the machine).
     env: {
       ...essentialEnvironment(process.env),
       AZURITE_ACCOUNTS: accounts.map((account) => `${account}:${key}`).join(';'),

@@ -7,22 +7,13 @@
  * Every consumer takes the donor list as a parameter that defaults to DONORS, so a test can add a donor of its own.
  */
 import { awsDonor } from './aws/donor';
-import { AZURE_IP_RANGES_LINK, AZURE_IP_RANGES_PAGE, parseAzureRanges } from './azure/ip-ranges';
+import { azureDonor } from './azure/donor';
 import type { Donor } from './donor';
 import { gcpDonor } from './gcp/donor';
 
 export type { Donor, RangesDownload } from './donor';
 
-/** Azure's ranges are classified (its clients are known); its section, mirrors and infrastructure are coming. */
-const azureRangesOnly: Donor = {
-  id: 'azure',
-  displayName: 'Azure',
-  parseRanges: parseAzureRanges,
-  download: { url: AZURE_IP_RANGES_PAGE, linkPattern: AZURE_IP_RANGES_LINK },
-  fileName: 'azure.json',
-};
-
-export const DONORS = [awsDonor, gcpDonor, azureRangesOnly] as const satisfies readonly Donor[];
+export const DONORS = [awsDonor, gcpDonor, azureDonor] as const satisfies readonly Donor[];
 
 /** The donor with this cloud id; throws naming the known ids. */
 export function donorById(id: string, donors: readonly Donor[] = DONORS): Donor {

@@ -11,8 +11,8 @@ import { ContainerClient, StorageSharedKeyCredential } from '@azure/storage-blob
 import type { Env } from '../../config/env';
 import { metadataIdentityToken } from '../../replicator/credentials';
 import { UsageError } from '../../replicator/errors';
-import type { AzureMirror } from './mirrors';
-import { AZURE_TOKEN_EXCHANGE_AUDIENCE } from './topology';
+import { AZURE_TOKEN_EXCHANGE_AUDIENCE } from './section';
+import type { ContainerLocation } from './urls';
 
 export type AzureCredential = ClientAssertionCredential | StorageSharedKeyCredential;
 
@@ -29,7 +29,7 @@ export function azureCredential(env: Env, account: string): AzureCredential {
   return new ClientAssertionCredential(tenantId, clientId, () => metadataIdentityToken(env, audience));
 }
 
-/** A client of a mirror's container, authenticated from the environment. */
-export function mirrorContainerClient(mirror: Pick<AzureMirror, 'account' | 'serviceUrl' | 'container'>, env: Env) {
-  return new ContainerClient(`${mirror.serviceUrl}/${mirror.container}`, azureCredential(env, mirror.account));
+/** A client of a container, authenticated from the environment. */
+export function containerClient(location: ContainerLocation, env: Env): ContainerClient {
+  return new ContainerClient(`${location.serviceUrl}/${location.container}`, azureCredential(env, location.account));
 }

@@ -37,3 +37,38 @@ export function blobServiceUrl(endpointTemplate: string, account: string): strin
 export function containerBaseUrl(endpointTemplate: string, account: string, container: string): string {
   return `${blobServiceUrl(endpointTemplate, account)}/${container}`;
 }
+
+/** A container as its URL names it. */
+export interface ContainerLocation {
+  readonly account: string;
+  /** The account's blob endpoint, e.g. `https://k8sregweu.blob.core.windows.net`. */
+  readonly serviceUrl: string;
+  readonly container: string;
+}
+
+/**
+ * Reads a container URL: `https://<account>.blob.core.windows.net/<container>`, or an emulator's path-style
+ * `http://127.0.0.1:10000/<account>/<container>` (an IP address or localhost as host). Throws a message naming it.
+ */
+export function containerLocation(text: string): ContainerLocation {
+  const problem = (what: string) => new Error(`${JSON.stringify(text)} ${what}`);
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw problem('is not a URL');
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw problem('is not an http(s) URL');
+  if (url.search || url.hash) throw problem('must have no query or fragment');
+  const segments = url.pathname.split('/').filter((segment) => segment !== '');
+  const pathStyle = url.hostname === 'localhost' || /^[\d.]+$|^\[/.test(url.hostname);
+  const [account, container] = pathStyle ? segments : [url.hostname.split('.')[0]!, segments[0]];
+  const expected = pathStyle ? '<scheme>://<host>/<account>/<container>' : '<scheme>://<account>.<host>/<container>';
+  if (segments.length !== (pathStyle ? 2 : 1) || account === undefined || container === undefined)
+    throw problem(`must be a container URL, ${expected}`);
+  if (storageAccountNameProblem(account))
+    throw problem(`names no valid account: ${storageAccountNameProblem(account)}`);
+  if (!CONTAINER_NAME.test(container)) throw problem(`names no valid container: ${JSON.stringify(container)}`);
+  const serviceUrl = pathStyle ? `${url.origin}/${account}` : url.origin;
+  return { account, serviceUrl, container };
+}

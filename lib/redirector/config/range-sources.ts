@@ -17,7 +17,7 @@ export interface RangeSource {
 
 /** Parses `aws=FILE,gcp=FILE` (or repeated `cloud=FILE` values); `variable` names the origin in errors. */
 export function parseRangeSources(text: string, variable: string): RangeSource[] {
-  const known = DONORS.map((d) => d.id);
+  const known: readonly string[] = DONORS.map((d) => d.id);
   const sources: RangeSource[] = [];
   const problems: ConfigProblem[] = [];
   for (const pair of text.split(',').map((p) => p.trim())) {

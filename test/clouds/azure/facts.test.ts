@@ -4,15 +4,13 @@
  */
 import { readFileSync } from 'node:fs';
 import { parseAzureRanges } from '../../../lib/clouds/azure/ip-ranges';
-import { azureMirrorMap, azureMirrors } from '../../../lib/clouds/azure/mirrors';
 import {
   AZURE_REGION_CODES,
   isAzureRegionName,
   KNOWN_AZURE_REGIONS,
   locationOfTagRegion,
 } from '../../../lib/clouds/azure/regions';
-import { azureSectionProblems } from '../../../lib/clouds/azure/rules';
-import { AzureSchema } from '../../../lib/clouds/azure/topology';
+import { azureMirrorMap, azureMirrors, AzureSchema, validateAzureSection } from '../../../lib/clouds/azure/section';
 import { containerBaseUrl, storageAccountName, storageAccountNameProblem } from '../../../lib/clouds/azure/urls';
 import { HAVE_REAL_RANGES, REAL_RANGE_FILES } from '../../support/real-ranges';
 import { azureSection } from './support';
@@ -131,7 +129,7 @@ describe('the azure topology section', () => {
   });
 
   it('finds nothing wrong with a good section', () => {
-    expect(azureSectionProblems(azureSection())).toEqual([]);
+    expect(validateAzureSection(azureSection())).toEqual([]);
   });
 
   it.each<[string, Parameters<typeof azureSection>[0], Array<{ path: string; message: string }>]>([
@@ -143,26 +141,26 @@ describe('the azure topology section', () => {
         raw.regionAliases = { marswest: 'westeurope' };
       },
       [
-        { path: 'azure.location', message: 'unknown Azure region "marsnorth"' },
-        { path: 'azure.mirrorRegions[1]', message: 'unknown Azure region "marssouth"' },
-        { path: 'azure.regionAliases.marswest', message: 'unknown Azure region "marswest"' },
+        { path: 'location', message: 'unknown Azure region "marsnorth"' },
+        { path: 'mirrorRegions[1]', message: 'unknown Azure region "marssouth"' },
+        { path: 'regionAliases.marswest', message: 'unknown Azure region "marswest"' },
       ],
     ],
     [
       'a region listed twice',
       (raw) => void (raw.mirrorRegions = ['westeurope', 'eastus2', 'westeurope']),
-      [{ path: 'azure.mirrorRegions[2]', message: 'duplicate "westeurope" (already at azure.mirrorRegions[0])' }],
+      [{ path: 'mirrorRegions[2]', message: 'duplicate "westeurope" (already at azure.mirrorRegions[0])' }],
     ],
     [
       'aliases that are mirrors or point at none',
       (raw) => void (raw.regionAliases = { eastus2: 'westeurope', westus: 'westus2' }),
       [
         {
-          path: 'azure.regionAliases.eastus2',
+          path: 'regionAliases.eastus2',
           message: '"eastus2" has its own storage account (in azure.mirrorRegions) and cannot be an alias',
         },
         {
-          path: 'azure.regionAliases.westus',
+          path: 'regionAliases.westus',
           message: 'alias target "westus2" has no storage account (not in azure.mirrorRegions)',
         },
       ],
@@ -175,7 +173,7 @@ describe('the azure topology section', () => {
       },
       [
         {
-          path: 'azure.mirrorRegions[1]',
+          path: 'mirrorRegions[1]',
           message:
             'storage account name "registrymirrors2026ascus2" is longer than 24 characters (shorten azure.storageAccountPrefix)',
         },
@@ -186,14 +184,14 @@ describe('the azure topology section', () => {
       (raw) => void (raw.replicator = { oidcIssuer: 'https://token.actions.githubusercontent.com' }),
       [
         {
-          path: 'azure.replicator.subject',
+          path: 'replicator.subject',
           message:
             'is required for the issuer "https://token.actions.githubusercontent.com" (only Google\'s subject, the replicator service account\'s ID, comes from the deploy)',
         },
       ],
     ],
   ])('reports %s, each with its path', (_case, change, problems) => {
-    expect(azureSectionProblems(azureSection(change))).toEqual(problems);
+    expect(validateAzureSection(azureSection(change))).toEqual(problems);
   });
 });
 

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Testing } from 'cdktf';
 import { addAzureStacks } from '../../../lib/clouds/azure/infra/app';
-import { type AzureSection, type AzureSectionInput, AzureSchema } from '../../../lib/clouds/azure/topology';
+import { type AzureSection, type AzureSectionInput, AzureSchema } from '../../../lib/clouds/azure/section';
 import type { Topology } from '../../../lib/topology';
 import type { TerraformJson } from '../gcp/support';
 

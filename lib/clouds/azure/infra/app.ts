@@ -1,7 +1,7 @@
 /** The Azure side of the registry: one stack, a pure function of the topology's `azure` section. */
 import type { App } from 'cdktf';
 import type { Topology } from '../../../topology';
-import type { AzureSection } from '../topology';
+import type { AzureSection } from '../section';
 import { AZURE_STACK_ID, AzureMirrorsStack } from './stack';
 
 export interface AzureStacks {

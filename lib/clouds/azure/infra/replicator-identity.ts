@@ -9,7 +9,7 @@ import { FederatedIdentityCredential } from '@cdktf/provider-azurerm/lib/federat
 import { RoleAssignment } from '@cdktf/provider-azurerm/lib/role-assignment';
 import { UserAssignedIdentity } from '@cdktf/provider-azurerm/lib/user-assigned-identity';
 import { Construct } from 'constructs';
-import type { AzureSection } from '../topology';
+import type { AzureSection } from '../section';
 
 /** The built-in role that reads, writes and deletes blobs, and nothing of the account's configuration. */
 export const BLOB_WRITER_ROLE = 'Storage Blob Data Contributor';

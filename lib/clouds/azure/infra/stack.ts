@@ -10,8 +10,8 @@ import type { Construct } from 'constructs';
 import type { Topology } from '../../../topology';
 import { outputs } from '../../gcp/infra/stack';
 import { addStateBackend, stateBackendFor } from '../../gcp/infra/state-backend';
-import { azureMirrors } from '../mirrors';
-import type { AzureSection } from '../topology';
+import { azureMirrors } from '../section';
+import type { AzureSection } from '../section';
 import { PublicBlobMirror } from './public-blob-mirror';
 import { ReplicatorIdentity } from './replicator-identity';
 

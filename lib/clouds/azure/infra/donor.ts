@@ -1,0 +1,9 @@
+/** Azure's infrastructure half: the CDK for Terraform app of the mirrors (bin/azure.ts). */
+import type { DonorInfra } from '../../../synth/donor-infra';
+import { readCdktfOutput } from '../../../synth/read-output';
+
+export const donorInfra: DonorInfra = {
+  id: 'azure',
+  // Its own output directory: `npm run synth` replaces each app's directory whole, and the GCP app has cdktf.out.
+  app: { script: 'bin/azure.ts', outdir: 'cdktf.out.azure', outdirEnv: 'CDKTF_OUTDIR', readOutput: readCdktfOutput },
+};

@@ -50,7 +50,12 @@ export default tseslint.config(
     rules: {
       'no-restricted-imports': [
         'error',
-        { paths: [{ name: '@cdktf/provider-google', message: 'import from @cdktf/provider-google/lib/<resource>' }] },
+        {
+          paths: [
+            { name: '@cdktf/provider-google', message: 'import from @cdktf/provider-google/lib/<resource>' },
+            { name: '@cdktf/provider-azurerm', message: 'import from @cdktf/provider-azurerm/lib/<resource>' },
+          ],
+        },
       ],
     },
   },

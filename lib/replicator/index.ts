@@ -3,6 +3,7 @@ export * from './credentials';
 export * from './destination';
 export * from './errors';
 export * from './images-file';
+export * from './kinds';
 export * from './options';
 export * from './registry-destination';
 export * from './replication';

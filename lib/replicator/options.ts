@@ -2,7 +2,6 @@
  * The command line of the replication jobs, parsed with the entry points' shared helper (lib/config/command-line)
  * into a validated command. Pure: every bad flag becomes a UsageError naming it (exit code 2).
  */
-import { isAwsRegionName } from '../clouds/aws/regions';
 import {
   FlagError,
   parseFlags,
@@ -11,14 +10,11 @@ import {
   type CommandLineSpec,
   type FlagValues,
 } from '../config/command-line';
-import { isHost, isRepositoryName, parseRegistryLocation, type RegistryLocation } from '../oci';
+import { isHost, isRepositoryName, type RegistryLocation } from '../oci';
 import { UsageError } from './errors';
+import { DESTINATION_KINDS, location, type DestinationKind, type KindFlagValues } from './kinds';
 
-export const USAGE = `Usage:
-  replicate s3 --source <host>/<repo-path> --bucket <name> [--endpoint <s3-url>] [--region <aws-region>] [selection] [options]
-  replicate registry --source <host>/<repo-path> --dest <host>/<repo-path> [--dest ...] [selection] [options]
-
-Selection (default: every repository under the source path, via _catalog):
+const COMMON_USAGE = `Selection (default: every repository under the source path, via _catalog):
   --repos a,b            only these repositories (relative to the source path)
   --images FILE          promoter-style YAML/JSON list: [{name, dmap: {"sha256:...": ["tag", ...]}}]
 Options:
@@ -32,12 +28,19 @@ Environment: CLOUD_RUN_TASK_INDEX and CLOUD_RUN_TASK_COUNT (set by Cloud Run Job
   which copies its share of the repositories with its share of each budget.
 Exit codes: 0 ok, 1 some items failed, 2 usage or configuration error, 3 could not start, 130/143 interrupted.`;
 
+/** The usage text for these kinds of destination: one line per kind, then what they share. */
+export function usageOf(kinds: readonly DestinationKind[]): string {
+  return `Usage:\n${kinds.map((kind) => `  ${kind.usage}`).join('\n')}\n\n${COMMON_USAGE}`;
+}
+
+export const USAGE = usageOf(DESTINATION_KINDS);
+
 export type Selection =
   | { readonly kind: 'walk' }
   | { readonly kind: 'repos'; readonly repositories: readonly string[] }
   | { readonly kind: 'images'; readonly file: string };
 
-interface CommonOptions {
+export interface CommonOptions {
   readonly source: RegistryLocation;
   readonly selection: Selection;
   readonly dryRun: boolean;
@@ -50,31 +53,26 @@ interface CommonOptions {
   readonly insecureRegistries: ReadonlySet<string>;
 }
 
-export interface S3Command extends CommonOptions {
-  readonly kind: 's3';
-  readonly bucket: string;
-  /** A custom S3 endpoint (path-style addressing is then used). */
-  readonly endpoint?: string;
-  readonly region?: string;
+/** A copy into one kind of destination: the kind's name, the common options and the kind's own settings. */
+export type KindCommand = CommonOptions & { readonly kind: string } & Readonly<Record<string, unknown>>;
+
+export interface HelpCommand {
+  readonly kind: 'help';
 }
 
-export interface RegistryCommand extends CommonOptions {
-  readonly kind: 'registry';
-  readonly destinations: readonly RegistryLocation[];
-}
+export type Command = KindCommand | HelpCommand;
 
-export type Command = S3Command | RegistryCommand | { readonly kind: 'help' };
+/** Whether the command line asked for the usage text. */
+export function isHelp(command: Command): command is HelpCommand {
+  return command.kind === 'help';
+}
 
 export const DEFAULT_CONCURRENCY = 8;
 export const DEFAULT_RPS = 80;
 const MAX_CONCURRENCY = 256;
 
-const OPTIONS = {
+const COMMON_FLAGS = {
   source: { type: 'string' },
-  bucket: { type: 'string' },
-  endpoint: { type: 'string' },
-  region: { type: 'string' },
-  dest: { type: 'string', multiple: true },
   repos: { type: 'string' },
   images: { type: 'string' },
   'dry-run': { type: 'boolean' },
@@ -84,38 +82,53 @@ const OPTIONS = {
   'insecure-registry': { type: 'string', multiple: true },
 } as const;
 
-const COMMAND_LINE: CommandLineSpec<typeof OPTIONS> = {
-  name: 'replicate',
-  usage: USAGE,
-  flags: OPTIONS,
-  positionals: true,
-};
+/** `a`, `a or b`, `a, b or c`. */
+function either(names: readonly string[]): string {
+  return names.length < 2 ? names.join('') : `${names.slice(0, -1).join(', ')} or ${names.at(-1)}`;
+}
 
-const ONLY_FOR: Record<string, 's3' | 'registry'> = { bucket: 's3', endpoint: 's3', region: 's3', dest: 'registry' };
-
-export function parseCommandLine(argv: readonly string[]): Command {
+/** Parses the command line of a copy into one of `kinds` (the registered ones by default). */
+export function parseCommandLine(
+  argv: readonly string[],
+  kinds: readonly DestinationKind[] = DESTINATION_KINDS,
+): Command {
+  const spec: CommandLineSpec<typeof COMMON_FLAGS> = {
+    name: 'replicate',
+    usage: usageOf(kinds),
+    flags: Object.assign({}, ...kinds.map((kind) => kind.flags), COMMON_FLAGS),
+    positionals: true,
+  };
   try {
-    const parsed = parseFlags(argv, COMMAND_LINE);
-    return parsed === 'help' ? { kind: 'help' } : commandOf(parsed.values, parsed.positionals);
+    const parsed = parseFlags(argv, spec);
+    return parsed === 'help' ? { kind: 'help' } : commandOf(parsed.values, parsed.positionals, kinds);
   } catch (error) {
     if (error instanceof FlagError) throw new UsageError(error.message);
     throw error;
   }
 }
 
-function commandOf(values: FlagValues<typeof OPTIONS>, positionals: readonly string[]): Command {
+function commandOf(
+  values: FlagValues<typeof COMMON_FLAGS>,
+  positionals: readonly string[],
+  kinds: readonly DestinationKind[],
+): KindCommand {
   const [subcommand, ...extra] = positionals;
-  if (subcommand !== 's3' && subcommand !== 'registry') {
+  const names = kinds.map((k) => k.name);
+  const kind = kinds.find((k) => k.name === subcommand);
+  if (!kind) {
     throw new UsageError(
       subcommand === undefined
-        ? 'missing subcommand: s3 or registry'
-        : `unknown subcommand ${JSON.stringify(subcommand)} (expected s3 or registry)`,
+        ? `missing subcommand: ${either(names)}`
+        : `unknown subcommand ${JSON.stringify(subcommand)} (expected ${either(names)})`,
     );
   }
   if (extra.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(extra[0])}`);
-  for (const [flag, owner] of Object.entries(ONLY_FOR)) {
-    if (values[flag as keyof typeof values] !== undefined && owner !== subcommand)
-      throw new UsageError(`--${flag} applies only to the ${owner} subcommand`);
+  const given = values as KindFlagValues;
+  for (const flag of new Set(kinds.flatMap((k) => Object.keys(k.flags)))) {
+    if (given[flag] !== undefined && !(flag in kind.flags)) {
+      const owners = kinds.filter((k) => flag in k.flags).map((k) => k.name);
+      throw new UsageError(`--${flag} applies only to the ${either(owners)} subcommand`);
+    }
   }
 
   const insecureRegistries = new Set<string>();
@@ -123,8 +136,9 @@ function commandOf(values: FlagValues<typeof OPTIONS>, positionals: readonly str
     if (!isHost(host)) throw new UsageError(`--insecure-registry ${JSON.stringify(host)}: expected host:port`);
     insecureRegistries.add(host);
   }
+  const source = location('--source', requiredFlag('--source', values.source));
   const common: CommonOptions = {
-    source: location('--source', requiredFlag('--source', values.source)),
+    source,
     selection: selection(values.repos, values.images),
     dryRun: values['dry-run'] ?? false,
     concurrency:
@@ -135,38 +149,7 @@ function commandOf(values: FlagValues<typeof OPTIONS>, positionals: readonly str
     hostRps: hostBudgets(values['host-rps'] ?? []),
     insecureRegistries,
   };
-
-  if (subcommand === 's3') {
-    const bucket = requiredFlag('--bucket', values.bucket);
-    if (!isBucketName(bucket)) throw new UsageError(`--bucket ${JSON.stringify(bucket)} is not a valid S3 bucket name`);
-    if (values.endpoint !== undefined && !isHttpUrl(values.endpoint)) {
-      throw new UsageError(`--endpoint ${JSON.stringify(values.endpoint)} is not an http(s) URL`);
-    }
-    if (values.region !== undefined && !isAwsRegionName(values.region)) {
-      throw new UsageError(`--region ${JSON.stringify(values.region)} is not an AWS region name`);
-    }
-    return { kind: 's3', ...common, bucket, endpoint: values.endpoint, region: values.region };
-  }
-
-  const destinations = (values.dest ?? []).map((text) => location('--dest', text));
-  if (destinations.length === 0) throw new UsageError('--dest is required (at least one destination)');
-  const seen = new Set<string>();
-  for (const destination of destinations) {
-    const key = `${destination.host}/${destination.path}`;
-    if (key === `${common.source.host}/${common.source.path}`)
-      throw new UsageError(`--dest ${key} is the source itself`);
-    if (seen.has(key)) throw new UsageError(`--dest ${key} is given twice`);
-    seen.add(key);
-  }
-  return { kind: 'registry', ...common, destinations };
-}
-
-function location(flag: string, text: string): RegistryLocation {
-  try {
-    return parseRegistryLocation(text);
-  } catch (error) {
-    throw new UsageError(`${flag}: ${(error as Error).message}`);
-  }
+  return { kind: kind.name, ...common, ...kind.parse(given, source) };
 }
 
 function selection(repos: string | undefined, images: string | undefined): Selection {
@@ -199,17 +182,4 @@ function positiveNumber(flag: string, text: string): number {
   if (!/^\d+(\.\d+)?$/.test(text) || !(value > 0))
     throw new UsageError(`${flag} ${JSON.stringify(text)} is not a positive number`);
   return value;
-}
-
-function isBucketName(name: string): boolean {
-  return /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(name) && !name.includes('..') && !/^\d+\.\d+\.\d+\.\d+$/.test(name);
-}
-
-function isHttpUrl(text: string): boolean {
-  try {
-    const url = new URL(text);
-    return (url.protocol === 'http:' || url.protocol === 'https:') && url.host !== '';
-  } catch {
-    return false;
-  }
 }

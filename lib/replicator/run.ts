@@ -3,7 +3,6 @@
  * task's share of them (shard.ts), run the job, summarize, and map the outcome to an exit code (see ExitCode).
  */
 import type { Writable } from 'node:stream';
-import { S3Client } from '@aws-sdk/client-s3';
 import {
   type Descriptor,
   fullRepositoryName,
@@ -15,17 +14,14 @@ import {
   type RetryInfo,
   Transport,
 } from '../oci';
-import { registryCredentials, s3Credentials } from './credentials';
+import { registryCredentials } from './credentials';
 import { describeError, ExitCode, StartupError, UsageError } from './errors';
-import type { ReplicationDestination } from './destination';
-import { type Command, parseCommandLine, type RegistryCommand, type S3Command, USAGE } from './options';
-import { registryDestinations } from './registry-destination';
+import { DESTINATION_KINDS, type DestinationKind, type Destinations } from './kinds';
+import { type Command, isHelp, parseCommandLine, usageOf } from './options';
 import { mapConcurrent } from './concurrent';
 import type { ImageRef } from './images-file';
 import { replicate, type ReplicationOptions } from './replication';
 import { Report } from './report';
-import { S3Destination } from './s3-destination';
-import { S3BlobStore } from './s3-store';
 import { selectImages } from './selection';
 import { shareOf, type Task, taskOf } from './shard';
 import { blobsOfTree, fetchTree, type ManifestNode } from './tree';
@@ -42,12 +38,17 @@ export interface RunIo {
   readonly output?: Writable;
 }
 
-export async function runReplicate(argv: readonly string[], io: RunIo): Promise<number> {
+/** Runs `replicate <kind> ...` for one of `kinds` (the registered kinds of destination by default). */
+export async function runReplicate(
+  argv: readonly string[],
+  io: RunIo,
+  kinds: readonly DestinationKind[] = DESTINATION_KINDS,
+): Promise<number> {
   let command: Command;
   let credentials;
   let task: Task;
   try {
-    command = parseCommandLine(argv);
+    command = parseCommandLine(argv, kinds);
     credentials = registryCredentials(io.env);
     task = taskOf(io.env);
   } catch (error) {
@@ -55,8 +56,8 @@ export async function runReplicate(argv: readonly string[], io: RunIo): Promise<
     io.stderr.write(usageErrorText('replicate', error.message));
     return ExitCode.usage;
   }
-  if (command.kind === 'help') {
-    (io.output ?? process.stdout).write(`${USAGE}\n`);
+  if (isHelp(command)) {
+    (io.output ?? process.stdout).write(`${usageOf(kinds)}\n`);
     return ExitCode.ok;
   }
 
@@ -91,7 +92,8 @@ export async function runReplicate(argv: readonly string[], io: RunIo): Promise<
     const work = await start(`source ${command.source.host}`, () =>
       taskWork(source, command.source, images, task, command.concurrency, report),
     );
-    destinations = command.kind === 's3' ? bucketDestination(command, io.env) : registryTrees(command, registry);
+    const kind = kinds.find((k) => k.name === command.kind)!;
+    destinations = kind.open(command, { env: io.env, registry });
     for (const destination of destinations.list) await start(destination.name, () => destination.probe());
     await replicate({
       source,
@@ -168,38 +170,6 @@ async function taskWork(
     `task ${task.index} of ${task.count}: ${share.repositories} of ${share.totalRepositories} repositories, ${share.images.length} images, ${share.bytes} of ${share.totalBytes} bytes`,
   );
   return { images: share.images, sharedBlobs: share.sharedBlobs, trees };
-}
-
-/** A job's destinations, and how to let go of what they hold (connections). */
-interface Destinations {
-  readonly list: readonly ReplicationDestination[];
-  close(): void;
-}
-
-function bucketDestination(command: S3Command, env: Env): Destinations {
-  // A guessed region would only turn into S3 redirect errors later: ask for it instead.
-  const region = command.region ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION;
-  if (!region)
-    throw new UsageError(`the region of bucket ${command.bucket} is unknown: pass --region or set AWS_REGION`);
-  const client = new S3Client({
-    region,
-    ...(command.endpoint ? { endpoint: command.endpoint, forcePathStyle: true } : {}),
-    credentials: s3Credentials(env),
-    // We set ChecksumSHA256 ourselves; SDK-computed checksums would stream aws-chunked bodies some S3 stand-ins store as is.
-    requestChecksumCalculation: 'WHEN_REQUIRED',
-    responseChecksumValidation: 'WHEN_REQUIRED',
-  });
-  const store = new S3BlobStore({ client, bucket: command.bucket });
-  return { list: [new S3Destination(store)], close: () => client.destroy() };
-}
-
-function registryTrees(
-  command: RegistryCommand,
-  registry: (location: RegistryLocation) => RegistryClient,
-): Destinations {
-  const trees = command.destinations.map((location) => ({ location, client: registry(location) }));
-  // The clients share the run's connections, which the run closes.
-  return { list: registryDestinations(trees), close: () => undefined };
 }
 
 /** Runs a startup step; its failure means nothing can be done (exit code 3), bad input stays a usage error. */

@@ -68,6 +68,8 @@ export interface GcpNames {
   readonly requestLogSink: string;
   readonly fanOutJob: string;
   readonly s3UploadJob: string;
+  /** The Cloud Run job of a replication target (lib/clouds/donor.ts), by its short name. */
+  replicationJob(job: string): string;
 }
 
 export function gcpNames(topology: Topology): GcpNames {
@@ -92,5 +94,6 @@ export function gcpNames(topology: Topology): GcpNames {
     requestLogSink: `${prefix}-lb-requests`,
     fanOutJob: `${prefix}-replicate-registries`,
     s3UploadJob: `${prefix}-replicate-s3`,
+    replicationJob: (job) => `${prefix}-replicate-${job}`,
   };
 }

@@ -2,7 +2,7 @@
  * The command lines and environments of the replication jobs, as pure functions of the topology: what the
  * replicator (bin/replicate.ts) is started with in Cloud Run.
  */
-import { registryFanOut, s3Upload, writerRoleArn, type Topology } from '../../../topology';
+import { replicationJobs, replicationSource, type ReplicationJob, type Topology } from '../../../topology';
 
 /** How the replicator authenticates to Artifact Registry: the job's service account, via the metadata server. */
 export const REGISTRY_AUTH_GCP_METADATA = 'gcp-metadata';
@@ -24,27 +24,38 @@ function repositoryArgs(topology: Topology): string[] {
   return repositories ? ['--repos', repositories.join(',')] : [];
 }
 
-/** registry -> registry: the canonical repository into every other Artifact Registry region. */
-export function fanOutJobArgs(topology: Topology): string[] {
-  const { source, destinations } = registryFanOut(topology);
+/** A replication job's command line: its kind, the canonical repository as the source, its own flags, the budgets. */
+export function jobArgs(topology: Topology, job: Pick<ReplicationJob, 'kind' | 'args' | 'registryHosts'>): string[] {
+  const source = replicationSource(topology);
   return [
-    'registry',
+    job.kind,
     '--source',
     source.reference,
-    ...destinations.flatMap((destination) => ['--dest', destination.reference]),
-    ...rateArgs(topology, [source.host, ...destinations.map((destination) => destination.host)]),
+    ...job.args,
+    ...rateArgs(topology, [source.host, ...job.registryHosts]),
     ...repositoryArgs(topology),
   ];
 }
 
-export function fanOutJobEnv(): Record<string, string> {
-  return { REGISTRY_AUTH: REGISTRY_AUTH_GCP_METADATA };
+/** A job's environment: the source's credentials (the job's own service account), then what its donor needs. */
+export function jobEnv(job: Pick<ReplicationJob, 'env'>): Record<string, string> {
+  return { REGISTRY_AUTH: REGISTRY_AUTH_GCP_METADATA, ...job.env };
+}
+
+/** The job of a donor's target by its short name (e.g. gcp's `registries`); undefined when the topology has none. */
+export function replicationJob(topology: Topology, donor: string, job: string): ReplicationJob | undefined {
+  return replicationJobs(topology).find((j) => j.donor === donor && j.job === job);
+}
+
+/** registry -> registry: the canonical repository into every other Artifact Registry region. */
+export function fanOutJobArgs(topology: Topology): string[] {
+  const job = replicationJob(topology, 'gcp', 'registries');
+  return job ? jobArgs(topology, job) : [];
 }
 
 /** registry -> S3: the canonical repository into the upload bucket (S3 replication does the rest). */
 export function s3UploadJobArgs(topology: Topology): string[] {
-  const { bucket, region } = s3Upload(topology);
-  return s3CopyArgs(topology, bucket, region);
+  return jobArgs(topology, replicationJob(topology, 'aws', 's3')!);
 }
 
 /**
@@ -52,25 +63,14 @@ export function s3UploadJobArgs(topology: Topology): string[] {
  * empty (it copies only new objects), is backfilled (the deploy plan's mirror-backfill step).
  */
 export function s3CopyArgs(topology: Topology, bucket: string, region: string): string[] {
-  const { source } = s3Upload(topology);
-  return [
-    's3',
-    '--source',
-    source.reference,
-    '--bucket',
-    bucket,
-    '--region',
-    region,
-    ...rateArgs(topology, [source.host]),
-    ...repositoryArgs(topology),
-  ];
+  return jobArgs(topology, { kind: 's3', args: ['--bucket', bucket, '--region', region], registryHosts: [] });
 }
 
-/** No AWS keys: the job trades a Google ID token for the audience below for the writer role's credentials. */
+export function fanOutJobEnv(): Record<string, string> {
+  return jobEnv({ env: {} });
+}
+
+/** No AWS keys: the job trades a Google ID token for the writer role's credentials (the AWS donor's target says how). */
 export function s3UploadJobEnv(topology: Topology): Record<string, string> {
-  return {
-    REGISTRY_AUTH: REGISTRY_AUTH_GCP_METADATA,
-    AWS_ROLE_ARN: writerRoleArn(topology),
-    AWS_WEB_IDENTITY_AUDIENCE: topology.aws.writer.audience,
-  };
+  return jobEnv(replicationJob(topology, 'aws', 's3')!);
 }

@@ -5,16 +5,27 @@
  */
 import { ServiceAccount } from '@cdktf/provider-google/lib/service-account';
 import type { Construct } from 'constructs';
-import { registryFanOut, s3Upload, type Topology } from '../../../../topology';
+import { replicationJobs, type Topology } from '../../../../topology';
 import { apisOf } from '../apis';
 import { grantRepositoryRole, type RepositoryRef } from '../docker-repository';
 import { ROLES, serviceAccountMember } from '../iam';
 import { GCP_OUTPUT_IDS, gcpNames, SERVICE_ACCOUNT_IDS } from '../names';
-import { fanOutJobArgs, fanOutJobEnv, s3UploadJobArgs, s3UploadJobEnv } from '../replication-args';
+import { jobArgs, jobEnv } from '../replication-args';
 import { ScheduledJob } from '../scheduled-job';
 import { GcpStack, outputs } from '../stack';
 
+/** The construct and account ids of the first two jobs, as they were named before donors: kept, not to replace them. */
+const JOB_SHAPES: Readonly<Record<string, { id: string; accountId: string; what: string }>> = {
+  'gcp/registries': { id: 'fan-out', accountId: SERVICE_ACCOUNT_IDS.fanOut, what: 'copies between AR regions' },
+  'aws/s3': { id: 's3-upload', accountId: SERVICE_ACCOUNT_IDS.s3Upload, what: 'copies AR to S3' },
+};
+
+/** The `registry` kind of replicate (lib/replicator/kinds.ts): into OCI registries. */
+const REGISTRY_KIND_NAME = 'registry';
+
 export class ReplicationStack extends GcpStack {
+  /** Every job, by `<donor>/<job>`, with the identity it runs as. */
+  readonly jobs = new Map<string, { readonly job: ScheduledJob; readonly identity: ServiceAccount }>();
   /** The registry -> registry job; absent when the topology has a single Artifact Registry region. */
   readonly fanOut?: ScheduledJob;
   readonly s3Upload: ScheduledJob;
@@ -47,36 +58,32 @@ export class ReplicationStack extends GcpStack {
       tasks,
     };
 
-    const fanOut = registryFanOut(topology);
-    if (fanOut.destinations.length > 0) {
-      const fanOutIdentity = serviceAccount(
-        'fan-out-identity',
-        SERVICE_ACCOUNT_IDS.fanOut,
-        'copies between AR regions',
-      );
-      grant('fan-out-reads-canonical', fanOut.source.region, ROLES.artifactRegistryReader, fanOutIdentity);
-      for (const { region } of fanOut.destinations) {
-        grant(`fan-out-writes-${region}`, region, ROLES.artifactRegistryWriter, fanOutIdentity);
-      }
-      this.fanOut = new ScheduledJob(this, 'fan-out', {
+    // One job per enabled donor's replication target, each with an identity that reads the canonical repository.
+    for (const job of replicationJobs(topology)) {
+      const shape = JOB_SHAPES[`${job.donor}/${job.job}`] ?? {
+        id: job.job,
+        accountId: `replicator-${job.donor}`,
+        what: `copies AR to ${job.donor}`,
+      };
+      const identity = serviceAccount(`${shape.id}-identity`, shape.accountId, shape.what);
+      grant(`${shape.id}-reads-canonical`, canonicalRegion, ROLES.artifactRegistryReader, identity);
+      // Into Artifact Registry (Google Cloud's own fan-out), the identity writes each destination repository.
+      if (job.kind === REGISTRY_KIND_NAME && job.donor === 'gcp')
+        for (const region of job.regions)
+          grant(`${shape.id}-writes-${region}`, region, ROLES.artifactRegistryWriter, identity);
+      const scheduled = new ScheduledJob(this, shape.id, {
         ...common,
-        name: names.fanOutJob,
-        args: fanOutJobArgs(topology),
-        env: fanOutJobEnv(),
-        serviceAccountEmail: fanOutIdentity.email,
+        name: names.replicationJob(job.job),
+        args: jobArgs(topology, job),
+        env: jobEnv(job),
+        serviceAccountEmail: identity.email,
       });
+      this.jobs.set(`${job.donor}/${job.job}`, { job: scheduled, identity });
     }
-
-    this.s3UploadServiceAccount = serviceAccount('s3-upload-identity', SERVICE_ACCOUNT_IDS.s3Upload, 'copies AR to S3');
-    const upload = s3Upload(topology);
-    grant('s3-upload-reads-canonical', upload.source.region, ROLES.artifactRegistryReader, this.s3UploadServiceAccount);
-    this.s3Upload = new ScheduledJob(this, 's3-upload', {
-      ...common,
-      name: names.s3UploadJob,
-      args: s3UploadJobArgs(topology),
-      env: s3UploadJobEnv(topology),
-      serviceAccountEmail: this.s3UploadServiceAccount.email,
-    });
+    const s3 = this.jobs.get('aws/s3');
+    this.fanOut = this.jobs.get('gcp/registries')?.job;
+    this.s3Upload = s3!.job;
+    this.s3UploadServiceAccount = s3!.identity;
 
     outputs(this, {
       [GCP_OUTPUT_IDS.replicatorUniqueId]: [

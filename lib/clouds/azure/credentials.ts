@@ -25,8 +25,13 @@ export function azureCredential(env: Env, account: string): AzureCredential {
       'Azure destinations need AZURE_TENANT_ID and AZURE_CLIENT_ID (the replicator managed identity, an output of the Azure stack)',
     );
   }
+  return new ClientAssertionCredential(tenantId, clientId, federatedAssertion(env));
+}
+
+/** The client assertion: a Google ID token of the job's service account, for the federated credential's audience. */
+export function federatedAssertion(env: Env): () => Promise<string> {
   const audience = env.AZURE_TOKEN_AUDIENCE || AZURE_TOKEN_EXCHANGE_AUDIENCE;
-  return new ClientAssertionCredential(tenantId, clientId, () => metadataIdentityToken(env, audience));
+  return () => metadataIdentityToken(env, audience);
 }
 
 /** A client of a container, authenticated from the environment. */

@@ -1,15 +1,15 @@
 /**
- * `npm run deploy`: the ordered deploy of both clouds (lib/deploy/plan.ts) over the standard CLIs, handing each
- * produced value to the stacks that consume it; `--plan` prints the steps, `--preflight` checks the accounts first.
+ * `npm run deploy`: the ordered deploy of every enabled donor (lib/deploy/plan.ts) over the standard CLIs, handing
+ * each produced value to the stacks that consume it; `--plan` prints the steps, `--preflight` runs each enabled
+ * donor's checks of its account first.
  *
  * Exit codes: 0 done, 1 a step failed, preflight found a problem or the topology is invalid, 2 a bad command line.
  */
 import { resolve } from 'node:path';
 import { choiceFlag, commandLineOrExit, FlagError, type ParsedFlags } from '../lib/config/command-line';
-import { deployPlan, type DeployPlan } from '../lib/deploy/plan';
-import { awsPreflight, defaultAwsClients } from '../lib/deploy/preflight/aws';
+import { deployPlan, enabledDonorInfras, type DeployPlan } from '../lib/deploy/plan';
+import { preflightFindings } from '../lib/deploy/preflight/donors';
 import { renderFindings } from '../lib/deploy/preflight/findings';
-import { authorizedFetch, gcpPreflight } from '../lib/deploy/preflight/gcp';
 import { PLAN_FORMATS, renderPlan, type PlanFormat } from '../lib/deploy/render';
 import { runDeploy } from '../lib/deploy/run';
 import { selectSteps } from '../lib/deploy/select';
@@ -21,13 +21,14 @@ const REPO_ROOT = resolve(__dirname, '..');
 const USAGE = `Usage: npm run deploy -- [--topology FILE] [--only STEP ... | --from STEP] [--auto-approve] [--outputs-dir DIR]
        npm run deploy -- --plan [--format text|json] [--topology FILE]
        npm run deploy -- --preflight [--topology FILE]
-Deploys both clouds in order with cdk and cdktf (from node_modules/.bin or PATH), handing each stack output a later
-stack consumes to it (docs/deploy.md). A failed step stops the run and names the command that resumes it.
+Deploys every donor cloud the topology enables, in order, with cdk and cdktf (from node_modules/.bin or PATH),
+handing each stack output a later stack consumes to it (docs/deploy.md). A failed step stops the run and names the command that resumes it.
   --plan            print the ordered steps (a pure function of the topology) and deploy nothing
   --format FORMAT   with --plan: text (default) or json
-  --preflight       check the AWS account (credentials, enabled regions, S3 Block Public Access) and the Google
-                    projects (existence, billing, the deployer's permissions), saying what to change; deploy nothing
-  --only STEP       run only this step (repeatable; the only way to run a step on demand: mirror-backfill)
+  --preflight       run each enabled donor's checks, e.g. the AWS account (credentials, enabled regions, S3 Block
+                    Public Access) and the Google projects (existence, billing, the deployer's permissions), saying
+                    what to change; deploy nothing
+  --only STEP       run only this step (repeatable; the only way to run a step on demand, e.g. mirror-backfill)
   --from STEP       run this step and every later one
   --auto-approve    no prompts: cdk --require-approval never, cdktf --auto-approve
   --outputs-dir DIR where each step's stack outputs and the produced values are kept
@@ -137,11 +138,7 @@ async function deploy(plan: DeployPlan, topologyFlag: string | undefined, mode: 
 }
 
 async function preflight(topology: Topology): Promise<number> {
-  const [aws, gcp] = await Promise.all([
-    awsPreflight(topology, defaultAwsClients()),
-    gcpPreflight(topology, authorizedFetch()),
-  ]);
-  const findings = [...aws, ...gcp];
+  const findings = await preflightFindings(topology, enabledDonorInfras(topology));
   process.stdout.write(renderFindings(findings));
   return findings.every((f) => f.ok) ? 0 : 1;
 }

@@ -5,7 +5,7 @@
  */
 import { resolve } from 'node:path';
 import type { Donor } from '../clouds/donor';
-import type { Step, Produced } from '../deploy/plan';
+import type { Consumed, Produced, Step } from '../deploy/plan';
 import type { Finding } from '../deploy/preflight/findings';
 import type { Topology } from '../topology';
 import type { StackSummary } from './summary';
@@ -48,9 +48,13 @@ export const DEPLOY_PHASES = [
 
 export type DeployPhase = (typeof DEPLOY_PHASES)[number];
 
-/** A deploy step as a donor contributes it; producers learn their consumers when the plan is assembled. */
-export type DonorStep = Omit<Step, 'produces' | 'onDemand'> & {
+/**
+ * A deploy step as a donor contributes it. The plan wires the values: producers learn their consumers, consumers
+ * their producer (a donor names what it needs, not which donor makes it) and the variable that carries it.
+ */
+export type DonorStep = Omit<Step, 'produces' | 'consumes' | 'onDemand'> & {
   readonly produces?: readonly Omit<Produced, 'consumers'>[];
+  readonly consumes?: readonly Omit<Consumed, 'from' | 'env'>[];
   readonly onDemand?: boolean;
 };
 

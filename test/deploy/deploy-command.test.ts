@@ -108,12 +108,12 @@ describe('npm run deploy with stand-in CLIs', () => {
     const run = deploy([], { outputsDir, record: join(work, 'full.jsonl') });
     expect({ status: run.status, stderr: run.stderr }).toEqual({ status: 0, stderr: '' });
     expect(run.recorded.map(words)).toEqual([
+      'cdk bootstrap aws://123456789012/eu-west-1',
       'gcloud storage buckets', // describe: fails, so
       'gcloud storage buckets', // create
       'gcloud storage buckets', // update --versioning
-      'cdk bootstrap aws://123456789012/eu-west-1',
-      'cdktf deploy gcp-delivery',
       'cdk deploy small-registry-delivery',
+      'cdktf deploy gcp-delivery',
       'cdk deploy small-registry-eu-west-1',
       'cdktf deploy gcp-artifacts',
       'cdktf deploy gcp-replication',
@@ -123,7 +123,7 @@ describe('npm run deploy with stand-in CLIs', () => {
       'cdktf deploy gcp-frontend',
       'cdktf deploy gcp-observability',
     ]);
-    expect(run.recorded[2]!.args).toEqual([
+    expect(run.recorded[3]!.args).toEqual([
       'storage',
       'buckets',
       'update',

@@ -12,10 +12,10 @@ function planOf(change: (t: TopologyInput) => void = () => {}): DeployPlan {
 }
 
 const ALL_STEPS = [
-  'gcp-state-bucket',
   'aws-bootstrap',
-  'gcp-delivery',
+  'gcp-state-bucket',
   'aws-delivery',
+  'gcp-delivery',
   'aws-mirrors',
   'gcp-artifacts',
   'gcp-replication',
@@ -238,7 +238,7 @@ describe('selecting steps', () => {
   });
 
   it.each<[Parameters<typeof selectSteps>[1], string]>([
-    [{ only: ['gcp-nope'] }, '--only "gcp-nope" is not a step (steps: gcp-state-bucket, aws-bootstrap,'],
+    [{ only: ['gcp-nope'] }, '--only "gcp-nope" is not a step (steps: aws-bootstrap, gcp-state-bucket,'],
     [{ from: 'later' }, '--from "later" is not a step'],
     [{ only: ['aws-cdn'], from: 'aws-cdn' }, '--only and --from cannot be combined'],
   ])('refuses %j', (selection, message) => {
@@ -272,7 +272,7 @@ describe('rendering', () => {
     };
     expect(json.topology).toBe('registry-k8s-io');
     expect(json.steps.map((s) => s.id)).toEqual(ALL_STEPS);
-    expect(json.steps[0]!.commands[0]!.unless).toEqual([
+    expect(json.steps[1]!.commands[0]!.unless).toEqual([
       'gcloud',
       'storage',
       'buckets',

@@ -80,11 +80,11 @@ describe('a full run', () => {
     const played = await play({});
     expect(played.result).toEqual({ ok: true });
     expect(lines(played).map((line) => line.split(' ').slice(0, 3).join(' '))).toEqual([
-      'gcloud storage buckets',
-      'gcloud storage buckets',
       'cdk bootstrap aws://513428760722/af-south-1',
-      'cdktf deploy gcp-delivery',
+      'gcloud storage buckets',
+      'gcloud storage buckets',
       'cdk deploy registry-k8s-io-delivery',
+      'cdktf deploy gcp-delivery',
       'cdk deploy registry-k8s-io-af-south-1',
       'cdktf deploy gcp-artifacts',
       'cdktf deploy gcp-replication',
@@ -164,7 +164,7 @@ describe('a failed step', () => {
     expect(lines(played).some((line) => line.includes('gcp-observability'))).toBe(false);
     expect(played.complaints).toEqual([
       'deploy: step gcp-frontend failed: cdktf deploy gcp-frontend exited with 3',
-      `deploy: done before it: gcp-state-bucket, aws-bootstrap, gcp-delivery, aws-delivery, aws-mirrors, gcp-artifacts, gcp-replication, aws-upload, aws-cdn, gcp-redirector (outputs in ${dir})`,
+      `deploy: done before it: aws-bootstrap, gcp-state-bucket, aws-delivery, gcp-delivery, aws-mirrors, gcp-artifacts, gcp-replication, aws-upload, aws-cdn, gcp-redirector (outputs in ${dir})`,
       'deploy: fix the cause, then resume with: npm run deploy -- --from gcp-frontend',
     ]);
   });

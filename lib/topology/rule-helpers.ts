@@ -41,3 +41,21 @@ export function unknownRegions(
 export function under(prefix: string, problems: readonly TopologyProblem[]): TopologyProblem[] {
   return problems.map(({ path, message }) => ({ path: path ? `${prefix}.${path}` : prefix, message }));
 }
+
+/** Google's OIDC issuer: its tokens' subject is a service account's unique ID, which only a deploy produces. */
+export const GOOGLE_OIDC_ISSUER = 'https://accounts.google.com';
+
+/**
+ * An identity federated from an OIDC issuer (a writer role, a managed identity's federated credential) needs the
+ * subject it trusts: only a Google service account's comes from the deploy, any other issuer's must be written.
+ */
+export function subjectIsKnown(path: string, identity: { oidcIssuer: string; subject?: string }): TopologyProblem[] {
+  return identity.subject !== undefined || identity.oidcIssuer === GOOGLE_OIDC_ISSUER
+    ? []
+    : [
+        {
+          path,
+          message: `is required for the issuer ${quote(identity.oidcIssuer)} (only Google's subject, the replicator service account's ID, comes from the deploy)`,
+        },
+      ];
+}

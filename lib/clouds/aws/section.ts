@@ -8,7 +8,7 @@
 import { z } from 'zod';
 import { BaseUrlSchema } from '../../topology/routing-table';
 import type { TopologyProblem } from '../../topology/errors';
-import { duplicates, quote, unknownRegions } from '../../topology/rule-helpers';
+import { duplicates, quote, subjectIsKnown, unknownRegions } from '../../topology/rule-helpers';
 import { checkSection, donorSectionSchema, type SectionRule } from '../donor';
 import { CLOUDWATCH_RETENTION_DAYS, isCloudWatchRetention } from './logs';
 import { AWS_REGION_NAME, KNOWN_AWS_REGIONS } from './regions';
@@ -16,8 +16,7 @@ import { bucketBaseUrl } from './urls';
 
 const awsRegionName = z.string().regex(AWS_REGION_NAME, { error: 'is not an AWS region name' });
 
-/** Google's OIDC issuer: its tokens' subject is a service account's unique ID, which only a deploy produces. */
-export const GOOGLE_OIDC_ISSUER = 'https://accounts.google.com';
+export { GOOGLE_OIDC_ISSUER } from '../../topology/rule-helpers';
 
 export const CdnSchema = z.strictObject({
   /** Deploy the CloudFront distribution. @default true */
@@ -182,16 +181,7 @@ const cdnOriginsHaveBuckets: Rule = ({ cdn, mirrorRegions }) => {
   return problems;
 };
 
-/** Only a Google service account's subject is produced by a deploy; any other issuer's must be written. */
-const writerSubjectIsKnown: Rule = ({ writer }) =>
-  writer.subject !== undefined || writer.oidcIssuer === GOOGLE_OIDC_ISSUER
-    ? []
-    : [
-        {
-          path: 'writer.subject',
-          message: `is required for the issuer ${quote(writer.oidcIssuer)} (only Google's subject, the replicator service account's ID, comes from the deploy)`,
-        },
-      ];
+const writerSubjectIsKnown: Rule = ({ writer }) => subjectIsKnown('writer.subject', writer);
 
 const RULES: readonly Rule[] = [
   regionsExist,

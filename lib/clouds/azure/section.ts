@@ -8,8 +8,7 @@
 import { z } from 'zod';
 import type { TopologyProblem } from '../../topology/errors';
 import { BaseUrlSchema } from '../../topology/routing-table';
-import { duplicates, quote, unknownRegions } from '../../topology/rule-helpers';
-import { GOOGLE_OIDC_ISSUER } from '../aws/section';
+import { duplicates, GOOGLE_OIDC_ISSUER, quote, subjectIsKnown, unknownRegions } from '../../topology/rule-helpers';
 import { checkSection, donorSectionSchema, type SectionRule } from '../donor';
 import { AZURE_REGION_NAME, KNOWN_AZURE_REGIONS, tagRegionsOf } from './regions';
 import {
@@ -166,16 +165,7 @@ const accountNamesAreValid: Rule = (azure) =>
     return problem ? [{ path: `mirrorRegions[${i}]`, message: `${problem} (shorten azure.storageAccountPrefix)` }] : [];
   });
 
-/** Only a Google service account's subject is produced by a deploy; any other issuer's must be written. */
-const replicatorSubjectIsKnown: Rule = ({ replicator }) =>
-  replicator.subject !== undefined || replicator.oidcIssuer === GOOGLE_OIDC_ISSUER
-    ? []
-    : [
-        {
-          path: 'replicator.subject',
-          message: `is required for the issuer ${quote(replicator.oidcIssuer)} (only Google's subject, the replicator service account's ID, comes from the deploy)`,
-        },
-      ];
+const replicatorSubjectIsKnown: Rule = ({ replicator }) => subjectIsKnown('replicator.subject', replicator);
 
 const RULES: readonly Rule[] = [
   regionsExist,

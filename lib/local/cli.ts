@@ -12,15 +12,17 @@ import { readyLine, readyText, type ReadySystem } from './report';
 import { type LocalPorts, type LocalSystem, startLocalSystem } from './system';
 
 export const USAGE = `Usage: npm run local -- [--json] [--topology FILE] [--port-registry N] [--port-s3 N]
-                        [--port-redirector N] [--port-clients N] [--verbose]
+                        [--port-azurite N] [--port-redirector N] [--port-clients N] [--verbose]
 Starts on 127.0.0.1: a registry per Artifact Registry region, an S3 stand-in with the mirror buckets (and S3's
-cross-region replication, emulated), the redirector, and a front door with one port per simulated client; pushes a
-sample multi-platform image, runs both replication jobs, prints the pull commands, and runs until Ctrl-C/SIGTERM.
+cross-region replication, emulated), Azurite with a container per Azure mirror region (when the topology has Azure
+on), the redirector, and a front door with one port per simulated client; pushes a sample multi-platform image, runs
+every replication job, prints the pull commands, and runs until Ctrl-C/SIGTERM.
   --json               print one JSON line on stdout once ready: {"ready":true,"registry","s3","redirector",
                        "image","clients":{"<cloud>:<region>"|"other": "127.0.0.1:PORT"}}; everything else on stderr
   --topology FILE      the topology to run (default: examples/local.yaml)
   --port-registry N    the canonical registry's port; further registries take N+1, ... (default: free ports)
   --port-s3 N          the S3 stand-in's port
+  --port-azurite N     Azurite's port (with Azure on)
   --port-redirector N  the redirector's port
   --port-clients N     the first client's front-door port; the other clients take N+1, ...
   --verbose            copy every started process's output to stderr
@@ -31,6 +33,7 @@ export const FLAGS = {
   topology: { type: 'string' },
   'port-registry': { type: 'string' },
   'port-s3': { type: 'string' },
+  'port-azurite': { type: 'string' },
   'port-redirector': { type: 'string' },
   'port-clients': { type: 'string' },
   verbose: { type: 'boolean' },
@@ -55,6 +58,7 @@ export function localOptions({ values }: ParsedFlags<typeof FLAGS>): LocalOption
     ports: {
       registry: port('port-registry'),
       s3: port('port-s3'),
+      azurite: port('port-azurite'),
       redirector: port('port-redirector'),
       clients: port('port-clients'),
     },
@@ -74,6 +78,7 @@ export function describe(system: LocalSystem): ReadySystem {
     s3: system.s3.endpoint,
     uploadBucket: system.buckets.upload,
     replicatedBuckets: system.buckets.replicated,
+    azure: system.azurite && { url: system.azurite.url, containers: system.azureContainers },
     redirector: system.redirector.url,
     image: `${system.image.repository}:${system.image.tags[0]}`,
     imageDigest: system.image.digest,
@@ -86,7 +91,9 @@ export function describe(system: LocalSystem): ReadySystem {
 
 /** Resolves with a message when a started service ends on its own (not through stop()). */
 function unexpectedExit(system: LocalSystem): Promise<string> {
-  const services = [...system.registries.values()].map((r) => r.process).concat(system.redirector.process);
+  const services = [...system.registries.values()]
+    .map((r) => r.process)
+    .concat(system.redirector.process, system.azurite ? [system.azurite.process] : []);
   return Promise.race(
     services.map(
       (service) =>

@@ -4,16 +4,23 @@
  * each one exercises. Pure functions of the topology and the range files.
  */
 import { join } from 'node:path';
+import { type Donor, isEnabled, sectionOf } from '../clouds/donor';
+import { DONORS } from '../clouds/donors';
 import type { IpRange } from '../clouds/ranges';
 import type { RangeSource } from '../redirector/config';
 import { type ClientLocation, type CloudRanges, RangeIndex } from '../redirector/range-index';
+import { inShare, shareBucket } from '../redirector/share';
 import { redirectorRegions, replicationDestinations, type Topology } from '../topology';
 
 /**
  * The range files the local redirector loads, named as the published files they are samples of (generated from
  * those by lib/local/ranges/generate.ts: one prefix per region).
  */
-export const LOCAL_RANGE_FILES = { aws: 'aws-ip-ranges.json', gcp: 'google-cloud-ip-ranges.json' } as const;
+export const LOCAL_RANGE_FILES = {
+  aws: 'aws-ip-ranges.json',
+  gcp: 'google-cloud-ip-ranges.json',
+  azure: 'microsoft-azure-ip-ranges.json',
+} as const;
 
 export const LOCAL_RANGE_SOURCES: readonly RangeSource[] = Object.entries(LOCAL_RANGE_FILES).map(([cloud, name]) => ({
   cloud,
@@ -67,11 +74,50 @@ interface Wanted {
   readonly cloud: string;
   readonly region: string;
   readonly role: ClientRole;
-  readonly description: string;
+  /** What it is and where its blobs come from; given its address when that decides (a share of a donor's clients). */
+  readonly description: string | ((address: string) => string);
+}
+
+/** The donors whose clients AWS's own rules below do not cover: each enabled one with mirrors of its own. */
+function furtherMirrorDonors(topology: Topology, donors: readonly Donor[]): Donor[] {
+  return donors.filter(
+    (donor) =>
+      donor.id !== 'aws' &&
+      isEnabled(topology, donor) &&
+      Object.keys(donor.topology!.mirrors(sectionOf(topology, donor)!)).length > 0,
+  );
+}
+
+/**
+ * A client of a donor with mirrors, in the first region its replication jobs write themselves (so its blobs were
+ * copied there by the job npm run local ran), and where its blobs come from at the donor's traffic share.
+ */
+export function mirrorDonorClient(topology: Topology, donor: Donor): Wanted {
+  const section = sectionOf(topology, donor)!;
+  const mirrors = donor.topology!.mirrors(section);
+  const written = donor.topology!.replicationTargets(section).flatMap((target) => target.regions);
+  const region = written.find((r) => r in mirrors) ?? Object.keys(mirrors)[0]!;
+  const share = section.trafficShare;
+  const fallback = `the default backend (${defaultBackendOf(topology)})`;
+  const from = (address: string) =>
+    inShare(shareBucket(address), share) ? "blobs from its region's mirror" : `blobs from ${fallback}`;
+  return {
+    cloud: donor.id,
+    region,
+    role: 'mirrored-region',
+    description: (address) =>
+      `a${/^[AEIOU]/.test(donor.displayName) ? 'n' : ''} ${donor.displayName} client in ${region}, a mirrored region ` +
+      `at trafficShare ${share}%: ${from(address)}`,
+  };
+}
+
+/** The default blob backend of the Cloud Run region whose redirector runs locally. */
+function defaultBackendOf(topology: Topology): string {
+  return topology.gcp.redirector.regions[localRedirectorRegion(topology)]!.defaultBlobBackend;
 }
 
 /** Who to simulate for a topology: one client per routing rule it has. */
-export function wantedClients(topology: Topology): Wanted[] {
+export function wantedClients(topology: Topology, donors: readonly Donor[] = DONORS): Wanted[] {
   const served = localRedirectorRegion(topology);
   const mirrored = replicationDestinations(topology)[0] ?? topology.aws.uploadRegion;
   const aliased = Object.keys(topology.aws.regionAliases).sort()[0];
@@ -98,6 +144,7 @@ export function wantedClients(topology: Topology): Wanted[] {
           },
         ]
       : []),
+    ...furtherMirrorDonors(topology, donors).map((donor) => mirrorDonorClient(topology, donor)),
   ];
 }
 
@@ -105,9 +152,13 @@ export function wantedClients(topology: Topology): Wanted[] {
  * The simulated clients, each with a real address of its region taken from `ranges` (the files the redirector
  * loads), checked to be classified as intended by the same range index the redirector builds.
  */
-export function simulatedClients(topology: Topology, ranges: readonly CloudRanges[]): SimulatedClient[] {
+export function simulatedClients(
+  topology: Topology,
+  ranges: readonly CloudRanges[],
+  donors: readonly Donor[] = DONORS,
+): SimulatedClient[] {
   const index = new RangeIndex(ranges);
-  const located = wantedClients(topology).map((wanted): SimulatedClient => {
+  const located = wantedClients(topology, donors).map((wanted): SimulatedClient => {
     const range = ranges
       .find((cloud) => cloud.cloud === wanted.cloud)
       ?.ranges.find(
@@ -127,17 +178,17 @@ export function simulatedClients(topology: Topology, ranges: readonly CloudRange
         `${address} (from ${wanted.cloud} ${wanted.region}) is classified as ${where ? `${where.cloud} ${where.region}` : 'no donor'}`,
       );
     }
-    return { id: `${wanted.cloud}:${wanted.region}`, role: wanted.role, address, description: wanted.description };
+    const description = typeof wanted.description === 'string' ? wanted.description : wanted.description(address);
+    return { id: `${wanted.cloud}:${wanted.region}`, role: wanted.role, address, description };
   });
   if (locationOf(index, NO_DONOR_ADDRESS)) throw new Error(`${NO_DONOR_ADDRESS} is in a donor's range`);
-  const defaultBackend = topology.gcp.redirector.regions[localRedirectorRegion(topology)]!.defaultBlobBackend;
   return [
     ...located,
     {
       id: OTHER_CLIENT_ID,
       role: 'no-donor',
       address: NO_DONOR_ADDRESS,
-      description: `a client in no donor's network: blobs from the default backend (${defaultBackend})`,
+      description: `a client in no donor's network: blobs from the default backend (${defaultBackendOf(topology)})`,
     },
   ];
 }

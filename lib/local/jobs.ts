@@ -1,12 +1,12 @@
 /**
  * The replication jobs, run exactly as the Cloud Run jobs run them: bin/replicate.ts with the command line the GCP
- * stack gives the jobs (fanOutJobArgs, s3UploadJobArgs), with two local differences only: every Artifact Registry
- * host is replaced by its local registry (spoken to in plain HTTP: `--insecure-registry`), and the S3 job writes to
- * the S3 stand-in (`--endpoint`) with its dummy keys instead of assuming the writer role.
+ * stack gives each enabled donor's replication target (jobArgs), with local differences only: every Artifact
+ * Registry host is replaced by its local registry (spoken to in plain HTTP: `--insecure-registry`), and each kind
+ * of destination writes to its stand-in with the stand-in's key instead of a federated identity (LOCAL_KINDS).
  */
 import { join } from 'node:path';
-import { fanOutJobArgs, s3UploadJobArgs } from '../clouds/gcp/infra/replication-args';
-import type { Topology } from '../topology';
+import { jobArgs } from '../clouds/gcp/infra/replication-args';
+import { replicationJobs, type Topology } from '../topology';
 import { essentialEnvironment, ManagedChild, type Exit } from './processes';
 import { S3_CREDENTIALS } from './s3';
 import { artifactRegistryHosts } from './topology';
@@ -18,12 +18,14 @@ export interface LocalJob {
   readonly name: string;
   /** The arguments of bin/replicate.ts. */
   readonly args: readonly string[];
+  /** What the job needs beyond the essential environment: its stand-in's key. */
+  readonly env: Readonly<Record<string, string>>;
 }
 
 /**
  * A job's command line with each Artifact Registry host (`us-central1-docker.pkg.dev/...`) replaced by the local
- * registry of that region, and `--insecure-registry` for each of those. Throws if a registry host is left that has
- * no local stand-in: the job would otherwise reach for the real one.
+ * registry of that region, and `--insecure-registry` for each of those. Throws if a cloud address is left (a
+ * registry host with no local stand-in, an https URL): the job would otherwise reach for the real service.
  */
 export function localizeArgs(
   args: readonly string[],
@@ -41,35 +43,71 @@ export function localizeArgs(
     }
     return arg;
   });
-  const left = replaced.find((arg) => arg.includes('.pkg.dev'));
-  if (left) throw new Error(`the job would reach a real registry: ${left}`);
+  const left = replaced.find((arg) => arg.includes('.pkg.dev') || arg.startsWith('https://'));
+  if (left) throw new Error(`the job would reach a real service: ${left}`);
   return [...replaced, ...[...used].flatMap((host) => ['--insecure-registry', host])];
 }
 
-/** Both jobs of the topology, pointed at the local stand-ins (the fan-out only when there is a second region). */
-export function localJobs(
-  topology: Topology,
-  localRegistries: ReadonlyMap<string, string>,
-  s3Endpoint: string,
-): LocalJob[] {
-  const s3 = {
-    name: 'registry -> S3',
-    args: [...localizeArgs(s3UploadJobArgs(topology), topology, localRegistries), '--endpoint', s3Endpoint],
-  };
-  if (topology.gcp.artifactRegions.length < 2) return [s3];
-  return [s3, { name: 'registry -> registry', args: localizeArgs(fanOutJobArgs(topology), topology, localRegistries) }];
+/** The local stand-ins the jobs write to. */
+export interface JobStandIns {
+  /** Artifact Registry region -> local registry host (`127.0.0.1:<port>`). */
+  readonly registries: ReadonlyMap<string, string>;
+  /** The S3 stand-in, `http://127.0.0.1:<port>`. */
+  readonly s3Endpoint: string;
+  /** Azurite's account key, when it runs. */
+  readonly azureKey?: string;
+}
+
+/** How a kind of destination (a `replicate` subcommand) writes to its stand-in: its name, flags and key. */
+interface LocalKind {
+  /** What the job writes to, in its name (`registry -> S3`). */
+  readonly label: string;
+  readonly args: (standIns: JobStandIns) => string[];
+  readonly env: (standIns: JobStandIns) => Record<string, string>;
+}
+
+export const LOCAL_KINDS: Readonly<Record<string, LocalKind>> = {
+  registry: { label: 'registry', args: () => [], env: () => ({}) },
+  // The SDK's default chain reads the stand-in's dummy keys (no role to assume); path-style at --endpoint.
+  s3: {
+    label: 'S3',
+    args: ({ s3Endpoint }) => ['--endpoint', s3Endpoint],
+    env: () => ({
+      AWS_ACCESS_KEY_ID: S3_CREDENTIALS.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: S3_CREDENTIALS.secretAccessKey,
+    }),
+  },
+  // Azurite's shared key instead of the federated identity; the container URLs already point at Azurite.
+  azure: {
+    label: 'Azure',
+    args: () => [],
+    env: ({ azureKey }) => {
+      if (azureKey === undefined) throw new Error('the Azure job needs Azurite, which is not running');
+      return { AZURE_STORAGE_KEY: azureKey };
+    },
+  },
+};
+
+/** Every enabled donor's replication job, pointed at the local stand-ins (the topology's URLs already are). */
+export function localJobs(topology: Topology, standIns: JobStandIns): LocalJob[] {
+  return replicationJobs(topology).map((job) => {
+    const kind = LOCAL_KINDS[job.kind];
+    if (!kind)
+      throw new Error(`npm run local has no stand-in for ${job.donor}'s replication kind ${JSON.stringify(job.kind)}`);
+    return {
+      name: `registry -> ${kind.label}`,
+      args: [...localizeArgs(jobArgs(topology, job), topology, standIns.registries), ...kind.args(standIns)],
+      env: kind.env(standIns),
+    };
+  });
 }
 
 /**
- * The job's environment: no cloud identity (no metadata-server registry auth, no role to assume, no profile), only
- * the S3 stand-in's dummy keys.
+ * A job's environment: no cloud identity (no metadata-server registry auth, no role to assume, no profile), only
+ * its stand-in's key.
  */
-export function jobEnvironment(parent: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
-  return {
-    ...essentialEnvironment(parent),
-    AWS_ACCESS_KEY_ID: S3_CREDENTIALS.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: S3_CREDENTIALS.secretAccessKey,
-  };
+export function jobEnvironment(parent: NodeJS.ProcessEnv, job: Pick<LocalJob, 'env'>): NodeJS.ProcessEnv {
+  return { ...essentialEnvironment(parent), ...job.env };
 }
 
 /** `node --import tsx <script>`: a TypeScript entry point run as is, in one process (no build, no wrapper). */
@@ -90,7 +128,7 @@ export async function runJob(job: LocalJob, run: JobRun = {}): Promise<Record<st
     name: `replicate (${job.name})`,
     ...tsxCommand('bin/replicate.ts', job.args),
     cwd: REPO_ROOT,
-    env: jobEnvironment(process.env),
+    env: jobEnvironment(process.env, job),
     onLine: (line) => {
       summary = summaryOf(line) ?? summary;
       run.onLine?.(line);

@@ -13,6 +13,11 @@ export interface ReadySystem {
   readonly s3: string;
   readonly uploadBucket: string;
   readonly replicatedBuckets: readonly string[];
+  /** Azurite and its containers (`<account>/<container>`), when the topology has Azure on. */
+  readonly azure?: {
+    readonly url: string;
+    readonly containers: ReadonlyArray<{ readonly account: string; readonly container: string }>;
+  };
   readonly redirector: string;
   /** `<repository>:<tag>` as clients pull it. */
   readonly image: string;
@@ -67,6 +72,11 @@ export function readyText(system: ReadySystem): string {
         `  Artifact Registry ${r.region}: ${r.url}/v2/${system.upstreamPath}/ (filled by the registry -> registry job)`,
     ),
     `  S3: ${system.s3}, upload bucket ${system.uploadBucket}, replicated to ${system.replicatedBuckets.join(', ') || 'no other bucket'}`,
+    ...(system.azure
+      ? [
+          `  Azure Blob Storage (Azurite): ${system.azure.url}, containers ${system.azure.containers.map((c) => `${c.account}/${c.container}`).join(', ')}`,
+        ]
+      : []),
     `  redirector: ${system.redirector}`,
     '  front door (the load balancer), one port per simulated client:',
     ...system.entrances.map(({ client, host }) => `    ${host}  ${client.id.padEnd(width)}  ${client.description}`),

@@ -2,10 +2,12 @@
  * The whole system on one machine: what npm run local starts, and what the end-to-end tests start once per file.
  *
  *   S3 stand-in (every mirror bucket) + emulated cross-region replication from the upload bucket
+ *   Azurite (one storage account and public container per Azure mirror region), when the topology has Azure on
  *   one registry per Artifact Registry region (the canonical one holds the images)
  *   the redirector (bin/redirector.ts, routing table from the topology as the GCP stack derives it)
  *   the front door (one port per simulated client, X-Forwarded-For as the Google load balancer sends it)
- *   then: the sample image pushed to the canonical registry, and both replication jobs run as Cloud Run runs them.
+ *   then: the sample image pushed to the canonical registry, and every enabled donor's replication job run as Cloud
+ *   Run runs it.
  *
  * Everything listens on 127.0.0.1; everything started is stopped by stop(), in reverse order, and every temporary
  * file lives under one directory that stop() removes. If starting fails half-way, what was started is stopped.
@@ -14,6 +16,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RegistryClient } from '../oci';
+import { type LocalAzurite, startAzurite } from './azurite';
 import { readCloudRanges } from '../redirector/load-ranges';
 import { routingTableFor, type RoutingTable, type Topology } from '../topology';
 import { LOCAL_RANGE_SOURCES, localRedirectorRegion, simulatedClients } from './clients';
@@ -27,13 +30,23 @@ import { type LocalRedirector, startRedirector } from './redirector';
 import { type LocalRegistry, startRegistry } from './registry';
 import { type LocalS3, startS3 } from './s3';
 import { pushSampleImage, type SampleImage } from './sample-image';
-import { DEFAULT_LOCAL_TOPOLOGY, localBuckets, type LocalBuckets, localTopology, readTopologyFile } from './topology';
+import {
+  DEFAULT_LOCAL_TOPOLOGY,
+  localAzureAccounts,
+  localBuckets,
+  type LocalBuckets,
+  localTopology,
+  readTopologyFile,
+  wantsAzurite,
+} from './topology';
 
 /** Ports asked for; every other port is a free one. */
 export interface LocalPorts {
   /** The first registry's; the others (one per further Artifact Registry region) take the next ones. */
   readonly registry?: number;
   readonly s3?: number;
+  /** Azurite's, when the topology has Azure on. */
+  readonly azurite?: number;
   readonly redirector?: number;
   /** The first client's front-door port; the other clients take the next ones. */
   readonly clients?: number;
@@ -72,6 +85,10 @@ export interface LocalSystem {
   readonly upstreamPath: string;
   readonly s3: LocalS3;
   readonly buckets: LocalBuckets;
+  /** Azure's storage accounts, when the topology has Azure on. */
+  readonly azurite?: LocalAzurite;
+  /** The containers in Azurite, one per Azure mirror region. */
+  readonly azureContainers: ReadonlyArray<{ readonly account: string; readonly container: string }>;
   readonly replication: CrossRegionReplication;
   readonly redirector: LocalRedirector;
   readonly entrances: readonly FrontDoorEntrance[];
@@ -111,6 +128,7 @@ export function askedPorts(ports: LocalPorts, registryCount: number, clientCount
   return [
     ...named(ports.registry, registryCount, '--port-registry'),
     ...named(ports.s3, 1, '--port-s3'),
+    ...named(ports.azurite, 1, '--port-azurite'),
     ...named(ports.redirector, 1, '--port-redirector'),
     ...named(ports.clients, clientCount, '--port-clients'),
   ].filter((entry): entry is [number, string] => entry[0] !== undefined);
@@ -130,6 +148,24 @@ async function assertPortsFree(ports: LocalPorts, registryCount: number, clientC
 /** `count` ports from `first` on, or `count` undefined (free ports) when none was asked for. */
 export function consecutive(first: number | undefined, count: number): Array<number | undefined> {
   return Array.from({ length: count }, (_, i) => (first === undefined ? undefined : first + i));
+}
+
+/**
+ * Azurite with a public container (anonymous read of blobs, as the Azure stack creates them) in each account;
+ * stopped by `teardown` once started.
+ */
+async function startAzureStandIn(
+  accounts: ReturnType<typeof localAzureAccounts>,
+  options: Parameters<typeof startAzurite>[1],
+  teardown: Teardown,
+): Promise<LocalAzurite> {
+  const azurite = await startAzurite(
+    accounts.map((a) => a.account),
+    options,
+  );
+  teardown.add('Azurite', () => azurite.stop());
+  await Promise.all(accounts.map((a) => azurite.container(a.account, a.container).create({ access: 'blob' })));
+  return azurite;
 }
 
 export async function startLocalSystem(options: LocalSystemOptions = {}): Promise<LocalSystem> {
@@ -163,17 +199,31 @@ export async function startLocalSystem(options: LocalSystemOptions = {}): Promis
 
   try {
     const buckets = localBuckets(declared);
-    const s3 = await step(`S3 stand-in with buckets ${[...buckets.byRegion.values()].join(', ')}`, () =>
-      startS3([...buckets.byRegion.values()], { port: ports.s3, parentDir: workDir }),
-    );
-    teardown.add('S3 stand-in', () => s3.stop());
+    const azureAccounts = localAzureAccounts(declared);
+    const s3Start = step(`S3 stand-in with buckets ${[...buckets.byRegion.values()].join(', ')}`, async () => {
+      const started = await startS3([...buckets.byRegion.values()], { port: ports.s3, parentDir: workDir });
+      teardown.add('S3 stand-in', () => started.stop());
+      return started;
+    });
+    const azuriteStart = wantsAzurite(declared)
+      ? step(`Azurite with containers ${azureAccounts.map((a) => `${a.account}/${a.container}`).join(', ')}`, () =>
+          startAzureStandIn(
+            azureAccounts,
+            { port: ports.azurite, parentDir: workDir, onLine: output('azurite') },
+            teardown,
+          ),
+        )
+      : Promise.resolve(undefined);
+    // Both settle before going on: a failure of one must not run the teardown before the other registered its stop.
+    await Promise.allSettled([s3Start, azuriteStart]);
+    const [s3, azurite] = await Promise.all([s3Start, azuriteStart]);
     const replication = startCrossRegionReplication(
       s3,
       { source: buckets.upload, destinations: buckets.replicated },
       output('s3-replication'),
     );
     teardown.add('S3 replication', () => replication.stop());
-    const topology = localTopology(declared, s3.endpoint);
+    const topology = localTopology(declared, { s3: s3.endpoint, azure: azurite?.endpointTemplate });
 
     const registryPorts = consecutive(ports.registry, regions.length);
     const started = await step(`registries for ${regions.join(', ')}`, () =>
@@ -222,17 +272,20 @@ export async function startLocalSystem(options: LocalSystemOptions = {}): Promis
     });
 
     const replicate = async (): Promise<JobResult[]> => {
+      const standIns = {
+        registries: new Map([...registries].map(([region, r]) => [region, r.host])),
+        s3Endpoint: s3.endpoint,
+        azureKey: azurite?.key,
+      };
       const results = await Promise.all(
-        localJobs(topology, new Map([...registries].map(([region, r]) => [region, r.host])), s3.endpoint).map(
-          async (job) => {
-            progress(`replication job ${job.name}: replicate ${job.args.join(' ')}`);
-            const summary = await runJob(job, {
-              onStart: (child) => runningJobs.add(child),
-              onLine: output(`replicate ${job.name}`),
-            });
-            return { name: job.name, summary };
-          },
-        ),
+        localJobs(topology, standIns).map(async (job) => {
+          progress(`replication job ${job.name}: replicate ${job.args.join(' ')}`);
+          const summary = await runJob(job, {
+            onStart: (child) => runningJobs.add(child),
+            onLine: output(`replicate ${job.name}`),
+          });
+          return { name: job.name, summary };
+        }),
       );
       await replication.idle();
       const failures = replication.failures();
@@ -251,6 +304,8 @@ export async function startLocalSystem(options: LocalSystemOptions = {}): Promis
       upstreamPath,
       s3,
       buckets,
+      azurite,
+      azureContainers: azureAccounts,
       replication,
       redirector,
       entrances: frontDoor.entrances,

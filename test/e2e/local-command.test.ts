@@ -115,6 +115,7 @@ describe('npm run local (the command)', () => {
         'gcp:us-central1': expect.stringMatching(/^127\.0\.0\.1:\d+$/),
         'aws:eu-west-1': expect.stringMatching(/^127\.0\.0\.1:\d+$/),
         'aws:ap-northeast-3': expect.stringMatching(/^127\.0\.0\.1:\d+$/),
+        'azure:westeurope': expect.stringMatching(/^127\.0\.0\.1:\d+$/),
         other: expect.stringMatching(/^127\.0\.0\.1:\d+$/),
       },
     });
@@ -128,7 +129,7 @@ describe('npm run local (the command)', () => {
       expect(manifest.status).toBe(200);
     }
     const processes = descendants(local.child.pid!);
-    expect(processes.length).toBeGreaterThanOrEqual(3); // two registries and the redirector, at least
+    expect(processes.length).toBeGreaterThanOrEqual(4); // two registries, Azurite and the redirector, at least
     expect(leftovers()).toEqual([expect.stringMatching(/^multicloud-local-/)]);
 
     local.child.kill('SIGTERM');

@@ -7,7 +7,7 @@ import { readCloudRanges } from '../../lib/redirector/load-ranges';
 import { RangeIndex } from '../../lib/redirector/range-index';
 import { ClientResolver } from '../../lib/redirector/client';
 import { fanOutJobArgs, s3UploadJobArgs } from '../../lib/clouds/gcp/infra/replication-args';
-import { routingTableFor } from '../../lib/topology';
+import { routingTableFor, type Topology } from '../../lib/topology';
 import { LOCAL_RANGE_SOURCES, NO_DONOR_ADDRESS, simulatedClients } from '../../lib/local/clients';
 import { forwardedFor } from '../../lib/local/front-door';
 import { jobEnvironment, localizeArgs, localJobs } from '../../lib/local/jobs';
@@ -18,8 +18,9 @@ import { askedPorts, consecutive, startLocalSystem } from '../../lib/local/syste
 import { DEFAULT_LOCAL_TOPOLOGY, localBuckets, localTopology, readTopologyFile } from '../../lib/local/topology';
 
 const S3 = 'http://127.0.0.1:9000';
+const AZURITE = 'http://127.0.0.1:10000/{account}';
 const declared = readTopologyFile(DEFAULT_LOCAL_TOPOLOGY);
-const topology = localTopology(declared, S3);
+const topology = localTopology(declared, { s3: S3, azure: AZURITE });
 const ranges = LOCAL_RANGE_SOURCES.map(readCloudRanges);
 const REGISTRIES = new Map([
   ['us-central1', '127.0.0.1:5001'],
@@ -34,9 +35,28 @@ describe('simulated clients', () => {
       ['gcp:us-central1', 'upstream-cloud'],
       ['aws:eu-west-1', 'mirrored-region'],
       ['aws:ap-northeast-3', 'aliased-region'],
+      ['azure:westeurope', 'mirrored-region'],
       ['other', 'no-donor'],
     ]);
     expect(clients.at(-1)!.address).toBe(NO_DONOR_ADDRESS);
+  });
+
+  it("say where an Azure client gets its blobs at its donor's traffic share", () => {
+    const atShare = (trafficShare: number) =>
+      simulatedClients({ ...topology, azure: { ...topology.azure!, trafficShare } }, ranges).find(
+        (c) => c.id === 'azure:westeurope',
+      )!.description;
+    expect(atShare(100)).toBe(
+      "an Azure client in westeurope, a mirrored region at trafficShare 100%: blobs from its region's mirror",
+    );
+    expect(atShare(0)).toBe(
+      'an Azure client in westeurope, a mirrored region at trafficShare 0%: blobs from the default backend (us-east-2)',
+    );
+  });
+
+  it('leave Azure out when the topology has it off', () => {
+    const off: Topology = { ...topology, azure: { ...topology.azure!, enabled: false } };
+    expect(simulatedClients(off, ranges).map((c) => c.id)).not.toContain('azure:westeurope');
   });
 
   it('are classified by the redirector as intended, through the front door', () => {
@@ -69,26 +89,42 @@ describe('the front door', () => {
 });
 
 describe('the replication jobs, locally', () => {
-  it('run the Cloud Run command lines with the Artifact Registry hosts replaced by the local registries', () => {
-    const [s3, fanOut] = localJobs(topology, REGISTRIES, S3);
-    expect(s3!.args).toEqual([
-      ...s3UploadJobArgs(topology).map((arg) => arg.replace('us-central1-docker.pkg.dev', '127.0.0.1:5001')),
-      '--insecure-registry',
-      '127.0.0.1:5001',
-      '--endpoint',
-      S3,
-    ]);
-    expect(fanOut!.args).toEqual([
-      ...fanOutJobArgs(topology).map((arg) =>
-        arg
-          .replace('us-central1-docker.pkg.dev', '127.0.0.1:5001')
-          .replace('europe-west1-docker.pkg.dev', '127.0.0.1:5002'),
-      ),
-      '--insecure-registry',
-      '127.0.0.1:5001',
-      '--insecure-registry',
-      '127.0.0.1:5002',
-    ]);
+  const STAND_INS = { registries: REGISTRIES, s3Endpoint: S3, azureKey: 'azurite-key' };
+  const local = (arg: string) =>
+    arg
+      .replace('us-central1-docker.pkg.dev', '127.0.0.1:5001')
+      .replace('europe-west1-docker.pkg.dev', '127.0.0.1:5002');
+
+  it("run every enabled donor's Cloud Run command line with the registry hosts replaced by the local ones", () => {
+    const [s3, fanOut, azure, ...more] = localJobs(topology, STAND_INS);
+    expect(more).toEqual([]);
+    expect(s3).toEqual({
+      name: 'registry -> S3',
+      args: [...s3UploadJobArgs(topology).map(local), '--insecure-registry', '127.0.0.1:5001', '--endpoint', S3],
+      env: { AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER' },
+    });
+    expect(fanOut).toEqual({
+      name: 'registry -> registry',
+      args: [
+        ...fanOutJobArgs(topology).map(local),
+        '--insecure-registry',
+        '127.0.0.1:5001',
+        '--insecure-registry',
+        '127.0.0.1:5002',
+      ],
+      env: {},
+    });
+    expect(azure).toEqual({
+      name: 'registry -> Azure',
+      args: expect.arrayContaining([
+        'azure',
+        '--container-url',
+        'http://127.0.0.1:10000/localregweu/images',
+        '--container-url',
+        'http://127.0.0.1:10000/localregeus2/images',
+      ]),
+      env: { AZURE_STORAGE_KEY: 'azurite-key' },
+    });
   });
 
   it('refuse to run a job whose registry has no local stand-in', () => {
@@ -98,26 +134,41 @@ describe('the replication jobs, locally', () => {
     );
   });
 
-  it('carry no cloud identity from the caller, only the S3 stand-in keys', () => {
-    const env = jobEnvironment({
-      PATH: '/bin',
-      AWS_ROLE_ARN: 'arn:x',
-      AWS_PROFILE: 'p',
-      REGISTRY_AUTH: 'gcp-metadata',
-    });
-    expect(env).toEqual({ PATH: '/bin', AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER' });
+  it('refuse a job that would write to Azure itself', () => {
+    const unlocalized = localTopology(declared, { s3: S3, azure: 'https://{account}.blob.core.windows.net' });
+    expect(() => localJobs(unlocalized, STAND_INS)).toThrow(
+      'the job would reach a real service: https://localregweu.blob.core.windows.net/images',
+    );
+  });
+
+  it('refuse Azure without Azurite', () => {
+    expect(() => localTopology(declared, { s3: S3 })).toThrow(/Azure on: its accounts need a local endpoint/);
+    expect(() => localJobs(topology, { ...STAND_INS, azureKey: undefined })).toThrow(/needs Azurite/);
+  });
+
+  it('carry no cloud identity from the caller, only their stand-in keys', () => {
+    const env = jobEnvironment(
+      { PATH: '/bin', AWS_ROLE_ARN: 'arn:x', AWS_PROFILE: 'p', REGISTRY_AUTH: 'gcp-metadata', AZURE_CLIENT_ID: 'c' },
+      { env: { AZURE_STORAGE_KEY: 'k' } },
+    );
+    expect(env).toEqual({ PATH: '/bin', AZURE_STORAGE_KEY: 'k' });
   });
 });
 
 describe('the local topology', () => {
-  it('sends every blob URL of the routing table to the S3 stand-in (nothing leaves the machine)', () => {
+  it('sends every blob URL of the routing table to a stand-in, S3 or Azurite (nothing leaves the machine)', () => {
     const table = routingTableFor(topology, 'us-central1');
     const blobUrls = [table.defaultBlobBaseUrl, ...Object.values(table.mirrors).flatMap((m) => Object.values(m))];
-    for (const url of blobUrls) expect(url.startsWith(`${S3}/`)).toBe(true);
+    for (const url of blobUrls) expect(url).toMatch(/^http:\/\/127\.0\.0\.1:(9000|10000)\//);
     expect(table.mirrors.aws).toMatchObject({
       'eu-west-1': `${S3}/local-registry-eu-west-1`,
       'ap-northeast-3': `${S3}/local-registry-ap-northeast-1`,
     });
+    expect(table.mirrors.azure).toEqual({
+      eastus2: 'http://127.0.0.1:10000/localregeus2/images',
+      westeurope: 'http://127.0.0.1:10000/localregweu/images',
+    });
+    expect(table.mirrorShares).toBeUndefined(); // Azure at 100%: its clients all go to their mirror
     expect(table.signatureUpstream).toBeUndefined();
   });
 
@@ -193,9 +244,10 @@ describe('small pure pieces', () => {
 
 describe('ports asked for', () => {
   it('are named by the flag they come from, ranges included', () => {
-    expect(askedPorts({ registry: 5000, clients: 6000 }, 2, 2)).toEqual([
+    expect(askedPorts({ registry: 5000, azurite: 5500, clients: 6000 }, 2, 2)).toEqual([
       [5000, '--port-registry'],
       [5001, '--port-registry + 1'],
+      [5500, '--port-azurite'],
       [6000, '--port-clients'],
       [6001, '--port-clients + 1'],
     ]);

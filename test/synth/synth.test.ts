@@ -77,7 +77,7 @@ describe('npm run synth', () => {
   });
 
   it.each([
-    [['--only', 'azure'], /--only "azure" is not one of aws, gcp/],
+    [['--only', 'oracle'], /--only "oracle" is not one of aws, gcp, azure/],
     [['--bogus'], /unknown flag --bogus/],
   ])('refuses bad arguments %j with usage', (args, message) => {
     const result = synth(work, ...args);

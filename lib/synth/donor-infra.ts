@@ -20,7 +20,12 @@ export interface InfraApp {
   readonly outdirEnv: string;
   /** Reads the app's output into stack summaries. */
   readonly readOutput: (outdir: string) => StackSummary[];
+  /** What the app writes, so `npm run diff` compares it with the right engine. */
+  readonly outputKind: OutputKind;
 }
+
+/** A CDK cloud assembly (CloudFormation templates) or a CDK for Terraform output (Terraform JSON). */
+export type OutputKind = 'cloudformation-assembly' | 'terraform-json';
 
 /**
  * Where a donor's step goes in the one ordered deploy (lib/deploy/plan.ts): by phase, then by donor order. A phase

@@ -30,7 +30,13 @@ const step = (id: string, extra: Partial<DonorStep> = {}): DonorStep => ({
 
 const infra = (id: string, steps: PhasedStep[], preflight?: DonorInfra['preflight']): DonorInfra => ({
   id,
-  app: { script: `bin/${id}.ts`, outdir: `${id}.out`, outdirEnv: 'OUTDIR', readOutput: () => [] },
+  app: {
+    script: `bin/${id}.ts`,
+    outdir: `${id}.out`,
+    outdirEnv: 'OUTDIR',
+    readOutput: () => [],
+    outputKind: 'terraform-json',
+  },
   deploySteps: () => steps,
   ...(preflight ? { preflight } : {}),
 });

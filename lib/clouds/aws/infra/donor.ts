@@ -5,7 +5,13 @@ import { awsDeploySteps } from './deploy-steps';
 
 export const donorInfra: DonorInfra = {
   id: 'aws',
-  app: { script: 'bin/aws.ts', outdir: 'cdk.out', outdirEnv: 'CDK_OUTDIR', readOutput: readCdkAssembly },
+  app: {
+    script: 'bin/aws.ts',
+    outdir: 'cdk.out',
+    outdirEnv: 'CDK_OUTDIR',
+    readOutput: readCdkAssembly,
+    outputKind: 'cloudformation-assembly',
+  },
   deploySteps: awsDeploySteps,
   async preflight(topology) {
     // Loaded when asked: the AWS SDK clients are not needed to synthesize.

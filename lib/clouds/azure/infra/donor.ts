@@ -5,5 +5,11 @@ import { readCdktfOutput } from '../../../synth/read-output';
 export const donorInfra: DonorInfra = {
   id: 'azure',
   // Its own output directory: `npm run synth` replaces each app's directory whole, and the GCP app has cdktf.out.
-  app: { script: 'bin/azure.ts', outdir: 'cdktf.out.azure', outdirEnv: 'CDKTF_OUTDIR', readOutput: readCdktfOutput },
+  app: {
+    script: 'bin/azure.ts',
+    outdir: 'cdktf.out.azure',
+    outdirEnv: 'CDKTF_OUTDIR',
+    readOutput: readCdktfOutput,
+    outputKind: 'terraform-json',
+  },
 };

@@ -5,7 +5,13 @@ import { gcpDeploySteps } from './deploy-steps';
 
 export const donorInfra: DonorInfra = {
   id: 'gcp',
-  app: { script: 'bin/gcp.ts', outdir: 'cdktf.out', outdirEnv: 'CDKTF_OUTDIR', readOutput: readCdktfOutput },
+  app: {
+    script: 'bin/gcp.ts',
+    outdir: 'cdktf.out',
+    outdirEnv: 'CDKTF_OUTDIR',
+    readOutput: readCdktfOutput,
+    outputKind: 'terraform-json',
+  },
   deploySteps: gcpDeploySteps,
   async preflight(topology) {
     const { authorizedFetch, gcpPreflight } = await import('../../../deploy/preflight/gcp');

@@ -21,6 +21,7 @@ const ENTRY_POINTS = [
   ['synth', 'synth.ts', '--only'],
   ['aws', 'aws.ts', '--topology'],
   ['gcp', 'gcp.ts', '--topology'],
+  ['azure', 'azure.ts', '--topology'],
   ['deploy', 'deploy.ts', '--from'],
 ] as const;
 

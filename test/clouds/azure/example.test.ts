@@ -5,7 +5,7 @@
  * container when in the share, to the redirector region's default when not.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { ClientResolver } from '../../../lib/redirector/client';
@@ -61,6 +61,22 @@ describe('examples/azure.yaml', () => {
       rmSync(work, { recursive: true, force: true });
     }
   }, 120_000);
+
+  it('bin/azure.ts refuses a topology without an enabled Azure section, writing nothing', () => {
+    const work = mkdtempSync(join(tmpdir(), 'azure-app-'));
+    try {
+      const env = { ...process.env, CDKTF_OUTDIR: join(work, 'out') };
+      delete env.TOPOLOGY;
+      const app = spawnSync(process.execPath, tsxNodeArgs(join(REPO, 'bin', 'azure.ts')), { env, encoding: 'utf8' });
+      expect(app.status).toBe(1);
+      expect(app.stderr).toBe(
+        'this topology has no enabled azure section (azure.enabled): there is no Azure app to synthesize\n',
+      );
+      expect(readdirSync(work)).toEqual([]);
+    } finally {
+      rmSync(work, { recursive: true, force: true });
+    }
+  });
 });
 
 (HAVE_REAL_RANGES ? describe : describe.skip)('real Azure addresses, routed by examples/azure.yaml', () => {

@@ -1,6 +1,7 @@
 /**
  * Shared by the end-to-end tests: pulling with real clients (skopeo, containerd's ctr) and reading, from the
- * backends' own request logs, which backend served which blob.
+ * backends' own request logs (the registry's and Azurite's access logs, the S3 stand-in's own log), which backend
+ * served which blob.
  */
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readdirSync } from 'node:fs';
@@ -16,6 +17,8 @@ const run = promisify(execFile);
 const DIGEST = 'sha256:[0-9a-f]{64}';
 const REGISTRY_BLOB = new RegExp(`^/v2/.+/blobs/(${DIGEST})$`);
 const BUCKET_BLOB = new RegExp(`^/([^/]+)/${BLOB_PREFIX}(${DIGEST})$`);
+/** Azurite's path-style blob URLs: `/<account>/<container>/<blob>`. */
+const CONTAINER_BLOB = new RegExp(`^/([^/]+/[^/]+)/${BLOB_PREFIX}(${DIGEST})$`);
 
 const sorted = (digests: Iterable<string>) => [...new Set(digests)].sort();
 
@@ -29,29 +32,42 @@ export function registryBlobs(entries: readonly LoggedRequest[]): string[] {
   );
 }
 
-/** Blobs the S3 stand-in served whole (GET, 200), per bucket, from its own request log. */
-export function bucketBlobs(entries: readonly LoggedRequest[]): Record<string, string[]> {
-  const byBucket: Record<string, string[]> = {};
+/** Blobs served whole (GET, 200) per place (bucket, or `<account>/<container>`), from a request log. */
+function blobsByPlace(entries: readonly LoggedRequest[], pattern: RegExp): Record<string, string[]> {
+  const byPlace: Record<string, string[]> = {};
   for (const e of entries) {
-    const match = e.method === 'GET' && e.status === 200 ? BUCKET_BLOB.exec(decodeURIComponent(e.path)) : null;
-    if (match) (byBucket[match[1]!] ??= []).push(match[2]!);
+    const match = e.method === 'GET' && e.status === 200 ? pattern.exec(decodeURIComponent(e.path)) : null;
+    if (match) (byPlace[match[1]!] ??= []).push(match[2]!);
   }
-  return Object.fromEntries(Object.entries(byBucket).map(([bucket, digests]) => [bucket, sorted(digests)]));
+  return Object.fromEntries(Object.entries(byPlace).map(([place, digests]) => [place, sorted(digests)]));
 }
 
-/** What every backend served while `pull` ran: the canonical registry's blobs and each bucket's. */
+/** Blobs the S3 stand-in served whole (GET, 200), per bucket, from its own request log. */
+export const bucketBlobs = (entries: readonly LoggedRequest[]) => blobsByPlace(entries, BUCKET_BLOB);
+
+/** Blobs Azurite served whole (GET, 200), per `<account>/<container>`, from its access log. */
+export const containerBlobs = (entries: readonly LoggedRequest[]) => blobsByPlace(entries, CONTAINER_BLOB);
+
+/** What every backend served while `pull` ran: the canonical registry's blobs, each bucket's and each container's. */
 export async function servedDuring<T>(
   system: LocalSystem,
   pull: () => Promise<T>,
-): Promise<{ result: T; registry: string[]; buckets: Record<string, string[]> }> {
+): Promise<{
+  result: T;
+  registry: string[];
+  buckets: Record<string, string[]>;
+  containers: Record<string, string[]>;
+}> {
   const registryMark = system.registry.requests.mark();
   const s3Mark = system.s3.requests.mark();
+  const azuriteMark = system.azurite?.requests.mark();
   const result = await pull();
-  await system.registry.settle();
+  await Promise.all([system.registry.settle(), system.azurite?.settle()]);
   return {
     result,
     registry: registryBlobs(system.registry.requests.since(registryMark)),
     buckets: bucketBlobs(system.s3.requests.since(s3Mark)),
+    containers: system.azurite ? containerBlobs(system.azurite.requests.since(azuriteMark)) : {},
   };
 }
 

@@ -2,8 +2,8 @@
  * The whole system on one machine (started once, by the same code as npm run local, with examples/local.yaml):
  * real clients of two lineages, skopeo (containers/image) and containerd (what kubelet pulls with), pull through
  * the front door and the redirector as each simulated client. Every case checks the digests pulled, and proves
- * which backend served each blob from that backend's own request log (the registry's access log, the S3 stand-in's
- * request log), never from the redirector's word.
+ * which backend served each blob from that backend's own request log (the registry's and Azurite's access logs, the
+ * S3 stand-in's request log), never from the redirector's word.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,20 +13,35 @@ import { promisify } from 'node:util';
 import { DeleteObjectCommand } from '@aws-sdk/client-s3';
 import { RegistryClient } from '../../lib/oci';
 import { blobKey } from '../../lib/topology/blob-layout';
+import { LOCAL_RANGE_SOURCES } from '../../lib/local/clients';
+import { type FrontDoor, startFrontDoor } from '../../lib/local/front-door';
+import { type LocalRedirector, startRedirector } from '../../lib/local/redirector';
 import { pushSampleImage, type SampleImage } from '../../lib/local/sample-image';
 import { type LocalSystem, startLocalSystem } from '../../lib/local/system';
 import { type LocalContainerd, startContainerd } from '../support/containerd';
+import { pollUntil } from '../support/poll';
 import { allDigests, blobDigests, servedDuring, SKOPEO_ALL_PLATFORMS, skopeoPlatform, skopeoPull } from './helpers';
 
 const run = promisify(execFile);
 
-/** Where each simulated client of examples/local.yaml must get its blobs: the registry, or one bucket. */
+/** Where each simulated client of examples/local.yaml must get its blobs: the registry, one bucket or container. */
 const EXPECTED_SOURCE: ReadonlyArray<[client: string, source: string]> = [
   ['gcp:us-central1', 'registry'], // GCP is the upstream's cloud: straight from Artifact Registry
   ['aws:eu-west-1', 'local-registry-eu-west-1'], // a mirrored region: its own bucket
   ['aws:ap-northeast-3', 'local-registry-ap-northeast-1'], // aliased to ap-northeast-1: that bucket
+  ['azure:westeurope', 'container localregweu/images'], // Azure at 100%: its region's container, in Azurite
   ['other', 'local-registry-us-east-2'], // no donor's network: us-central1's default backend
 ];
+
+/** What a pull's backends served, as the expectation for a source of EXPECTED_SOURCE. */
+function servedFrom(source: string, blobs: string[]) {
+  const container = /^container (.+)$/.exec(source)?.[1];
+  return {
+    registry: source === 'registry' ? blobs : [],
+    buckets: source === 'registry' || container ? {} : { [source]: blobs },
+    containers: container ? { [container]: blobs } : {},
+  };
+}
 
 type Puller = (host: string, image: string) => Promise<string[]>;
 
@@ -63,14 +78,45 @@ describe('pulls through the front door and the redirector (npm run local, exampl
   describe.each(Object.keys(PULLERS))('with %s', (puller) => {
     it.each(EXPECTED_SOURCE)('as %s, every blob of both platforms comes from %s', async (clientId, source) => {
       const served = await servedDuring(system, () => PULLERS[puller]!(hostOf(clientId), imageRef(system.image)));
-      expect(served.result).toEqual(allDigests(system.image));
-      if (source === 'registry') {
-        expect(served.registry).toEqual(blobDigests(system.image));
-        expect(served.buckets).toEqual({});
-      } else {
-        expect(served.buckets).toEqual({ [source]: blobDigests(system.image) });
-        expect(served.registry).toEqual([]);
-      }
+      expect(served).toEqual({ result: allDigests(system.image), ...servedFrom(source, blobDigests(system.image)) });
+    });
+  });
+
+  describe('the Azure client with Azure dark (trafficShare 0), through a second redirector on the same backends', () => {
+    let dark: LocalRedirector;
+    let frontDoor: FrontDoor;
+    const pullLines: Array<Record<string, unknown>> = [];
+
+    beforeAll(async () => {
+      const table = { ...system.table, mirrorShares: { ...system.table.mirrorShares, azure: 0 } };
+      dark = await startRedirector({
+        table,
+        upstreamEndpoint: system.registries.get(system.redirectorRegion)!.url,
+        ranges: LOCAL_RANGE_SOURCES,
+        onLine: (line) => {
+          const parsed = line.startsWith('{') ? (JSON.parse(line) as Record<string, unknown>) : {};
+          if (parsed.message === 'image pull') pullLines.push(parsed);
+        },
+      });
+      const client = system.entrances.find((e) => e.client.id === 'azure:westeurope')!.client;
+      frontDoor = await startFrontDoor({ target: dark.host, clients: [client] });
+    });
+
+    afterAll(async () => {
+      await Promise.allSettled([frontDoor?.stop(), dark?.stop()]);
+    });
+
+    it('pulls every blob from the default backend (us-east-2), none from Azurite; its pull line says out of the share', async () => {
+      const host = frontDoor.entrances[0]!.host;
+      const served = await servedDuring(system, () => PULLERS.skopeo!(host, imageRef(system.image)));
+      expect(served).toEqual({
+        result: allDigests(system.image),
+        ...servedFrom('local-registry-us-east-2', blobDigests(system.image)),
+      });
+      // The redirector flushes its log lines at least once a second.
+      await pollUntil(() => pullLines.length > 0, 5000, 'the pull line');
+      for (const line of pullLines)
+        expect(line).toMatchObject({ clientCloud: 'azure', clientRegion: 'westeurope', inShare: false });
     });
   });
 

@@ -24,6 +24,8 @@ export default tseslint.config(
       'node_modules/',
       'cdk.out/',
       'cdktf.out/',
+      // each further donor's app writes its own directory beside it (cdktf.out.azure/, ...)
+      'cdktf.out.*/',
       'coverage/',
       'dist/',
       '.synth-*/',

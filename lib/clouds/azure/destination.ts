@@ -10,9 +10,9 @@
  * which no reader sees and Azure discards after a week. (The other way, uploading under a temporary name and copying,
  * would leave temporaries after a kill, and a copy of a large blob is asynchronous: no single moment of visibility.)
  *
- * Block IDs are the block's index, so a rerun after a kill restages the same IDs (Azure requires one ID length per
- * blob), and two tasks that upload the same digest at once stage the same bytes under the same IDs: whichever commits
- * last commits the same content.
+ * A block's ID is its block size and index, of one length for every blob (as Azure requires): a rerun after a kill
+ * restages the same IDs, and two tasks that upload the same digest at once stage the same bytes under the same IDs,
+ * so whichever commits last commits the same content (a task with another block size uses other IDs).
  */
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
@@ -97,7 +97,7 @@ export class AzureBlobDestination implements ReplicationDestination {
     const staged: string[] = [];
     try {
       for await (const block of blocksOf(verified, this.blockSize)) {
-        const id = blockId(staged.length);
+        const id = blockId(this.blockSize, staged.length);
         await client.stageBlock(id, block, block.length, {
           transactionalContentMD5: createHash('md5').update(block).digest(),
         });
@@ -151,9 +151,9 @@ export async function* blocksOf(stream: AsyncIterable<Buffer>, size: number): As
   if (length > 0) yield Buffer.concat(pending, length);
 }
 
-/** Block IDs must be base64 and of one length within a blob: the index, zero-padded to the most blocks a blob has. */
-export function blockId(index: number): string {
-  return Buffer.from(`block-${String(index).padStart(5, '0')}`).toString('base64');
+/** A block's ID: base64 of its block size and index, zero-padded to the largest of each (one length for all). */
+export function blockId(blockSize: number, index: number): string {
+  return Buffer.from(`${String(blockSize).padStart(10, '0')}-${String(index).padStart(5, '0')}`).toString('base64');
 }
 
 function statusOf(error: unknown): number | undefined {

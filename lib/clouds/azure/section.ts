@@ -97,7 +97,7 @@ export interface AzureMirror {
   readonly baseUrl: string;
 }
 
-export function azureMirror(azure: AzureSection, region: string): AzureMirror {
+function azureMirror(azure: AzureSection, region: string): AzureMirror {
   const account = storageAccountName(azure.storageAccountPrefix, region);
   return {
     region,
@@ -114,7 +114,7 @@ export function azureMirrors(azure: AzureSection): AzureMirror[] {
 }
 
 /** The mirror region serving clients of a location (itself, or its alias target); undefined if none. */
-export function azureMirrorRegionFor(azure: AzureSection, location: string): string | undefined {
+function azureMirrorRegionFor(azure: AzureSection, location: string): string | undefined {
   if (azure.mirrorRegions.includes(location)) return location;
   return azure.regionAliases[location];
 }

@@ -166,9 +166,11 @@ describe('blocks', () => {
     expect(await collect(chunks, 10)).toEqual(blocks);
   });
 
-  it('have IDs of one length up to the 50,000th block', () => {
-    expect(Buffer.from(blockId(0), 'base64').toString()).toBe('block-00000');
-    expect(blockId(49_999)).toHaveLength(blockId(0).length);
+  it('have IDs of one length, whatever the block size and index, and other IDs for another block size', () => {
+    expect(Buffer.from(blockId(4096, 7), 'base64').toString()).toBe('0000004096-00007');
+    const largest = blockId(4000 * 1024 * 1024, 49_999);
+    expect(blockId(1, 0)).toHaveLength(largest.length);
+    expect(blockId(8 * 1024 * 1024, 3)).not.toBe(blockId(4 * 1024 * 1024, 3));
   });
 
   it.each([0, 4001 * 1024 * 1024])('refuses a block size of %d', (blockSize) => {

@@ -65,7 +65,7 @@ describe('examples/azure.yaml', () => {
   it('bin/azure.ts refuses a topology without an enabled Azure section, writing nothing', () => {
     const work = mkdtempSync(join(tmpdir(), 'azure-app-'));
     try {
-      const env = { ...process.env, CDKTF_OUTDIR: join(work, 'out') };
+      const env: NodeJS.ProcessEnv = { ...process.env, CDKTF_OUTDIR: join(work, 'out') };
       delete env.TOPOLOGY;
       const app = spawnSync(process.execPath, tsxNodeArgs(join(REPO, 'bin', 'azure.ts')), { env, encoding: 'utf8' });
       expect(app.status).toBe(1);

@@ -79,7 +79,7 @@ describe('AzureBlobDestination on Azurite', () => {
     });
     try {
       // Half the bytes are five blocks: once they are all staged, the upload waits for bytes that never come.
-      await pollUntil(async () => (await uncommittedBlocks(blob.digest)) === 5, 20_000, 'five staged blocks').catch(
+      await pollUntil(async () => (await uncommittedBlocks(blob.digest)) === 5, 60_000, 'five staged blocks').catch(
         (error: Error) => Promise.reject(new Error(`${error.message}; the child's output: ${child.tail()}`)),
       );
     } finally {

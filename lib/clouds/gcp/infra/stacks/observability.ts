@@ -12,7 +12,7 @@ import { MonitoringDashboard } from '@cdktf/provider-google/lib/monitoring-dashb
 import { MonitoringNotificationChannel } from '@cdktf/provider-google/lib/monitoring-notification-channel';
 import { MonitoringUptimeCheckConfig } from '@cdktf/provider-google/lib/monitoring-uptime-check-config';
 import type { Construct } from 'constructs';
-import type { Topology } from '../../../../topology';
+import { replicationJobs, type Topology } from '../../../../topology';
 import { apisOf } from '../apis';
 import { ROLES } from '../iam';
 import { gcpNames } from '../names';
@@ -161,7 +161,10 @@ export class ObservabilityStack extends GcpStack {
       ],
     });
 
-    const jobs = [names.fanOutJob, names.s3UploadJob];
+    // Every replication job of the enabled donors, by name (the replication stack's jobs).
+    const jobs = replicationJobs(topology)
+      .map((job) => names.replicationJob(job.job))
+      .sort();
     const metrics = logMetrics({
       redirectorService: names.redirectorService,
       replicationJobs: jobs,

@@ -105,7 +105,7 @@ function backfill(topology: Topology): DonorStep[] {
       stacks: [],
       commands: regions.map((region) => ({
         tool: 'replicator',
-        args: s3CopyArgs(topology, bucketName(topology, region), region),
+        args: s3CopyArgs(topology, region),
       })),
       onDemand: true,
     },

@@ -2,6 +2,7 @@
  * The command lines and environments of the replication jobs, as pure functions of the topology: what the
  * replicator (bin/replicate.ts) is started with in Cloud Run.
  */
+import { s3Args } from '../../aws/donor';
 import { replicationJobs, replicationSource, type ReplicationJob, type Topology } from '../../../topology';
 
 /** How the replicator authenticates to Artifact Registry: the job's service account, via the metadata server. */
@@ -62,8 +63,8 @@ export function s3UploadJobArgs(topology: Topology): string[] {
  * The same copy into any mirror bucket: how a newly added mirror region, which cross-region replication leaves
  * empty (it copies only new objects), is backfilled (the deploy plan's mirror-backfill step).
  */
-export function s3CopyArgs(topology: Topology, bucket: string, region: string): string[] {
-  return jobArgs(topology, { kind: 's3', args: ['--bucket', bucket, '--region', region], registryHosts: [] });
+export function s3CopyArgs(topology: Topology, region: string): string[] {
+  return jobArgs(topology, { kind: 's3', args: s3Args(topology.aws, region), registryHosts: [] });
 }
 
 export function fanOutJobEnv(): Record<string, string> {

@@ -1,8 +1,8 @@
 /**
  * `npm run diff -- [--base REF] [--format text|markdown|json] [--topology FILE] [--fail-on-destructive]
- * [--allow-destructive TYPE ...]`: synthesizes both apps at the base (a temporary git worktree that borrows the
- * installed node_modules, cached by the base's tree) and in the working tree, and prints what changes on both
- * clouds, what is dangerous, and which clients are routed elsewhere. The comparison is lib/diff's; this file is
+ * [--allow-destructive TYPE ...]`: synthesizes the app of every donor each side's topology enables at the base (a
+ * temporary git worktree that borrows the installed node_modules, cached by the base's tree) and in the working
+ * tree, and prints what changes on every cloud, what is dangerous, and which clients are routed elsewhere. The comparison is lib/diff's; this file is
  * the shell around it: git, the cache, the synth processes, printing and the exit code.
  *
  * Exit codes: 0 no change, 2 changes, 3 a flagged change with --fail-on-destructive, 1 an error.
@@ -20,16 +20,20 @@ import {
   statSync,
   symlinkSync,
   utimesSync,
+  writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { choiceFlag, FlagError, parseFlags, usageErrorText } from '../lib/config/command-line';
+import { sideTargets } from '../lib/diff/apps';
 import { baseCacheKey, staleEntries } from '../lib/diff/base-cache';
 import { compareSynthOutputs, exitCodeOf, readSynthOutput } from '../lib/diff/compare';
 import { DANGER_RULES } from '../lib/diff/danger';
 import { FORMATS, render, type Format } from '../lib/diff/render';
 import { runApp, type AppRun } from '../lib/synth/run-app';
-import { SYNTH_TARGETS } from '../lib/synth/targets';
+import { SYNTH_TARGETS, type SynthTarget } from '../lib/synth/targets';
+import { tsxNodeArgs } from '../lib/synth/tsx';
+import { DEFAULT_TOPOLOGY, parseTopologyText } from '../lib/topology';
 
 const ERROR_EXIT = 1;
 
@@ -143,10 +147,45 @@ interface BaseOutput {
 
 const isFailure = (side: BaseOutput | SideFailure): side is SideFailure => 'runs' in side;
 
-/** Synthesizes every app of the checkout at `root` into `outdir/<its usual output dir>`. */
-async function synthesize(root: string, outdir: string, topologyPath: string | undefined): Promise<AppRun[]> {
+/**
+ * The embedded default topology of the checkout at `root`, as data (a small script run there, in its own code); undefined
+ * when the checkout predates lib/topology/default.ts.
+ */
+function embeddedDefaultAt(root: string, work: string): unknown {
+  const module = join(root, 'lib', 'topology', 'default.ts');
+  if (!existsSync(module)) return undefined;
+  const script = join(work, 'base-default-topology.ts');
+  writeFileSync(
+    script,
+    `import { DEFAULT_TOPOLOGY } from ${JSON.stringify(module)};\nprocess.stdout.write(JSON.stringify(DEFAULT_TOPOLOGY));\n`,
+  );
+  return JSON.parse(execFileSync(process.execPath, tsxNodeArgs(script), { cwd: root, encoding: 'utf8' })) as unknown;
+}
+
+/**
+ * The apps the checkout at `root` runs: those of the donors its topology enables (its file, else its own embedded
+ * default) whose script it has; every app it has when its default cannot be read.
+ */
+function appsAt(root: string, topologyPath: string | undefined, embeddedDefault: () => unknown): SynthTarget[] {
+  const raw =
+    topologyPath === undefined
+      ? embeddedDefault()
+      : parseTopologyText(readFileSync(topologyPath, 'utf8'), topologyPath);
+  const hasScript = (script: string) => existsSync(join(root, script));
+  return raw === undefined
+    ? SYNTH_TARGETS.filter((t) => hasScript(t.script))
+    : sideTargets(raw, SYNTH_TARGETS, hasScript);
+}
+
+/** Synthesizes the apps of the checkout at `root` into `outdir/<each app's usual output dir>`. */
+async function synthesize(
+  root: string,
+  outdir: string,
+  topologyPath: string | undefined,
+  targets: readonly SynthTarget[],
+): Promise<AppRun[]> {
   const runs = await Promise.all(
-    SYNTH_TARGETS.map((target) => runApp(target, { root, outdir: join(outdir, target.outdir), topologyPath })),
+    targets.map((target) => runApp(target, { root, outdir: join(outdir, target.outdir), topologyPath })),
   );
   return runs.filter((run) => run.code !== 0);
 }
@@ -172,7 +211,9 @@ async function baseOutput(
     // The base runs with the installed libraries (its lockfile may differ; the cache key records which were used).
     if (!existsSync(join(worktree, 'node_modules')))
       symlinkSync(join(repo, 'node_modules'), join(worktree, 'node_modules'), 'dir');
-    const failed = await synthesize(worktree, outdir, topology.base(worktree));
+    const topologyPath = topology.base(worktree);
+    const apps = appsAt(worktree, topologyPath, () => embeddedDefaultAt(worktree, work));
+    const failed = await synthesize(worktree, outdir, topologyPath, apps);
     if (failed.length > 0) return { side: label, runs: failed };
   } finally {
     // The link goes first, so that nothing can reach through it into the real node_modules.
@@ -220,7 +261,15 @@ async function main(): Promise<number> {
     tree: git(repo, 'rev-parse', `${baseCommit}^{tree}`),
     topology: topology.cacheKey,
     dependencies: dependenciesHash(repo),
-    targets: JSON.stringify(SYNTH_TARGETS.map(({ script, outdir, outdirEnv }) => [script, outdir, outdirEnv])),
+    targets: JSON.stringify(
+      SYNTH_TARGETS.map(({ donor, script, outdir, outdirEnv, outputKind }) => [
+        donor,
+        script,
+        outdir,
+        outdirEnv,
+        outputKind,
+      ]),
+    ),
   });
   const cacheDir = resolve(repo, git(repo, 'rev-parse', '--git-common-dir'), 'multicloud-registry-diff', key);
   const baseLabel = `base ${baseRef} (${baseCommit.slice(0, 12)})`;
@@ -242,7 +291,12 @@ async function main(): Promise<number> {
     const headDir = join(work, 'head-out');
     const [base, headFailures] = await Promise.all([
       baseOutput(repo, work, baseCommit, cacheDir, topology, baseLabel),
-      synthesize(repo, headDir, topology.head),
+      synthesize(
+        repo,
+        headDir,
+        topology.head,
+        appsAt(repo, topology.head, () => DEFAULT_TOPOLOGY),
+      ),
     ]);
     const failures: SideFailure[] = [
       ...(isFailure(base) ? [base] : []),
@@ -255,7 +309,12 @@ async function main(): Promise<number> {
     }
     const how = base.cached ? 'cached' : 'synthesized';
     process.stderr.write(`diff: ${baseLabel} ${how}, working tree synthesized, in ${seconds(started)}\n`);
-    const report = compareSynthOutputs(readSynthOutput(base.dir), readSynthOutput(headDir), baseRef);
+    // Every app is read on both sides: one that did not run on a side (a donor off there) has no stacks there.
+    const report = compareSynthOutputs(
+      readSynthOutput(base.dir, SYNTH_TARGETS),
+      readSynthOutput(headDir, SYNTH_TARGETS),
+      baseRef,
+    );
     process.stdout.write(render(report, options.format));
     return exitCodeOf(report, options);
   } finally {

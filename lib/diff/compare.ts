@@ -1,72 +1,113 @@
 /**
- * The diff itself: a pure function of two synth outputs. Per cloud and stack, the resource deltas of that cloud's
- * engine; then the danger rules over each delta; then the routing impact of the redirector services' tables.
+ * The diff itself: a pure function of two synth outputs. Per donor app and stack, the resource deltas of the engine
+ * for the kind of output the app writes (CloudFormation or Terraform JSON); then the danger rules over each delta;
+ * then the routing impact of the redirector services' tables.
  */
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
+import type { OutputKind } from '../synth/donor-infra';
 import {
   readCdkTemplates,
   readCdktfConfigs,
   type CloudFormationTemplate,
   type TerraformConfig,
 } from '../synth/read-output';
-import { awsDeltas, awsGrants } from './aws';
+import { cloudFormationDeltas, cloudFormationGrants } from './cloudformation';
 import { dangerOf, type DangerContext } from './danger';
-import { gcpDeltas, gcpGrants } from './gcp';
-import type { Change, Cloud, DiffReport, ResourceDelta } from './model';
+import type { Change, Cloud, DiffReport, Grant, ResourceDelta } from './model';
 import { routingImpact, routingTablesOf } from './routing';
+import { terraformConfigGrants, terraformDeltas } from './terraform';
 
-/** What both apps synthesized: stack name -> template, per cloud. */
-export interface SynthOutput {
-  readonly aws: Readonly<Record<string, CloudFormationTemplate>>;
-  readonly gcp: Readonly<Record<string, TerraformConfig>>;
+type Stacks<T> = Readonly<Record<string, T>>;
+
+/** One donor app's output: stack name -> template or configuration. */
+export type AppOutput =
+  | { readonly kind: 'cloudformation-assembly'; readonly stacks: Stacks<CloudFormationTemplate> }
+  | { readonly kind: 'terraform-json'; readonly stacks: Stacks<TerraformConfig> };
+
+/** What one side synthesized: donor id -> its app's output; a donor whose app did not run on that side is absent. */
+export type SynthOutput = Readonly<Record<Cloud, AppOutput>>;
+
+/** An app as the diff reads it: whose it is, where it wrote, and what. */
+export interface ComparedApp {
+  readonly donor: Cloud;
+  readonly outdir: string;
+  readonly outputKind: OutputKind;
 }
 
-/** Reads a directory holding `cdk.out/` and `cdktf.out/`, as the diff's synth writes them. */
-export function readSynthOutput(dir: string): SynthOutput {
-  return { aws: readCdkTemplates(join(dir, 'cdk.out')), gcp: readCdktfConfigs(join(dir, 'cdktf.out')) };
+/** The engine for each kind of output: its deltas, and every grant of one stack. */
+const ENGINES = {
+  'cloudformation-assembly': {
+    read: readCdkTemplates,
+    deltas: cloudFormationDeltas,
+    grants: cloudFormationGrants,
+  },
+  'terraform-json': { read: readCdktfConfigs, deltas: terraformDeltas, grants: terraformConfigGrants },
+} as const;
+
+/**
+ * Reads the apps that ran on one side, each from `dir/<its output dir>`; an app that wrote nothing (a donor the
+ * topology leaves off writes no output) has no stacks.
+ */
+export function readSynthOutput(dir: string, apps: readonly ComparedApp[]): SynthOutput {
+  return Object.fromEntries(
+    apps.map(({ donor, outdir, outputKind }) => {
+      const path = join(dir, outdir);
+      const stacks = existsSync(join(path, 'manifest.json')) ? ENGINES[outputKind].read(path) : {};
+      return [donor, { kind: outputKind, stacks } as AppOutput];
+    }),
+  );
 }
 
-function stacksOf<T>(base: Readonly<Record<string, T>>, head: Readonly<Record<string, T>>): string[] {
+function stacksOf<T>(base: Stacks<T>, head: Stacks<T>): string[] {
   return [...new Set([...Object.keys(base), ...Object.keys(head)])].sort();
 }
 
 /** The stacks whose content differs (most of them, in most changes, do not: the engines need not see them). */
-function changedStacks<T>(base: Readonly<Record<string, T>>, head: Readonly<Record<string, T>>): string[] {
+function changedStacks<T>(base: Stacks<T>, head: Stacks<T>): string[] {
   return stacksOf(base, head).filter((stack) => !isDeepStrictEqual(base[stack], head[stack]));
 }
 
+/** One app's deltas; a side without the app (or with another kind of output) has none of its stacks. */
+function appDeltas(cloud: Cloud, kind: OutputKind, base: AppOutput | undefined, head: AppOutput | undefined) {
+  const stacksOn = (side: AppOutput | undefined) => (side?.kind === kind ? side.stacks : {});
+  const [before, after] = [stacksOn(base), stacksOn(head)];
+  const deltas = ENGINES[kind].deltas as (c: Cloud, s: string, b: unknown, h: unknown) => ResourceDelta[];
+  return changedStacks(before, after).flatMap((stack) => deltas(cloud, stack, before[stack], after[stack]));
+}
+
 function deltasOf(base: SynthOutput, head: SynthOutput): ResourceDelta[] {
-  return [
-    ...changedStacks(base.aws, head.aws).flatMap((stack) => awsDeltas(stack, base.aws[stack], head.aws[stack])),
-    ...changedStacks(base.gcp, head.gcp).flatMap((stack) => gcpDeltas(stack, base.gcp[stack], head.gcp[stack])),
-  ];
+  const clouds = [...new Set([...Object.keys(base), ...Object.keys(head)])].sort();
+  return clouds.flatMap((cloud) => {
+    const kinds = [...new Set([base[cloud]?.kind, head[cloud]?.kind])].filter((k): k is OutputKind => k !== undefined);
+    return kinds.flatMap((kind) => appDeltas(cloud, kind, base[cloud], head[cloud]));
+  });
 }
 
 /** Every principal the base grants anything to, read only for a cloud whose change grants something. */
-function basePrincipals(base: SynthOutput): Record<Cloud, ReadonlySet<string>> {
-  const principals = {
-    aws: () => Object.values(base.aws).flatMap(awsGrants),
-    gcp: () =>
-      Object.values(base.gcp).flatMap((config) =>
-        Object.entries(config.resource ?? {}).flatMap(([type, named]) =>
-          Object.values(named).flatMap((body) => gcpGrants(type, body)),
-        ),
-      ),
-  };
+function basePrincipals(base: SynthOutput): DangerContext['basePrincipals'] {
   const read = new Map<Cloud, ReadonlySet<string>>();
-  const of = (cloud: Cloud) => {
-    if (!read.has(cloud)) read.set(cloud, new Set(principals[cloud]().map((grant) => grant.principal)));
+  return (cloud) => {
+    if (!read.has(cloud)) {
+      const app = base[cloud];
+      const grants = app
+        ? Object.values(app.stacks).flatMap((stack) => (ENGINES[app.kind].grants as (s: unknown) => Grant[])(stack))
+        : [];
+      read.set(cloud, new Set(grants.map((grant) => grant.principal)));
+    }
     return read.get(cloud)!;
   };
-  return {
-    get aws() {
-      return of('aws');
-    },
-    get gcp() {
-      return of('gcp');
-    },
-  };
+}
+
+/**
+ * Every app's Terraform configurations, where the redirector services carry their routing tables. Stack names are
+ * unique across Terraform apps: they share one state backend, keyed by stack.
+ */
+function terraformStacks(output: SynthOutput): Stacks<TerraformConfig> {
+  return Object.fromEntries(
+    Object.values(output).flatMap((app) => (app.kind === 'terraform-json' ? Object.entries(app.stacks) : [])),
+  );
 }
 
 const keysOf = (deltas: readonly ResourceDelta[], action: ResourceDelta['action']) =>
@@ -107,7 +148,7 @@ export function compareSynthOutputs(base: SynthOutput, head: SynthOutput, ref: s
       values: delta.values,
     }))
     .sort(byReviewOrder);
-  const routing = routingImpact(routingTablesOf(base.gcp), routingTablesOf(head.gcp));
+  const routing = routingImpact(routingTablesOf(terraformStacks(base)), routingTablesOf(terraformStacks(head)));
   return { base: ref, changes, routing };
 }
 

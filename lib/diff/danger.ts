@@ -10,8 +10,8 @@ export interface DangerContext {
   readonly added: ReadonlySet<string>;
   /** `<cloud>/<stack>/<resource>` of every resource the change removes. */
   readonly removed: ReadonlySet<string>;
-  /** Every principal the base grants anything to, per cloud. */
-  readonly basePrincipals: Readonly<Record<Cloud, ReadonlySet<string>>>;
+  /** Every principal the base grants anything to, in one cloud. */
+  readonly basePrincipals: (cloud: Cloud) => ReadonlySet<string>;
 }
 
 export interface DangerRule {
@@ -35,10 +35,14 @@ export const STATEFUL_TYPES: Readonly<Record<string, string>> = {
   google_bigquery_table: 'BigQuery table',
   google_sql_database_instance: 'Cloud SQL instance',
   google_kms_crypto_key: 'KMS key',
+  azurerm_resource_group: 'Azure resource group (every resource in it)',
+  azurerm_storage_account: 'Azure storage account',
+  azurerm_storage_container: 'Azure blob container',
 };
 
 const PUBLIC_PRINCIPALS = new Set(['*', 'AWS:*', 'allUsers', 'allAuthenticatedUsers']);
-const BASIC_ROLES = new Set(['roles/owner', 'roles/editor']);
+/** Roles that can do nearly anything: Google's basic roles, Azure's broad built-in roles. */
+const BASIC_ROLES = new Set(['roles/owner', 'roles/editor', 'Owner', 'Contributor', 'User Access Administrator']);
 
 const isPublic = (grant: Grant) => PUBLIC_PRINCIPALS.has(grant.principal) && !grant.conditional;
 const key = (cloud: Cloud, stack: string, resource: string) => `${cloud}/${stack}/${resource}`;
@@ -122,7 +126,60 @@ function publicAccessSettings(delta: ResourceDelta): string[] {
     if (delta.before?.public_access_prevention === 'enforced' && delta.after?.public_access_prevention !== 'enforced')
       details.push('public access prevention no longer enforced');
   }
+  if (delta.type === 'azurerm_storage_account') {
+    if (
+      delta.before?.allow_nested_items_to_be_public === false &&
+      delta.after?.allow_nested_items_to_be_public !== false
+    )
+      details.push("the account's containers may now be made public");
+  }
   return details;
+}
+
+/**
+ * Anonymous access to a blob container wider than reading a blob by its name (`blob`): `container` lets anyone list
+ * it. Flagged on a new container too: a mirror's container is never meant to be listed.
+ */
+function containerListing(delta: ResourceDelta): string[] {
+  if (delta.type !== 'azurerm_storage_container' || !delta.after) return [];
+  const [before, after] = [delta.before?.container_access_type, delta.after.container_access_type];
+  if (after !== 'container' || before === 'container') return [];
+  return [`anyone may list the container (container_access_type ${String(before ?? '(new container)')} -> container)`];
+}
+
+/**
+ * A storage account's hardening, each check saying what is weak in a body (an attribute left out takes the azurerm
+ * provider's default: TLS 1.2, HTTPS only, shared keys on).
+ */
+const STORAGE_ACCOUNT_HARDENING: readonly { readonly weak: (body: Record<string, unknown>) => string | undefined }[] = [
+  {
+    weak: (body) =>
+      body.min_tls_version === 'TLS1_0' || body.min_tls_version === 'TLS1_1'
+        ? `TLS below 1.2 accepted (min_tls_version ${String(body.min_tls_version)})`
+        : undefined,
+  },
+  {
+    weak: (body) =>
+      body.https_traffic_only_enabled === false || body.enable_https_traffic_only === false
+        ? 'plain HTTP accepted (HTTPS-only off)'
+        : undefined,
+  },
+  {
+    weak: (body) =>
+      body.shared_access_key_enabled !== false
+        ? `shared keys (account keys, SAS tokens) accepted (shared_access_key_enabled ${String(body.shared_access_key_enabled ?? 'true by default')})`
+        : undefined,
+  },
+];
+
+/** What a new or changed storage account weakens: a check that now fails and did not before (or is new). */
+function storageWeakened(delta: ResourceDelta): string[] {
+  if (delta.type !== 'azurerm_storage_account' || !delta.after) return [];
+  const { before, after } = delta;
+  return STORAGE_ACCOUNT_HARDENING.flatMap(({ weak }) => {
+    const now = weak(after);
+    return now !== undefined && (before === undefined || weak(before) === undefined) ? [now] : [];
+  });
 }
 
 type ArmorRule = Record<string, unknown> & { priority?: number; action?: string; preview?: boolean };
@@ -230,14 +287,23 @@ const TRUST_PATHS: Readonly<Record<string, readonly string[]>> = {
   'AWS::IAM::Role': ['AssumeRolePolicyDocument'],
   'AWS::IAM::OIDCProvider': ['Url', 'ClientIdList', 'ThumbprintList'],
   google_iam_workload_identity_pool_provider: ['attribute_condition', 'attribute_mapping', 'oidc', 'aws', 'saml'],
+  azurerm_federated_identity_credential: ['issuer', 'subject', 'audience'],
 };
+
+/** A federated credential added to an identity that exists: another issuer's tokens may now act as it. */
+function federatedCredentialAdded(delta: ResourceDelta, context: DangerContext): string[] {
+  if (delta.type !== 'azurerm_federated_identity_credential' || delta.action !== 'add') return [];
+  if (grantsOnNewResource(delta, context)) return [];
+  const { issuer, subject } = delta.after!;
+  return [`tokens of ${String(issuer)} with subject ${String(subject)} may act as ${String(delta.after!.parent_id)}`];
+}
 
 function trustChanges(delta: ResourceDelta, context: DangerContext): string[] {
   if (/^google_service_account_iam_(member|binding|policy)$/.test(delta.type) && !grantsOnNewResource(delta, context))
     return delta.grants.added.map(
       (grant) => `${grant.principal} may act as the service account (${grant.actions.join(', ')})`,
     );
-  if (!existedBefore(delta)) return [];
+  if (!existedBefore(delta)) return federatedCredentialAdded(delta, context);
   return (TRUST_PATHS[delta.type] ?? []).flatMap((path) =>
     changedUnder(delta, path).length > 0 ? [`${path} changed`] : [],
   );
@@ -259,7 +325,7 @@ function iamWidening(delta: ResourceDelta, context: DangerContext): string[] {
       details.push(`deny removed: ${grant.principal} was refused ${grant.actions.join(', ')}`);
   for (const grant of delta.grants.added) {
     if (grant.effect !== 'allow' || isPublic(grant)) continue;
-    if (!context.basePrincipals[delta.cloud].has(grant.principal)) {
+    if (!context.basePrincipals(delta.cloud).has(grant.principal)) {
       details.push(`new principal ${grant.principal} (${grant.actions.join(', ')})`);
       continue;
     }
@@ -278,7 +344,7 @@ function publicAccess(delta: ResourceDelta, context: DangerContext): string[] {
   const grants = grantsOnNewResource(delta, context)
     ? []
     : delta.grants.added.filter((grant) => grant.effect === 'allow' && isPublic(grant)).map(describe);
-  return [...grants, ...publicAccessSettings(delta)];
+  return [...grants, ...publicAccessSettings(delta), ...containerListing(delta)];
 }
 
 export const DANGER_RULES: readonly DangerRule[] = [
@@ -313,13 +379,19 @@ export const DANGER_RULES: readonly DangerRule[] = [
   },
   {
     name: 'trust-changed',
-    description: 'changes who may assume a role or act as a service account',
+    description: 'changes who may assume a role, act as a service account or as a managed identity',
     check: trustChanges,
   },
   {
     name: 'public-access',
-    description: 'grants to everyone (*, allUsers, allAuthenticatedUsers) or loosens a public-access block',
+    description:
+      'grants to everyone (*, allUsers, allAuthenticatedUsers), loosens a public-access block, or lets anyone list a blob container',
     check: publicAccess,
+  },
+  {
+    name: 'storage-weakened',
+    description: 'a storage account accepts TLS below 1.2, plain HTTP, or shared keys (account keys, SAS tokens)',
+    check: storageWeakened,
   },
   {
     name: 'firewall-relaxed',

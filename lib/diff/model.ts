@@ -1,9 +1,10 @@
 /**
- * What `npm run diff` reports: resource changes on both clouds, each with its danger flags, and the routing
+ * What `npm run diff` reports: resource changes of every donor's app, each with its danger flags, and the routing
  * impact. The JSON output is exactly DiffReport without the `values` of each change (those are for people).
  */
 
-export type Cloud = 'aws' | 'gcp';
+/** A donor's id (`aws`, `gcp`, `azure`, ...): whose app synthesized the stack. */
+export type Cloud = string;
 export type Action = 'add' | 'remove' | 'modify' | 'replace';
 
 /** One changed value inside a resource; `before`/`after` are undefined where the value is absent. */

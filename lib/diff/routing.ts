@@ -5,6 +5,7 @@
  */
 import { CLIENT_NOT_NEEDED, decide, UNLISTED_CLIENT, type Client } from '../redirector/decide';
 import type { Route } from '../redirector/route';
+import { sharePercent } from '../redirector/share';
 import { ROUTING_TABLE_ENV } from '../redirector/service-contract';
 import { blobKey } from '../topology/blob-layout';
 import { formatPath } from '../config/paths';
@@ -58,7 +59,36 @@ interface NamedClient {
   readonly client: Client;
 }
 
-/** Every client either table tells apart: each donor region with a mirror, each upstream cloud, everyone else. */
+/**
+ * The slices of a cloud's clients that a share splits differently in either table, as [from, to) percent: cut at 0,
+ * 100 and each table's share (a cloud a table gives no share is at 100). One slice when the shares agree at 0 or 100.
+ */
+export function shareSlices(cloud: string, tables: readonly RoutingTable[]): [number, number][] {
+  const cuts = [...new Set([0, 100, ...tables.map((table) => sharePercent(table, cloud) ?? 100)])].sort(
+    (a, b) => a - b,
+  );
+  return cuts.slice(0, -1).map((from, i) => [from, cuts[i + 1]!]);
+}
+
+/**
+ * A donor region's clients, one per share slice: a slice's clients all have share buckets in [from, to) (in
+ * hundredths of a percent), so its first bucket stands for all of them. A share raised from 10 to 50 moves the
+ * `10-50%` slice from the default to the mirror, and only that slice.
+ */
+function donorRegionClients(
+  name: string,
+  cloud: string,
+  region: string,
+  tables: readonly RoutingTable[],
+): NamedClient[] {
+  const slices = shareSlices(cloud, tables);
+  return slices.map(([from, to]) => ({
+    name: slices.length === 1 ? name : `${name} (${from}-${to}% of its clients)`,
+    client: { kind: 'located', location: { cloud, region }, bucket: Math.round(from * 100) },
+  }));
+}
+
+/** Every client either table tells apart: each donor region with a mirror (by share slice), each upstream cloud, everyone else. */
 function clientsOf(tables: readonly RoutingTable[]): NamedClient[] {
   const donorRegions = new Set<string>();
   const upstreamClouds = new Set<string>();
@@ -69,9 +99,9 @@ function clientsOf(tables: readonly RoutingTable[]): NamedClient[] {
   }
   const located = (cloud: string, region: string): Client => ({ kind: 'located', location: { cloud, region } });
   return [
-    ...[...donorRegions].sort().map((name) => {
+    ...[...donorRegions].sort().flatMap((name) => {
       const [cloud, region] = name.split(':') as [string, string];
-      return { name, client: located(cloud, region) };
+      return donorRegionClients(name, cloud, region, tables);
     }),
     ...[...upstreamClouds].sort().map((cloud) => ({ name: cloud, client: located(cloud, '') })),
     { name: OTHER_CLIENTS, client: UNLISTED_CLIENT },

@@ -7,11 +7,16 @@ import { DANGER_RULES } from '../../lib/diff/danger';
 
 type Resources = Record<string, Record<string, unknown>>;
 
-const aws = (resources: Resources): SynthOutput => ({ aws: { stack: { Resources: resources } as never }, gcp: {} });
-const gcp = (resource: Record<string, Resources>, extra: Record<string, unknown> = {}): SynthOutput => ({
-  aws: {},
-  gcp: { stack: { resource, ...extra } as never },
+const aws = (resources: Resources): SynthOutput => ({
+  aws: { kind: 'cloudformation-assembly', stacks: { stack: { Resources: resources } as never } },
 });
+const terraform =
+  (cloud: string) =>
+  (resource: Record<string, Resources>, extra: Record<string, unknown> = {}): SynthOutput => ({
+    [cloud]: { kind: 'terraform-json', stacks: { stack: { resource, ...extra } as never } },
+  });
+const gcp = terraform('gcp');
+const azure = terraform('azure');
 
 const bucket = (properties: Record<string, unknown> = {}, policies: Record<string, unknown> = {}) => ({
   Type: 'AWS::S3::Bucket',
@@ -82,6 +87,46 @@ const service = (ingress?: string) => ({
   name: 'redirector',
   project: 'p',
   ...(ingress ? { ingress } : {}),
+});
+const storageAccount = (extra: Record<string, unknown> = {}) => ({
+  azurerm_storage_account: {
+    weu: {
+      name: 'k8sregistryweu',
+      location: 'westeurope',
+      resource_group_name: 'registry',
+      account_tier: 'Standard',
+      min_tls_version: 'TLS1_2',
+      https_traffic_only_enabled: true,
+      shared_access_key_enabled: false,
+      allow_nested_items_to_be_public: true,
+      ...extra,
+    },
+  },
+});
+const container = (access: string) => ({
+  azurerm_storage_container: {
+    images: { name: 'images', storage_account_id: '${azurerm_storage_account.weu.id}', container_access_type: access },
+  },
+});
+const IDENTITY = {
+  azurerm_user_assigned_identity: { id: { name: 'replicator', location: 'westeurope', resource_group_name: 'rg' } },
+};
+const federated = (subject: string, issuer = 'https://accounts.google.com') => ({
+  azurerm_federated_identity_credential: {
+    job: {
+      name: 'replication-job',
+      parent_id: '${azurerm_user_assigned_identity.id.id}',
+      resource_group_name: 'rg',
+      issuer,
+      subject,
+      audience: ['api://AzureADTokenExchange'],
+    },
+  },
+});
+const roleAssignment = (principal: string, role = 'Storage Blob Data Contributor') => ({
+  azurerm_role_assignment: {
+    writes: { scope: '/subscriptions/s/containers/images', role_definition_name: role, principal_id: principal },
+  },
 });
 
 const cases: [string, SynthOutput, SynthOutput, string[]][] = [
@@ -281,6 +326,111 @@ const cases: [string, SynthOutput, SynthOutput, string[]][] = [
     gcp({}),
     gcp({ google_cloud_run_v2_service: { svc: service() } }),
     ['ingress-opened: (new service) -> INGRESS_TRAFFIC_ALL (default)'],
+  ],
+  ['an Azure storage account re-tagged', azure(storageAccount()), azure(storageAccount({ tags: { a: 'b' } })), []],
+  [
+    'an Azure storage account deleted',
+    azure(storageAccount()),
+    azure({}),
+    ['stateful-removed: deletes the Azure storage account and its data'],
+  ],
+  [
+    'an Azure storage account moved to another region',
+    azure(storageAccount()),
+    azure(storageAccount({ location: 'northeurope' })),
+    ['stateful-replaced: replaces the Azure storage account and its data: changes location'],
+  ],
+  [
+    'an Azure container that anyone may list',
+    azure({ ...storageAccount(), ...container('blob') }),
+    azure({ ...storageAccount(), ...container('container') }),
+    ['public-access: anyone may list the container (container_access_type blob -> container)'],
+  ],
+  [
+    'a new Azure container that anyone may list',
+    azure(storageAccount()),
+    azure({ ...storageAccount(), ...container('container') }),
+    ['public-access: anyone may list the container (container_access_type (new container) -> container)'],
+  ],
+  [
+    'a new Azure container readable by blob name only',
+    azure(storageAccount()),
+    azure({ ...storageAccount(), ...container('blob') }),
+    [],
+  ],
+  [
+    'an Azure account whose containers may now be public',
+    azure(storageAccount({ allow_nested_items_to_be_public: false })),
+    azure(storageAccount()),
+    ["public-access: the account's containers may now be made public"],
+  ],
+  [
+    'an Azure account accepting TLS 1.0',
+    azure(storageAccount()),
+    azure(storageAccount({ min_tls_version: 'TLS1_0' })),
+    ['storage-weakened: TLS below 1.2 accepted (min_tls_version TLS1_0)'],
+  ],
+  [
+    'an Azure account accepting plain HTTP',
+    azure(storageAccount()),
+    azure(storageAccount({ https_traffic_only_enabled: false })),
+    ['storage-weakened: plain HTTP accepted (HTTPS-only off)'],
+  ],
+  [
+    'an Azure account accepting shared keys (the attribute left to its default)',
+    azure(storageAccount()),
+    azure(storageAccount({ shared_access_key_enabled: undefined })),
+    ['storage-weakened: shared keys (account keys, SAS tokens) accepted (shared_access_key_enabled true by default)'],
+  ],
+  [
+    'a new Azure account with every weakness',
+    azure({}),
+    azure(
+      storageAccount({ min_tls_version: 'TLS1_1', https_traffic_only_enabled: false, shared_access_key_enabled: true }),
+    ),
+    [
+      'storage-weakened: TLS below 1.2 accepted (min_tls_version TLS1_1)',
+      'storage-weakened: plain HTTP accepted (HTTPS-only off)',
+      'storage-weakened: shared keys (account keys, SAS tokens) accepted (shared_access_key_enabled true)',
+    ],
+  ],
+  [
+    "the federated credential's subject changed",
+    azure({ ...IDENTITY, ...federated('111') }),
+    azure({ ...IDENTITY, ...federated('222') }),
+    ['trust-changed: subject changed'],
+  ],
+  [
+    "the federated credential's issuer changed",
+    azure({ ...IDENTITY, ...federated('111') }),
+    azure({ ...IDENTITY, ...federated('111', 'https://token.actions.githubusercontent.com') }),
+    ['trust-changed: issuer changed'],
+  ],
+  [
+    'a federated credential added to an existing identity',
+    azure(IDENTITY),
+    azure({ ...IDENTITY, ...federated('111') }),
+    [
+      'trust-changed: tokens of https://accounts.google.com with subject 111 may act as ${azurerm_user_assigned_identity.id.id}',
+    ],
+  ],
+  ['a new identity with its federated credential', azure({}), azure({ ...IDENTITY, ...federated('111') }), []],
+  [
+    'an Azure role for a principal the base did not know',
+    azure(roleAssignment('aaa')),
+    azure(roleAssignment('bbb')),
+    ['iam-widened: new principal bbb (Storage Blob Data Contributor)'],
+  ],
+  [
+    'an Azure Owner role for a known principal',
+    azure(roleAssignment('aaa')),
+    azure({
+      azurerm_role_assignment: {
+        ...roleAssignment('aaa').azurerm_role_assignment,
+        owner: { scope: '/subscriptions/s', role_definition_name: 'Owner', principal_id: 'aaa' },
+      },
+    }),
+    ['iam-widened: new action Owner for aaa', 'iam-widened: basic role Owner for aaa'],
   ],
   [
     'a security-group ingress rule added',

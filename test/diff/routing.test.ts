@@ -1,5 +1,5 @@
 /** Routing impact: which clients of which Cloud Run region change blob backend, from tables as synthesized. */
-import { routingImpact, routingTablesOf } from '../../lib/diff/routing';
+import { routingImpact, routingTablesOf, shareSlices } from '../../lib/diff/routing';
 import type { RoutingTable } from '../../lib/topology';
 
 const bucket = (region: string) => `https://mirror-${region}.s3.dualstack.${region}.amazonaws.com`;
@@ -19,6 +19,14 @@ function table(region: string, change: Partial<RoutingTable> = {}): RoutingTable
   };
 }
 const tables = (...list: RoutingTable[]) => new Map(list.map((t) => [t.region, t]));
+const DEFAULT = 'https://cdn.example.com';
+const AZURE_WEU = 'https://k8sregistryweu.blob.core.windows.net/images';
+/** us-central1 with an Azure mirror at a share (undefined: no share set, i.e. 100). */
+const withAzure = (share: number | undefined, mirror = AZURE_WEU) =>
+  table('us-central1', {
+    mirrors: { ...table('x').mirrors, azure: { westeurope: mirror } },
+    ...(share === undefined ? {} : { mirrorShares: { azure: share } }),
+  });
 
 describe('routingImpact', () => {
   it.each<[string, RoutingTable[], RoutingTable[], ReturnType<typeof routingImpact>]>([
@@ -75,8 +83,72 @@ describe('routingImpact', () => {
         },
       ],
     ],
+    [
+      "a donor's share raised: only the clients between the two shares move, to the mirrors",
+      [withAzure(10)],
+      [withAzure(50)],
+      [{ region: 'us-central1', client: 'azure:westeurope (10-50% of its clients)', from: DEFAULT, to: AZURE_WEU }],
+    ],
+    [
+      'a donor taken out of rotation: its share set to 0 sends every client of it back to the default',
+      [withAzure(1)],
+      [withAzure(0)],
+      [{ region: 'us-central1', client: 'azure:westeurope (0-1% of its clients)', from: AZURE_WEU, to: DEFAULT }],
+    ],
+    [
+      'a dark donor put fully in rotation (0 -> no share set = 100)',
+      [withAzure(0)],
+      [withAzure(undefined)],
+      [{ region: 'us-central1', client: 'azure:westeurope', from: DEFAULT, to: AZURE_WEU }],
+    ],
+    [
+      "an unchanged share, the mirror replaced: only the share's clients move",
+      [withAzure(25)],
+      [withAzure(25, 'https://k8sregistryneu.blob.core.windows.net/images')],
+      [
+        {
+          region: 'us-central1',
+          client: 'azure:westeurope (0-25% of its clients)',
+          from: AZURE_WEU,
+          to: 'https://k8sregistryneu.blob.core.windows.net/images',
+        },
+      ],
+    ],
+    [
+      "another cloud's share does not move AWS clients",
+      [withAzure(10)],
+      [withAzure(20)],
+      expect.not.arrayContaining([expect.objectContaining({ client: expect.stringMatching(/^aws:/) })]),
+    ],
   ])('%s', (_name, base, head, expected) => {
     expect(routingImpact(tables(...base), tables(...head))).toEqual(expected);
+  });
+});
+
+describe('shareSlices', () => {
+  it.each<[string, (number | undefined)[], [number, number][]]>([
+    ['no share on either side: one slice', [undefined, undefined], [[0, 100]]],
+    [
+      'one share on both sides',
+      [10, 10],
+      [
+        [0, 10],
+        [10, 100],
+      ],
+    ],
+    [
+      'two shares',
+      [50, 1.5],
+      [
+        [0, 1.5],
+        [1.5, 50],
+        [50, 100],
+      ],
+    ],
+    ['0 and 100', [0, 100], [[0, 100]]],
+  ])('%s', (_name, shares, expected) => {
+    const list = shares.map((share) => withAzure(share));
+    expect(shareSlices('azure', list)).toEqual(expected);
   });
 });
 

@@ -1,21 +1,32 @@
 /**
- * The GCP side: a resource-level diff of two Terraform JSON configurations. Terraform has no offline plan, so
- * this says what `terraform plan` would: an address only in the head is created, only in the base destroyed, and
- * a changed attribute that the google provider marks ForceNew destroys and re-creates the resource.
+ * A CDK for Terraform app's side (GCP's, Azure's): a resource-level diff of two Terraform JSON configurations.
+ * Terraform has no offline plan, so this says what `terraform plan` would: an address only in the head is created,
+ * only in the base destroyed, and a changed attribute that the provider marks ForceNew destroys and re-creates the
+ * resource.
  */
 import { isDeepStrictEqual } from 'node:util';
 import type { TerraformConfig } from '../synth/read-output';
-import type { Grant, ResourceDelta } from './model';
+import type { Cloud, Grant, ResourceDelta } from './model';
 import { valueChanges } from './values';
 
 type Body = Record<string, unknown>;
 
 /**
- * Attributes whose change replaces the resource (ForceNew in the google provider), for the types the stacks use
- * and their usual neighbours. Identity attributes (project, location, name) are ForceNew on nearly every type.
+ * Attributes whose change replaces the resource (ForceNew in the google and azurerm providers), for the types the
+ * stacks use and their usual neighbours. Identity attributes (project or resource group, location, name) are
+ * ForceNew on nearly every type.
  */
 export const FORCE_NEW: ReadonlyArray<{ readonly types: RegExp; readonly attributes: readonly string[] | 'all' }> = [
   { types: /^google_/, attributes: ['project', 'location', 'region', 'zone', 'name'] },
+  { types: /^azurerm_/, attributes: ['resource_group_name', 'location', 'name'] },
+  // A role assignment is the grant itself, like an IAM member.
+  { types: /^azurerm_role_assignment$/, attributes: 'all' },
+  {
+    types: /^azurerm_storage_account$/,
+    attributes: ['account_tier', 'is_hns_enabled', 'infrastructure_encryption_enabled', 'edge_zone'],
+  },
+  { types: /^azurerm_storage_container$/, attributes: ['storage_account_id', 'storage_account_name'] },
+  { types: /^azurerm_federated_identity_credential$/, attributes: ['parent_id'] },
   // An IAM member is the grant itself: any change is a new grant.
   { types: /_iam_member$/, attributes: 'all' },
   { types: /^google_artifact_registry_repository$/, attributes: ['repository_id', 'format', 'mode'] },
@@ -58,9 +69,22 @@ function policyBindings(policyData: unknown): { role: string; members: string[] 
   }
 }
 
-/** The grants an IAM member, binding or policy resource makes; none for other types. */
-export function gcpGrants(type: string, body: Body | undefined): Grant[] {
+/**
+ * The grants a resource makes: a Google IAM member, binding or policy, or an Azure role assignment (principal ID,
+ * role, scope); none for other types.
+ */
+export function terraformGrants(type: string, body: Body | undefined): Grant[] {
   if (!body) return [];
+  if (type === 'azurerm_role_assignment')
+    return [
+      {
+        principal: String(body.principal_id),
+        effect: 'allow',
+        actions: [String(body.role_definition_name ?? body.role_definition_id)],
+        resources: [String(body.scope)],
+        conditional: body.condition !== undefined,
+      },
+    ];
   const grant = (principal: string, role: string): Grant => ({
     principal,
     effect: 'allow',
@@ -105,7 +129,8 @@ function addressable(config: TerraformConfig | undefined): Map<string, { type: s
   return entries;
 }
 
-function gcpDelta(
+function terraformDelta(
+  cloud: Cloud,
   stack: string,
   address: string,
   type: string,
@@ -115,10 +140,10 @@ function gcpDelta(
   const values = before && after ? valueChanges(before, after) : [];
   const changedAttributes = [...new Set(values.map((value) => value.path.split(/[.[]/, 1)[0]!))];
   const replacedBecause = before && after ? forcedReplacement(type, changedAttributes) : [];
-  const beforeGrants = gcpGrants(type, before);
-  const afterGrants = gcpGrants(type, after);
+  const beforeGrants = terraformGrants(type, before);
+  const afterGrants = terraformGrants(type, after);
   return {
-    cloud: 'gcp',
+    cloud,
     stack,
     resource: address,
     type,
@@ -136,7 +161,8 @@ function gcpDelta(
 }
 
 /** Every resource of one stack that differs; a missing side is an empty configuration. */
-export function gcpDeltas(
+export function terraformDeltas(
+  cloud: Cloud,
   stack: string,
   base: TerraformConfig | undefined,
   head: TerraformConfig | undefined,
@@ -148,6 +174,13 @@ export function gcpDeltas(
     .filter((address) => !isDeepStrictEqual(before.get(address), after.get(address)))
     .map((address) => {
       const type = (after.get(address) ?? before.get(address))!.type;
-      return gcpDelta(stack, address, type, before.get(address)?.body, after.get(address)?.body);
+      return terraformDelta(cloud, stack, address, type, before.get(address)?.body, after.get(address)?.body);
     });
+}
+
+/** Every grant a configuration makes, e.g. to know the base's principals. */
+export function terraformConfigGrants(config: TerraformConfig): Grant[] {
+  return Object.entries(config.resource ?? {}).flatMap(([type, named]) =>
+    Object.values(named).flatMap((body) => terraformGrants(type, configurationOf(body))),
+  );
 }

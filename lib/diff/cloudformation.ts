@@ -1,7 +1,8 @@
 /**
- * The AWS side: CloudFormation templates compared by the CDK's own diff engine (@aws-cdk/cloudformation-diff),
- * which knows from the resource specification which property changes replace a resource and reads IAM
- * statements and security-group rules out of every policy shape. This file only translates its answer.
+ * A CDK app's side (a cloud assembly, e.g. AWS's): CloudFormation templates compared by the CDK's own diff engine
+ * (@aws-cdk/cloudformation-diff), which knows from the resource specification which property changes replace a
+ * resource and reads IAM statements and security-group rules out of every policy shape. This file only translates
+ * its answer.
  */
 import {
   DifferenceCollection,
@@ -11,7 +12,7 @@ import {
   type ResourceDifference,
 } from '@aws-cdk/cloudformation-diff';
 import type { CloudFormationTemplate } from '../synth/read-output';
-import type { Action, Grant, ResourceDelta } from './model';
+import type { Action, Cloud, Grant, ResourceDelta } from './model';
 import { valueChanges } from './values';
 
 type Statement = TemplateDiff['iamChanges']['statements']['additions'][number];
@@ -58,7 +59,7 @@ function securityOf(logicalId: string, difference: ResourceDifference) {
     grants: {
       added: [...grantsOf(statements.additions), ...attachments(managedPolicies.additions)],
       removed: [...grantsOf(statements.removals), ...attachments(managedPolicies.removals)],
-      before: difference.oldValue ? awsGrants({ Resources: { [logicalId]: difference.oldValue } }) : [],
+      before: difference.oldValue ? cloudFormationGrants({ Resources: { [logicalId]: difference.oldValue } }) : [],
     },
     ingressAdded: alone.securityGroupChanges.ingress.additions.map(
       (rule) => `${rule.describeProtocol()} from ${rule.describePeer()}`,
@@ -69,7 +70,12 @@ function securityOf(logicalId: string, difference: ResourceDifference) {
 /** Property paths read better without the `Properties.` every one of them starts with. */
 const withoutPropertiesPrefix = (path: string): string => path.replace(/^Properties\./, '');
 
-function awsDelta(stack: string, logicalId: string, difference: ResourceDifference): ResourceDelta {
+function cloudFormationDelta(
+  cloud: Cloud,
+  stack: string,
+  logicalId: string,
+  difference: ResourceDifference,
+): ResourceDelta {
   const before = difference.oldValue;
   const after = difference.newValue;
   const impact = difference.changeImpact;
@@ -82,7 +88,7 @@ function awsDelta(stack: string, logicalId: string, difference: ResourceDifferen
       ? valueChanges(before, after).map((value) => ({ ...value, path: withoutPropertiesPrefix(value.path) }))
       : [];
   return {
-    cloud: 'aws',
+    cloud,
     stack,
     resource: logicalId,
     type: (difference.newResourceType ?? difference.oldResourceType)!,
@@ -96,7 +102,8 @@ function awsDelta(stack: string, logicalId: string, difference: ResourceDifferen
 }
 
 /** Every resource of one stack that differs; a missing side is an empty template (all added or all removed). */
-export function awsDeltas(
+export function cloudFormationDeltas(
+  cloud: Cloud,
   stack: string,
   base: CloudFormationTemplate | undefined,
   head: CloudFormationTemplate | undefined,
@@ -104,12 +111,12 @@ export function awsDeltas(
   const diff = fullDiff(base ?? {}, head ?? {});
   const deltas: ResourceDelta[] = [];
   diff.resources.forEachDifference((logicalId, difference) => {
-    if (difference.isDifferent) deltas.push(awsDelta(stack, logicalId, difference));
+    if (difference.isDifferent) deltas.push(cloudFormationDelta(cloud, stack, logicalId, difference));
   });
   return deltas;
 }
 
 /** Every grant a template makes (the engine's reading of all its policies), e.g. to know the base's principals. */
-export function awsGrants(template: CloudFormationTemplate): Grant[] {
+export function cloudFormationGrants(template: CloudFormationTemplate): Grant[] {
   return grantsOf(fullDiff({}, template).iamChanges.statements.additions);
 }

@@ -8,7 +8,6 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { format, resolveConfig } from 'prettier';
 import { parseCidr } from '../../clouds/ranges';
 import { readCloudRanges } from '../../redirector/load-ranges';
 import { RangeIndex } from '../../redirector/range-index';
@@ -95,6 +94,8 @@ export function sampleEntries(
 }
 
 async function main(dir: string): Promise<void> {
+  // Loaded here, not above: the tests import this module's functions without prettier's ES module loading.
+  const { format, resolveConfig } = await import('prettier');
   const index = new RangeIndex(PUBLISHED.map(({ cloud, file }) => readCloudRanges({ cloud, file: join(dir, file) })));
   for (const published of PUBLISHED) {
     const json = JSON.parse(readFileSync(join(dir, published.file), 'utf8')) as Record<string, unknown>;

@@ -11,8 +11,9 @@ RUN npm ci --no-audit --no-fund
 COPY tsconfig.json ./
 COPY bin/replicate.ts bin/
 COPY lib/ lib/
-# One self-contained CommonJS file: runtime code only (lib/replicator, lib/oci, lib/topology, AWS SDK, pino...).
-RUN npx esbuild bin/replicate.ts --bundle --platform=node --target=node22 --format=cjs --outfile=/out/replicate.js
+# One self-contained CommonJS file: runtime code only (lib/replicator, lib/oci, lib/topology, AWS and Azure SDKs,
+# pino...). import.meta.url, which ES modules of the Azure SDK read at load, is the bundle's own file URL in it.
+RUN npx esbuild bin/replicate.ts --bundle --platform=node --target=node22 --format=cjs --define:import.meta.url=__bundle_url --banner:js="const __bundle_url = require('node:url').pathToFileURL(__filename).href;" --outfile=/out/replicate.js
 
 # --- runtime: Node 22 slim with only the bundle, as the unprivileged `node` user ----------------------------------
 FROM node:22-bookworm-slim

@@ -7,11 +7,6 @@
 /** The shape of an Azure location name: `westeurope`, `eastus2`, `australiacentral2`. */
 export const AZURE_REGION_NAME = /^[a-z][a-z0-9]{3,}$/;
 
-/** Is this shaped like an Azure location name (whether or not it exists: see KNOWN_AZURE_REGIONS)? */
-export function isAzureRegionName(name: string): boolean {
-  return AZURE_REGION_NAME.test(name);
-}
-
 /**
  * Every public Azure location with a short code of at most 8 characters, unique among them (Microsoft's Cloud
  * Adoption Framework abbreviations where one exists). A catalogue for validating topologies and naming storage

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { parseAzureRanges } from '../../../lib/clouds/azure/ip-ranges';
 import {
   AZURE_REGION_CODES,
-  isAzureRegionName,
+  AZURE_REGION_NAME,
   KNOWN_AZURE_REGIONS,
   locationOfTagRegion,
 } from '../../../lib/clouds/azure/regions';
@@ -53,7 +53,7 @@ describe('region names and codes', () => {
     const codes = Object.values(AZURE_REGION_CODES);
     expect(new Set(codes).size).toBe(codes.length);
     for (const code of codes) expect(code).toMatch(/^[a-z][a-z0-9]{1,7}$/);
-    for (const region of KNOWN_AZURE_REGIONS) expect(isAzureRegionName(region)).toBe(true);
+    for (const region of KNOWN_AZURE_REGIONS) expect(region).toMatch(AZURE_REGION_NAME);
   });
 
   it.each([

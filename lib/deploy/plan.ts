@@ -45,6 +45,11 @@ export interface Consumed {
   readonly env: string;
   /** What the stack is until the value exists. */
   readonly without: string;
+  /**
+   * The step comes before its producer and takes the value an earlier run produced (on a first run: none). For a
+   * stack deployed in two steps, so that its first step does not take away what its second one added last time.
+   */
+  readonly fromEarlierRun?: boolean;
 }
 
 export interface Step {
@@ -135,13 +140,13 @@ function wired(steps: readonly DonorStep[]): Step[] {
     produces: (step.produces ?? [])
       .map((produced) => ({ ...produced, consumers: consumersOf(produced.key) }))
       .filter((produced) => produced.consumers.length > 0),
-    consumes: (step.consumes ?? []).map(({ key, without }): Consumed => {
+    consumes: (step.consumes ?? []).map(({ key, without, fromEarlierRun }): Consumed => {
       const from = producerOf.get(key);
       if (from === undefined)
         throw new DeployPlanError(`${step.id} consumes ${key}, which no step of the enabled donors produces`);
-      if (position.get(from)! > i)
+      if (position.get(from)! > i && !fromEarlierRun)
         throw new DeployPlanError(`${step.id} consumes ${key}, which ${from} produces later`);
-      return { key, from, env: DEPLOY_OUTPUTS[key].env, without };
+      return { key, from, env: DEPLOY_OUTPUTS[key].env, without, ...(fromEarlierRun ? { fromEarlierRun } : {}) };
     }),
     onDemand: step.onDemand ?? false,
   }));

@@ -56,11 +56,15 @@ function stepLines(step: Step, number: number): string[] {
   for (const { key, output, stack, consumers } of step.produces) {
     lines.push(...prose(`produces: ${key} (output ${output} of ${stack}) for ${consumers.join(', ')}`, indent));
   }
-  for (const { key, from, env, without } of step.consumes) {
+  for (const { key, from, env, without, fromEarlierRun } of step.consumes) {
+    const source = fromEarlierRun ? `${from} (a later step: what its last run produced)` : from;
+    const redeploy = fromEarlierRun
+      ? `a later step deploys its stacks again once ${from} has produced ${DEPLOY_OUTPUTS[key].description}`
+      : `redeploy after ${from} whenever ${DEPLOY_OUTPUTS[key].description} changes (a full run does)`;
     lines.push(
-      ...prose(`consumes: ${key} from ${from}, as ${env}`, indent),
+      ...prose(`consumes: ${key} from ${source}, as ${env}`, indent),
       ...prose(`until it exists: ${without}`, indent),
-      ...prose(`redeploy after ${from} whenever ${DEPLOY_OUTPUTS[key].description} changes (a full run does)`, indent),
+      ...prose(redeploy, indent),
     );
   }
   return lines;

@@ -113,7 +113,8 @@ async function runStep(step: Step, store: DeployOutputs, options: RunOptions): P
 
 /**
  * Consumers that ran before a value they consume changed, or did not run at all this time: they still have the old
- * value deployed. Empty after a full run, where every consumer comes after its producer.
+ * value deployed. Empty after a full run, where every consumer comes after its producer or (a stack deployed in two
+ * steps) has its stacks deployed again, with the value, by a consumer after it.
  */
 export function staleConsumers(
   plan: DeployPlan,
@@ -122,9 +123,12 @@ export function staleConsumers(
 ): string[] {
   const stale = new Set<string>();
   for (const [key, producer] of changedBy) {
-    for (const step of plan.steps) {
-      if (!step.consumes.some((c) => c.key === key)) continue;
-      if (ran.indexOf(step.id) < ran.indexOf(producer)) stale.add(step.id);
+    const consumers = plan.steps.filter((step) => step.consumes.some((c) => c.key === key));
+    const updated = consumers.filter((step) => ran.indexOf(step.id) > ran.indexOf(producer));
+    for (const step of consumers) {
+      const redeployed =
+        step.stacks.length > 0 && updated.some((later) => step.stacks.every((stack) => later.stacks.includes(stack)));
+      if (ran.indexOf(step.id) < ran.indexOf(producer) && !redeployed) stale.add(step.id);
     }
   }
   return plan.steps.map((s) => s.id).filter((id) => stale.has(id));

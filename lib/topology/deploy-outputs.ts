@@ -1,7 +1,8 @@
 /**
  * Values that one deploy step produces and a later one consumes, so that nobody copies them by hand into a
  * topology: the CDN's domain name (output of the CDN stack, read by the redirectors' routing tables) and the unique
- * ID of the replicator's service account (output of the GCP replication stack, the subject the writer role trusts).
+ * IDs of the replication jobs' service accounts (outputs of the GCP replication stack: the subjects the AWS writer
+ * role and Azure's federated credential trust).
  *
  * `npm run deploy` reads them from the producing stacks' outputs and starts the consuming stack's CLI with them in
  * the environment; the apps fold them into the topology with `withDeployOutputs(topology, deployOutputsFromEnv(env))`.
@@ -33,6 +34,12 @@ export const DEPLOY_OUTPUTS = {
   replicatorUniqueId: {
     env: 'DEPLOYED_REPLICATOR_UNIQUE_ID',
     description: "the unique ID of the replicator's service account (the subject of its ID tokens)",
+    schema: z.string().regex(/^\d{1,32}$/, { error: "must be a service account's numeric unique ID" }),
+  },
+  /** Of the Azure replication job's own service account: the subject Azure's federated credential trusts. */
+  azureReplicatorUniqueId: {
+    env: 'DEPLOYED_AZURE_REPLICATOR_UNIQUE_ID',
+    description: "the unique ID of the Azure replication job's service account (the subject of its ID tokens)",
     schema: z.string().regex(/^\d{1,32}$/, { error: "must be a service account's numeric unique ID" }),
   },
 } as const satisfies Record<string, DeployOutputSpec>;
@@ -85,6 +92,10 @@ export function leftToDeploy(topology: Topology, key: DeployOutputKey): boolean 
       return cdn.enabled && cdn.publicUrl === undefined && cdn.domainName === undefined;
     case 'replicatorUniqueId':
       return writer.oidcIssuer === GOOGLE_OIDC_ISSUER && writer.subject === undefined;
+    case 'azureReplicatorUniqueId': {
+      const replicator = topology.azure?.enabled ? topology.azure.replicator : undefined;
+      return replicator?.oidcIssuer === GOOGLE_OIDC_ISSUER && replicator.subject === undefined;
+    }
   }
 }
 
@@ -98,11 +109,12 @@ export function consumesDeployOutput(topology: Topology, key: DeployOutputKey): 
 
 /** The topology as the consuming stacks see it once the values are known; values it does not leave to a deploy are ignored. */
 export function withDeployOutputs(topology: Topology, outputs: DeployOutputs): Topology {
-  const { cdnDomainName, replicatorUniqueId } = outputs;
+  const { cdnDomainName, replicatorUniqueId, azureReplicatorUniqueId } = outputs;
   const { cdn, writer } = topology.aws;
   const setCdn = cdnDomainName !== undefined && leftToDeploy(topology, 'cdnDomainName');
   const setSubject = replicatorUniqueId !== undefined && leftToDeploy(topology, 'replicatorUniqueId');
-  if (!setCdn && !setSubject) return topology;
+  const setAzure = azureReplicatorUniqueId !== undefined && leftToDeploy(topology, 'azureReplicatorUniqueId');
+  if (!setCdn && !setSubject && !setAzure) return topology;
   return {
     ...topology,
     aws: {
@@ -110,5 +122,13 @@ export function withDeployOutputs(topology: Topology, outputs: DeployOutputs): T
       cdn: setCdn ? { ...cdn, publicUrl: `https://${cdnDomainName}` } : cdn,
       writer: setSubject ? { ...writer, subject: replicatorUniqueId } : writer,
     },
+    ...(setAzure
+      ? {
+          azure: {
+            ...topology.azure!,
+            replicator: { ...topology.azure!.replicator, subject: azureReplicatorUniqueId },
+          },
+        }
+      : {}),
   };
 }

@@ -25,6 +25,16 @@ function topologyWith(change: (t: TopologyInput) => void = () => {}) {
 
 const production = topologyWith();
 
+/** A minimal Azure section (its schema fills the rest). */
+const AZURE = {
+  subscriptionId: '00000000-0000-0000-0000-000000000000',
+  tenantId: '00000000-0000-0000-0000-000000000000',
+  resourceGroup: 'registry',
+  location: 'westeurope',
+  storageAccountPrefix: 'k8sregistry',
+  mirrorRegions: ['westeurope'],
+};
+
 describe('appTopology: what an infrastructure app synthesizes', () => {
   it('is the topology of its source with the deploy outputs of its environment applied', () => {
     const env = { DEPLOYED_CDN_DOMAIN_NAME: CDN, DEPLOYED_REPLICATOR_UNIQUE_ID: UNIQUE_ID };
@@ -75,34 +85,53 @@ describe('which values a topology leaves to the deploy', () => {
   const cases: Array<
     [string, (t: TopologyInput) => void, Record<DeployOutputKey, [left: boolean, consumed: boolean]>]
   > = [
-    ['the default', () => {}, { cdnDomainName: [true, true], replicatorUniqueId: [true, true] }],
+    [
+      'the default',
+      () => {},
+      { cdnDomainName: [true, true], replicatorUniqueId: [true, true], azureReplicatorUniqueId: [false, false] },
+    ],
     [
       'a custom CDN domain',
       (t) => (t.aws.cdn.domainName = 'cdn.example.com'),
-      { cdnDomainName: [false, false], replicatorUniqueId: [true, true] },
+      { cdnDomainName: [false, false], replicatorUniqueId: [true, true], azureReplicatorUniqueId: [false, false] },
     ],
     [
       'a public URL in front of the CDN',
       (t) => (t.aws.cdn.publicUrl = 'https://blobs.example.com'),
-      { cdnDomainName: [false, false], replicatorUniqueId: [true, true] },
+      { cdnDomainName: [false, false], replicatorUniqueId: [true, true], azureReplicatorUniqueId: [false, false] },
     ],
     [
       'no region using the CDN',
       (t) => {
         for (const region of Object.values(t.gcp.redirector.regions)) region.defaultBlobBackend = 'us-east-2';
       },
-      { cdnDomainName: [true, false], replicatorUniqueId: [true, true] },
+      { cdnDomainName: [true, false], replicatorUniqueId: [true, true], azureReplicatorUniqueId: [false, false] },
     ],
     [
       'a written subject',
       (t) => (t.aws.writer.subject = '42'),
-      { cdnDomainName: [true, true], replicatorUniqueId: [false, false] },
+      { cdnDomainName: [true, true], replicatorUniqueId: [false, false], azureReplicatorUniqueId: [false, false] },
     ],
     [
       'another issuer',
       (t) =>
         Object.assign(t.aws.writer, { oidcIssuer: 'https://token.actions.githubusercontent.com', subject: 'repo:o/r' }),
-      { cdnDomainName: [true, true], replicatorUniqueId: [false, false] },
+      { cdnDomainName: [true, true], replicatorUniqueId: [false, false], azureReplicatorUniqueId: [false, false] },
+    ],
+    [
+      'an Azure section with Google as its issuer: its subject is left to the deploy',
+      (t) => (t.azure = AZURE),
+      { cdnDomainName: [true, true], replicatorUniqueId: [true, true], azureReplicatorUniqueId: [true, true] },
+    ],
+    [
+      'an Azure section with its subject written',
+      (t) => (t.azure = { ...AZURE, replicator: { subject: '42' } }),
+      { cdnDomainName: [true, true], replicatorUniqueId: [true, true], azureReplicatorUniqueId: [false, false] },
+    ],
+    [
+      'an Azure section turned off',
+      (t) => (t.azure = { ...AZURE, enabled: false }),
+      { cdnDomainName: [true, true], replicatorUniqueId: [true, true], azureReplicatorUniqueId: [false, false] },
     ],
   ];
 
@@ -115,6 +144,13 @@ describe('which values a topology leaves to the deploy', () => {
 });
 
 describe('withDeployOutputs', () => {
+  it("fills the Azure replicator's subject, and only where the topology leaves it to the deploy", () => {
+    const azure = topologyWith((t) => (t.azure = AZURE));
+    expect(withDeployOutputs(azure, { azureReplicatorUniqueId: '77' }).azure!.replicator.subject).toBe('77');
+    expect(withDeployOutputs(azure, { replicatorUniqueId: '77' }).azure!.replicator.subject).toBeUndefined();
+    expect(withDeployOutputs(production, { azureReplicatorUniqueId: '77' })).toBe(production);
+  });
+
   it('fills what the topology leaves to the deploy', () => {
     const deployed = withDeployOutputs(production, { cdnDomainName: CDN, replicatorUniqueId: UNIQUE_ID });
     expect(deployed.aws.cdn.publicUrl).toBe(`https://${CDN}`);

@@ -1,6 +1,7 @@
-/** Azure's infrastructure half: the CDK for Terraform app of the mirrors (bin/azure.ts). */
+/** Azure's infrastructure half: the CDK for Terraform app of the mirrors (bin/azure.ts) and its deploy steps. */
 import type { DonorInfra } from '../../../synth/donor-infra';
 import { readCdktfOutput } from '../../../synth/read-output';
+import { azureDeploySteps } from './deploy-steps';
 
 export const donorInfra: DonorInfra = {
   id: 'azure',
@@ -12,4 +13,5 @@ export const donorInfra: DonorInfra = {
     readOutput: readCdktfOutput,
     outputKind: 'terraform-json',
   },
+  deploySteps: azureDeploySteps,
 };

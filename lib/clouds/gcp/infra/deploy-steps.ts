@@ -69,7 +69,13 @@ function stackSteps(topology: Topology): PhasedStep[] {
         'replication',
         "Deploys the scheduled replication jobs and their service accounts; the S3 job's account is the subject the AWS writer role trusts.",
         // Handed on only where a consumer needs it (the plan drops a value nobody consumes).
-        { produces: [{ key: 'replicatorUniqueId', stack: replication, output: GCP_OUTPUT_IDS.replicatorUniqueId }] },
+        {
+          produces: [
+            { key: 'replicatorUniqueId', stack: replication, output: GCP_OUTPUT_IDS.replicatorUniqueId },
+            // Only when Azure is on (the plan drops it otherwise, having no consumer).
+            { key: 'azureReplicatorUniqueId', stack: replication, output: GCP_OUTPUT_IDS.azureReplicatorUniqueId },
+          ],
+        },
       ),
     ),
     inPhase('serving')(

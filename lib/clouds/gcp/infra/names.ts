@@ -21,6 +21,8 @@ export type GcpStackKey = keyof typeof GCP_STACK_IDS;
 export const GCP_OUTPUT_IDS = {
   /** Of gcp-replication: the unique ID of the S3 job's service account, the `sub` of its ID tokens. */
   replicatorUniqueId: 'replicator-unique-id',
+  /** Of gcp-replication, when Azure is on: the unique ID of the Azure job's service account, which Azure trusts. */
+  azureReplicatorUniqueId: 'azure-replicator-unique-id',
   /** Of gcp-delivery: what the GitHub workflows authenticate with and push to (README, "Continuous delivery"). */
   workloadIdentityProvider: 'workload-identity-provider',
   deployServiceAccount: 'deploy-service-account',

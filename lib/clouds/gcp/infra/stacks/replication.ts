@@ -85,11 +85,18 @@ export class ReplicationStack extends GcpStack {
     this.s3Upload = s3!.job;
     this.s3UploadServiceAccount = s3!.identity;
 
+    const azure = this.jobs.get('azure/azure');
     outputs(this, {
       [GCP_OUTPUT_IDS.replicatorUniqueId]: [
         this.s3UploadServiceAccount.uniqueId,
         'Subject of the S3 job identity tokens: npm run deploy hands it to the AWS writer role (docs/deploy.md)',
       ],
+      ...(azure && {
+        [GCP_OUTPUT_IDS.azureReplicatorUniqueId]: [
+          azure.identity.uniqueId,
+          "Subject of the Azure job identity tokens: npm run deploy hands it to Azure's federated credential",
+        ],
+      }),
     });
   }
 }

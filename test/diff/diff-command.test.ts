@@ -200,6 +200,57 @@ describe('npm run diff', () => {
     expect(status).toBe(3);
   });
 
+  describe('a donor whose app is Terraform of its own (Azure)', () => {
+    const AZURE_SECTION = [
+      'azure:',
+      '  subscriptionId: 00000000-0000-0000-0000-000000000000',
+      '  tenantId: 00000000-0000-0000-0000-000000000000',
+      '  resourceGroup: small-registry',
+      '  location: westeurope',
+      '  storageAccountPrefix: smallreg',
+      '  mirrorRegions: [westeurope]',
+      '',
+    ].join('\n');
+    const onboard = () =>
+      writeFileSync(join(repo, TOPOLOGY), readFileSync(join(repo, TOPOLOGY), 'utf8') + AZURE_SECTION);
+    const AZURE_WEU = 'https://smallregweu.blob.core.windows.net/images';
+
+    it('onboarding it dark adds its stack, whose app the base did not run, and moves no client', () => {
+      onboard();
+      const { status, report } = diffJson();
+      const azure = report.changes.filter((c: { cloud: string }) => c.cloud === 'azure');
+      expect(azure.length).toBeGreaterThan(5);
+      expect(new Set(azure.map((c: { stack: string; action: string }) => `${c.stack} ${c.action}`))).toEqual(
+        new Set(['azure-mirrors add']),
+      );
+      // The one flag: the new managed identity is a principal the base did not know (as a new service account is).
+      expect(lines(report).filter((line) => line.startsWith('azure ') && line.includes(' ! '))).toEqual([
+        'azure azure-mirrors azurerm_role_assignment.replicator_writes-westeurope_E014A392 add ! iam-widened: new principal ' +
+          '${azurerm_user_assigned_identity.replicator_identity_4CB7EC1F.principal_id} (Storage Blob Data Contributor)',
+      ]);
+      expect(report.routing).toEqual([]);
+      expect(status).toBe(2);
+    });
+
+    it('raising its share moves the slice between the two shares; its storage weakened is flagged', () => {
+      git('checkout', '-q', '-b', 'azure-at-10');
+      onboard();
+      edit(TOPOLOGY, '  mirrorRegions: [westeurope]\n', '  mirrorRegions: [westeurope]\n  trafficShare: 10\n');
+      git('commit', '-q', '-am', 'Azure at 10%');
+      edit(TOPOLOGY, 'trafficShare: 10', 'trafficShare: 50');
+      edit('lib/clouds/azure/infra/public-blob-mirror.ts', "minTlsVersion: 'TLS1_2'", "minTlsVersion: 'TLS1_0'");
+      const { status, report } = diffJson('--base', 'azure-at-10', '--fail-on-destructive');
+      expect(lines(report).filter((line) => line.startsWith('azure '))).toEqual([
+        'azure azure-mirrors azurerm_storage_account.mirror-westeurope_account_434CEFEA modify min_tls_version ! storage-weakened: TLS below 1.2 accepted (min_tls_version TLS1_0)',
+      ]);
+      expect(report.routing).toEqual([
+        { region: 'europe-west1', client: 'azure:westeurope (10-50% of its clients)', from: CDN, to: AZURE_WEU },
+        { region: 'us-central1', client: 'azure:westeurope (10-50% of its clients)', from: US_EAST_2, to: AZURE_WEU },
+      ]);
+      expect(status).toBe(3);
+    });
+  });
+
   it('a topology outside the repository is used for both sides', () => {
     const outside = join(work, 'outside.yaml');
     copyFileSync(join(repo, TOPOLOGY), outside);

@@ -7,12 +7,10 @@
 import { GoogleAuth } from 'google-auth-library';
 import { terraformStateBucket, type Topology } from '../../topology';
 import { callFailed, ok, problem, type Finding } from './findings';
+import { apiError, getJson, type JsonFetch } from './http';
 
 /** The part of fetch the checks use: injectable, so tests answer for Google. */
-export type GoogleFetch = (
-  url: string,
-  init?: { readonly method?: string; readonly body?: string },
-) => Promise<{ readonly status: number; json(): Promise<unknown> }>;
+export type GoogleFetch = JsonFetch;
 
 const RESOURCE_MANAGER = 'https://cloudresourcemanager.googleapis.com/v3';
 const BILLING = 'https://cloudbilling.googleapis.com/v1';
@@ -94,17 +92,6 @@ export function neededPermissions(topology: Topology): Map<string, Needed[]> {
   add(servingProject, SERVING);
   if (state) add(state.project, STATE_BUCKET);
   return byProject;
-}
-
-async function getJson(fetch: GoogleFetch, url: string, init?: Parameters<GoogleFetch>[1]) {
-  const response = await fetch(url, init);
-  return { status: response.status, body: (await response.json().catch(() => ({}))) as Record<string, unknown> };
-}
-
-/** Google's error message in a JSON error body, if any. */
-function apiError(body: Record<string, unknown>): string {
-  const error = body.error as { message?: unknown } | undefined;
-  return typeof error?.message === 'string' ? `: ${error.message}` : '';
 }
 
 async function projectExists(fetch: GoogleFetch, project: string): Promise<Finding> {

@@ -1,4 +1,4 @@
-/** Azure's infrastructure half: the CDK for Terraform app of the mirrors (bin/azure.ts) and its deploy steps. */
+/** Azure's infrastructure half: the CDK for Terraform app of the mirrors (bin/azure.ts), its deploy steps and its account checks. */
 import type { DonorInfra } from '../../../synth/donor-infra';
 import { readCdktfOutput } from '../../../synth/read-output';
 import { azureDeploySteps } from './deploy-steps';
@@ -14,4 +14,9 @@ export const donorInfra: DonorInfra = {
     outputKind: 'terraform-json',
   },
   deploySteps: azureDeploySteps,
+  async preflight(topology) {
+    // Loaded when asked: the Azure SDK's credentials are not needed to synthesize or to plan.
+    const { armFetch, azurePreflight } = await import('../../../deploy/preflight/azure');
+    return topology.azure ? azurePreflight(topology.azure, await armFetch()) : [];
+  },
 };

@@ -1,7 +1,10 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import {
+  DESTINATION_KINDS,
+  type DestinationKind,
   metadataIdentityToken,
+  required,
   parseCommandLine,
   parseImagesFile,
   readImagesFile,
@@ -118,6 +121,43 @@ describe('parseCommandLine', () => {
   ])('refuses %j', (argv, message) => {
     expect(() => parseCommandLine(argv)).toThrow(UsageError);
     expect(() => parseCommandLine(argv)).toThrow(message);
+  });
+});
+
+describe('parseCommandLine with kinds of its own', () => {
+  /** A kind a test brings: a memory store named by --name, sharing --region with s3. */
+  const memory: DestinationKind<{ name: string }> = {
+    name: 'memory',
+    usage: 'replicate memory --source <host>/<repo-path> --name <n>',
+    flags: { name: { type: 'string' }, region: { type: 'string' } },
+    parse: (values) => ({ name: required(values, 'name') }),
+    open: () => ({ list: [], close: () => undefined }),
+  };
+  const kinds = [...DESTINATION_KINDS.filter((k) => k.name !== 'azure'), memory];
+
+  it("reads the kind's own flags beside the common ones", () => {
+    expect(parseCommandLine(['memory', '--source', 'h/p', '--name', 'm', '--rps', '5'], kinds)).toMatchObject({
+      kind: 'memory',
+      name: 'm',
+      source: { host: 'h', path: 'p' },
+      rps: 5,
+    });
+  });
+
+  it.each([
+    [[], 'missing subcommand: s3, registry or memory'],
+    [['disk'], 'unknown subcommand "disk" (expected s3, registry or memory)'],
+    [['memory', '--source', 'h/p'], '--name is required'],
+    [
+      ['registry', '--source', 'h/p', '--dest', 'x/y', '--region', 'us-east-2'],
+      '--region applies only to the s3 or memory subcommand',
+    ],
+  ])('refuses %j naming the kinds', (argv, message) => {
+    expect(() => parseCommandLine(argv, kinds)).toThrow(new UsageError(message));
+  });
+
+  it('is not known to the registered kinds', () => {
+    expect(() => parseCommandLine(['memory', '--source', 'h/p'])).toThrow(/unknown flag|unknown subcommand "memory"/);
   });
 });
 

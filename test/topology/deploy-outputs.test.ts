@@ -13,6 +13,7 @@ import {
   type TopologyInput,
 } from '../../lib/topology';
 import { appTopology } from '../../lib/topology/app-topology';
+import { azureSection } from '../clouds/azure/support';
 
 const UNIQUE_ID = '104640947226104812386';
 const CDN = 'd111111abcdef8.cloudfront.net';
@@ -25,15 +26,8 @@ function topologyWith(change: (t: TopologyInput) => void = () => {}) {
 
 const production = topologyWith();
 
-/** A minimal Azure section (its schema fills the rest). */
-const AZURE = {
-  subscriptionId: '00000000-0000-0000-0000-000000000000',
-  tenantId: '00000000-0000-0000-0000-000000000000',
-  resourceGroup: 'registry',
-  location: 'westeurope',
-  storageAccountPrefix: 'k8sregistry',
-  mirrorRegions: ['westeurope'],
-};
+/** An Azure section whose replicator's subject is left to the deploy. */
+const AZURE = azureSection((raw) => (raw.replicator = {}));
 
 describe('appTopology: what an infrastructure app synthesizes', () => {
   it('is the topology of its source with the deploy outputs of its environment applied', () => {

@@ -1,7 +1,8 @@
 /**
  * What `npm run synth` does: validates the topology, synthesizes the app of every donor it enables in parallel into
  * temporary directories, and only when all of them succeeded swaps them in as each app's output directory and prints
- * a summary. An invalid topology or a failing app leaves the previous output untouched.
+ * a summary; the output of a registered donor it does not enable is removed. An invalid topology or a failing app
+ * leaves the previous output untouched.
  */
 import { existsSync, renameSync, rmSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -11,7 +12,7 @@ import type { Env } from '../config/env';
 import { DEFAULT_TOPOLOGY_SOURCE, loadTopology, TopologyError } from '../topology';
 import { runApp, type AppRun } from './run-app';
 import { formatSummary } from './summary';
-import { topologySynthTargets, type SynthTarget } from './targets';
+import { synthTargets, topologySynthTargets, type SynthTarget } from './targets';
 
 export interface SynthOptions {
   /** The `--topology FILE` flag. */
@@ -34,6 +35,25 @@ function swapIn(tmpdir: string, outdir: string): void {
   if (existsSync(outdir)) renameSync(outdir, previous);
   renameSync(tmpdir, outdir);
   rmSync(previous, { recursive: true, force: true });
+}
+
+/**
+ * The output of a donor the topology no longer enables would be deployed as it was by its tool's CLI: a full synth
+ * removes it, so the output directories are the topology's.
+ */
+function removeDisabledOutputs(
+  targets: readonly SynthTarget[],
+  donors: readonly Donor[],
+  root: string,
+  cwd: string,
+  stdout: NodeJS.WritableStream,
+): void {
+  for (const app of synthTargets(donors, root)) {
+    const outdir = resolve(cwd, app.outdir);
+    if (targets.some((target) => target.donor === app.donor) || !existsSync(outdir)) continue;
+    rmSync(outdir, { recursive: true, force: true });
+    stdout.write(`${app.cloud}: not enabled in this topology, ${app.outdir}/ removed\n`);
+  }
 }
 
 /** Runs synth; resolves with the exit code (0 written, 1 invalid topology or a failed app). */
@@ -79,6 +99,7 @@ export async function synthesize(options: SynthOptions): Promise<number> {
     return 1;
   }
   for (const run of runs) swapIn(run.outdir, resolve(cwd, run.target.outdir));
+  if (options.only === undefined) removeDisabledOutputs(targets, donors, root, cwd, stdout);
   const summaries = targets.map((target) => ({
     cloud: target.cloud,
     outdir: target.outdir,

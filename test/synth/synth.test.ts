@@ -44,12 +44,16 @@ describe('npm run synth', () => {
   afterAll(() => rmSync(work, { recursive: true, force: true }));
 
   it('synthesizes both clouds, prints a summary, and gives identical output twice', () => {
+    // Left by an earlier synth of a topology that enabled Azure.
+    mkdirSync(join(work, 'cdktf.out.azure'));
+    writeFileSync(join(work, 'cdktf.out.azure', 'manifest.json'), '{}');
     const first = synth(work, '--topology', SMALL);
     expect(first.stderr).toBe('');
     expect(first.status).toBe(0);
     expect(first.stdout).toMatch(/^AWS: \d+ stacks, \d+ resources -> cdk\.out\/$/m);
     expect(first.stdout).toMatch(/^GCP: \d+ stacks, \d+ resources -> cdktf\.out\/$/m);
     expect(first.stdout).toMatch(/AWS::S3::Bucket/);
+    expect(first.stdout).toContain('Azure: not enabled in this topology, cdktf.out.azure/ removed');
     const aws = treeHashes(join(work, 'cdk.out'));
     const gcp = treeHashes(join(work, 'cdktf.out'));
     expect(Object.keys(aws).length).toBeGreaterThan(2);

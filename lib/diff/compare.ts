@@ -36,15 +36,21 @@ export interface ComparedApp {
   readonly outputKind: OutputKind;
 }
 
-/** The engine for each kind of output: its deltas, and every grant of one stack. */
-const ENGINES = {
-  'cloudformation-assembly': {
-    read: readCdkTemplates,
-    deltas: cloudFormationDeltas,
-    grants: cloudFormationGrants,
-  },
+/** How one kind of output is read and compared. */
+interface Engine<Stack> {
+  readonly read: (outdir: string) => Record<string, Stack>;
+  readonly deltas: (cloud: Cloud, stack: string, base: Stack | undefined, head: Stack | undefined) => ResourceDelta[];
+  /** Every grant one stack makes. */
+  readonly grants: (stack: Stack) => Grant[];
+}
+
+const ENGINES: { readonly [K in AppOutput['kind']]: Engine<Extract<AppOutput, { kind: K }>['stacks'][string]> } = {
+  'cloudformation-assembly': { read: readCdkTemplates, deltas: cloudFormationDeltas, grants: cloudFormationGrants },
   'terraform-json': { read: readCdktfConfigs, deltas: terraformDeltas, grants: terraformConfigGrants },
-} as const;
+};
+
+/** The engine of a kind, for stacks of that kind (TypeScript cannot tie a union's kind to its stacks by itself). */
+const engineOf = (kind: OutputKind) => ENGINES[kind] as Engine<unknown>;
 
 /**
  * Reads the apps that ran on one side, each from `dir/<its output dir>`; an app that wrote nothing (a donor the
@@ -54,7 +60,7 @@ export function readSynthOutput(dir: string, apps: readonly ComparedApp[]): Synt
   return Object.fromEntries(
     apps.map(({ donor, outdir, outputKind }) => {
       const path = join(dir, outdir);
-      const stacks = existsSync(join(path, 'manifest.json')) ? ENGINES[outputKind].read(path) : {};
+      const stacks = existsSync(join(path, 'manifest.json')) ? engineOf(outputKind).read(path) : {};
       return [donor, { kind: outputKind, stacks } as AppOutput];
     }),
   );
@@ -73,7 +79,7 @@ function changedStacks<T>(base: Stacks<T>, head: Stacks<T>): string[] {
 function appDeltas(cloud: Cloud, kind: OutputKind, base: AppOutput | undefined, head: AppOutput | undefined) {
   const stacksOn = (side: AppOutput | undefined) => (side?.kind === kind ? side.stacks : {});
   const [before, after] = [stacksOn(base), stacksOn(head)];
-  const deltas = ENGINES[kind].deltas as (c: Cloud, s: string, b: unknown, h: unknown) => ResourceDelta[];
+  const { deltas } = engineOf(kind);
   return changedStacks(before, after).flatMap((stack) => deltas(cloud, stack, before[stack], after[stack]));
 }
 
@@ -91,9 +97,7 @@ function basePrincipals(base: SynthOutput): DangerContext['basePrincipals'] {
   return (cloud) => {
     if (!read.has(cloud)) {
       const app = base[cloud];
-      const grants = app
-        ? Object.values(app.stacks).flatMap((stack) => (ENGINES[app.kind].grants as (s: unknown) => Grant[])(stack))
-        : [];
+      const grants = app ? Object.values(app.stacks).flatMap(engineOf(app.kind).grants) : [];
       read.set(cloud, new Set(grants.map((grant) => grant.principal)));
     }
     return read.get(cloud)!;

@@ -13,7 +13,7 @@ import { forwardedFor } from '../../lib/local/front-door';
 import { jobEnvironment, localizeArgs, localJobs } from '../../lib/local/jobs';
 import { findOnPath, missingPackages } from '../../lib/local/preflight';
 import { parseAccessLogLine } from '../../lib/local/request-log';
-import { pullCommands, readyLine, type ReadySystem } from '../../lib/local/report';
+import { pullCommands, readyLine, readyText, type ReadySystem } from '../../lib/local/report';
 import { askedPorts, consecutive, startLocalSystem } from '../../lib/local/system';
 import { DEFAULT_LOCAL_TOPOLOGY, localBuckets, localTopology, readTopologyFile } from '../../lib/local/topology';
 
@@ -239,6 +239,47 @@ describe('small pure pieces', () => {
         'skopeo copy --all --preserve-digests --src-tls-verify=false docker://127.0.0.1:4/sample:v1 oci:pulled-aws-eu-west-1:v1',
       ctr: 'ctr content fetch --plain-http --all-platforms 127.0.0.1:4/sample:v1',
     });
+  });
+});
+
+describe('the ready text', () => {
+  const clients = simulatedClients(topology, ranges);
+  const system: ReadySystem = {
+    topologyFile: 'examples/local.yaml',
+    redirectorRegion: 'us-central1',
+    registries: [{ region: 'us-central1', url: 'http://127.0.0.1:1' }],
+    upstreamPath: 'local-artifacts/images',
+    s3: 'http://127.0.0.1:2',
+    uploadBucket: 'local-registry-us-east-2',
+    replicatedBuckets: ['local-registry-eu-west-1'],
+    azure: {
+      url: 'http://127.0.0.1:5',
+      containers: [
+        { account: 'localregweu', container: 'images' },
+        { account: 'localregeus2', container: 'images' },
+      ],
+    },
+    redirector: 'http://127.0.0.1:3',
+    image: 'sample:v1',
+    imageDigest: 'sha256:00',
+    platforms: ['linux/amd64'],
+    blobCount: 3,
+    entrances: clients.map((client, i) => ({ client, host: `127.0.0.1:${10 + i}` })),
+    jobs: [],
+  };
+
+  it('names Azurite and its containers, and the Azure client with where its blobs come from', () => {
+    const text = readyText(system);
+    expect(text).toContain(
+      '  Azure Blob Storage (Azurite): http://127.0.0.1:5, containers localregweu/images, localregeus2/images\n',
+    );
+    expect(text).toContain(
+      "127.0.0.1:13  azure:westeurope    an Azure client in westeurope, a mirrored region at trafficShare 100%: blobs from its region's mirror\n",
+    );
+  });
+
+  it('has no Azure line when Azure is off', () => {
+    expect(readyText({ ...system, azure: undefined })).not.toContain('Azurite');
   });
 });
 

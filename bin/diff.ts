@@ -20,19 +20,17 @@ import {
   statSync,
   symlinkSync,
   utimesSync,
-  writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { choiceFlag, FlagError, parseFlags, usageErrorText } from '../lib/config/command-line';
-import { sideTargets } from '../lib/diff/apps';
+import { embeddedDefaultTopology, sideTargets } from '../lib/diff/apps';
 import { baseCacheKey, staleEntries } from '../lib/diff/base-cache';
 import { compareSynthOutputs, exitCodeOf, readSynthOutput } from '../lib/diff/compare';
 import { DANGER_RULES } from '../lib/diff/danger';
 import { FORMATS, render, type Format } from '../lib/diff/render';
 import { runApp, type AppRun } from '../lib/synth/run-app';
 import { SYNTH_TARGETS, type SynthTarget } from '../lib/synth/targets';
-import { tsxNodeArgs } from '../lib/synth/tsx';
 import { DEFAULT_TOPOLOGY, parseTopologyText } from '../lib/topology';
 
 const ERROR_EXIT = 1;
@@ -148,21 +146,6 @@ interface BaseOutput {
 const isFailure = (side: BaseOutput | SideFailure): side is SideFailure => 'runs' in side;
 
 /**
- * The embedded default topology of the checkout at `root`, as data (a small script run there, in its own code); undefined
- * when the checkout predates lib/topology/default.ts.
- */
-function embeddedDefaultAt(root: string, work: string): unknown {
-  const module = join(root, 'lib', 'topology', 'default.ts');
-  if (!existsSync(module)) return undefined;
-  const script = join(work, 'base-default-topology.ts');
-  writeFileSync(
-    script,
-    `import { DEFAULT_TOPOLOGY } from ${JSON.stringify(module)};\nprocess.stdout.write(JSON.stringify(DEFAULT_TOPOLOGY));\n`,
-  );
-  return JSON.parse(execFileSync(process.execPath, tsxNodeArgs(script), { cwd: root, encoding: 'utf8' })) as unknown;
-}
-
-/**
  * The apps the checkout at `root` runs: those of the donors its topology enables (its file, else its own embedded
  * default) whose script it has; every app it has when its default cannot be read.
  */
@@ -212,7 +195,7 @@ async function baseOutput(
     if (!existsSync(join(worktree, 'node_modules')))
       symlinkSync(join(repo, 'node_modules'), join(worktree, 'node_modules'), 'dir');
     const topologyPath = topology.base(worktree);
-    const apps = appsAt(worktree, topologyPath, () => embeddedDefaultAt(worktree, work));
+    const apps = appsAt(worktree, topologyPath, () => embeddedDefaultTopology(worktree, work));
     const failed = await synthesize(worktree, outdir, topologyPath, apps);
     if (failed.length > 0) return { side: label, runs: failed };
   } finally {

@@ -2,10 +2,10 @@
  * Which apps each side of a diff runs, and how an app that did not run on a side reads: the donors its topology
  * enables (judged by each donor's own section schema) whose script the side has; no output is no stacks.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { enabledInInput, sideTargets } from '../../lib/diff/apps';
+import { embeddedDefaultTopology, enabledInInput, sideTargets } from '../../lib/diff/apps';
 import { compareSynthOutputs, readSynthOutput } from '../../lib/diff/compare';
 import { awsDonor } from '../../lib/clouds/aws/donor';
 import { azureDonor } from '../../lib/clouds/azure/donor';
@@ -75,5 +75,28 @@ describe('an app that did not run on one side', () => {
         danger: [],
       }),
     ]);
+  });
+});
+
+describe('embeddedDefaultTopology', () => {
+  let root: string;
+  beforeEach(() => (root = mkdtempSync(join(tmpdir(), 'diff-default-'))));
+  afterEach(() => rmSync(root, { recursive: true, force: true }));
+  const module = () => join(root, 'lib', 'topology', 'default.ts');
+
+  it('is undefined for a checkout without lib/topology/default.ts (then every app it has runs)', () => {
+    expect(embeddedDefaultTopology(root, root)).toBeUndefined();
+  });
+
+  it("is the working tree's own when the file is the same, without starting a process", () => {
+    mkdirSync(join(root, 'lib', 'topology'), { recursive: true });
+    copyFileSync(join(__dirname, '../../lib/topology/default.ts'), module());
+    expect(embeddedDefaultTopology(root, root)).toBe(DEFAULT_TOPOLOGY);
+  });
+
+  it("is read from the checkout's own code when the file differs (a base whose default turned Azure on)", () => {
+    mkdirSync(join(root, 'lib', 'topology'), { recursive: true });
+    writeFileSync(module(), "export const DEFAULT_TOPOLOGY = { name: 'base', azure: { enabled: true } };\n");
+    expect(embeddedDefaultTopology(root, root)).toEqual({ name: 'base', azure: { enabled: true } });
   });
 });

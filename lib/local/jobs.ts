@@ -5,6 +5,8 @@
  * of destination writes to its stand-in with the stand-in's key instead of a federated identity (LOCAL_KINDS).
  */
 import { join } from 'node:path';
+import type { Donor } from '../clouds/donor';
+import { DONORS } from '../clouds/donors';
 import { jobArgs } from '../clouds/gcp/infra/replication-args';
 import { replicationJobs, type Topology } from '../topology';
 import { essentialEnvironment, ManagedChild, type Exit } from './processes';
@@ -89,8 +91,8 @@ export const LOCAL_KINDS: Readonly<Record<string, LocalKind>> = {
 };
 
 /** Every enabled donor's replication job, pointed at the local stand-ins (the topology's URLs already are). */
-export function localJobs(topology: Topology, standIns: JobStandIns): LocalJob[] {
-  return replicationJobs(topology).map((job) => {
+export function localJobs(topology: Topology, standIns: JobStandIns, donors: readonly Donor[] = DONORS): LocalJob[] {
+  return replicationJobs(topology, donors).map((job) => {
     const kind = LOCAL_KINDS[job.kind];
     if (!kind)
       throw new Error(`npm run local has no stand-in for ${job.donor}'s replication kind ${JSON.stringify(job.kind)}`);

@@ -7,7 +7,9 @@ import { readCloudRanges } from '../../lib/redirector/load-ranges';
 import { RangeIndex } from '../../lib/redirector/range-index';
 import { ClientResolver } from '../../lib/redirector/client';
 import { fanOutJobArgs, s3UploadJobArgs } from '../../lib/clouds/gcp/infra/replication-args';
-import { routingTableFor, type Topology } from '../../lib/topology';
+import { parseTopology, parseTopologyText, routingTableFor, type Topology } from '../../lib/topology';
+import { readFileSync } from 'node:fs';
+import { FICT_KIND, FICT_RANGES_FILE, parseFictRanges, WITH_FICT } from '../donors/fixtures/fict-donor';
 import { LOCAL_RANGE_SOURCES, NO_DONOR_ADDRESS, simulatedClients } from '../../lib/local/clients';
 import { forwardedFor } from '../../lib/local/front-door';
 import { jobEnvironment, localizeArgs, localJobs } from '../../lib/local/jobs';
@@ -239,6 +241,48 @@ describe('small pure pieces', () => {
         'skopeo copy --all --preserve-digests --src-tls-verify=false docker://127.0.0.1:4/sample:v1 oci:pulled-aws-eu-west-1:v1',
       ctr: 'ctr content fetch --plain-http --all-platforms 127.0.0.1:4/sample:v1',
     });
+  });
+});
+
+describe('a donor npm run local knows only through the donor interface (the fictitious one)', () => {
+  const raw = parseTopologyText(readFileSync(DEFAULT_LOCAL_TOPOLOGY, 'utf8'), DEFAULT_LOCAL_TOPOLOGY) as object;
+  const withFict = localTopology(
+    parseTopology(
+      {
+        ...raw,
+        fict: {
+          regions: ['fict-north', 'fict-south'],
+          blobBaseUrl: 'http://127.0.0.1:7000/blobs',
+          storeDirectory: '/nowhere',
+          trafficShare: 1,
+        },
+      },
+      'test',
+      WITH_FICT,
+    ),
+    { s3: S3, azure: AZURITE },
+  );
+  const fictRanges = {
+    cloud: 'fict',
+    ranges: parseFictRanges(JSON.parse(readFileSync(FICT_RANGES_FILE, 'utf8')), 'f'),
+  };
+
+  it('gets a simulated client in the first region its job writes, placed by the share', () => {
+    const client = simulatedClients(withFict, [...ranges, fictRanges], WITH_FICT).find((c) => c.id.startsWith('fict:'));
+    expect(client).toEqual({
+      id: 'fict:fict-north',
+      role: 'mirrored-region',
+      address: '198.51.100.1',
+      // Its address's bucket is 6874 of 10,000: outside a 1% share.
+      description:
+        'a Fictional Cloud client in fict-north, a mirrored region at trafficShare 1%: blobs from the default backend (us-east-2)',
+    });
+  });
+
+  it('has its replication job refused, naming the kind that has no local stand-in', () => {
+    expect(() => localJobs(withFict, { registries: REGISTRIES, s3Endpoint: S3, azureKey: 'k' }, WITH_FICT)).toThrow(
+      `npm run local has no stand-in for fict's replication kind "${FICT_KIND}"`,
+    );
   });
 });
 

@@ -4,6 +4,7 @@
  */
 import type { LogLevel } from '../../lib/redirector/config';
 import {
+  jsonString,
   parseTraceContext,
   RedirectorLog,
   SPAN_FIELD,
@@ -98,6 +99,21 @@ describe('the X-Cloud-Trace-Context header', () => {
     expect(traceContextHeader(['Host', 'h', 'x-cloud-trace-context', 'a', 'X-Cloud-Trace-Context', 'b'])).toBe('a');
     expect(traceContextHeader(['X-CLOUD-TRACE-CONTEXT', 'c'])).toBe('c');
     expect(traceContextHeader(['Host', 'h', 'X-Cloud-Trace-Contexts', 'd'])).toBeUndefined();
+  });
+});
+
+describe('jsonString', () => {
+  it.each([
+    ['printable ASCII, quoted as it is', 'registry.k8s.io/kube-apiserver:v1.31.0 ~ !'],
+    ['empty', ''],
+    ['a quote', 'a"b'],
+    ['a backslash', 'a\\b'],
+    ['the last control character', 'a\u001fb'],
+    ['DEL, after the last printable character', 'a\u007fb'],
+    ['a non-ASCII letter', 'é'],
+    ['a lone surrogate', 'a\ud800b'],
+  ])('%s: what JSON.stringify writes', (_name, text) => {
+    expect(jsonString(text)).toBe(JSON.stringify(text));
   });
 });
 

@@ -121,7 +121,11 @@ export class ExistenceChecker {
       clock.ticker,
     );
     this.cache = new LRUCache<string, Cached>({
-      max: options.maxEntries,
+      // Bounded by count through maxSize (every entry weighs 1) rather than `max`: given `max`, lru-cache allocates
+      // its arrays for every entry up front, 9-11 ms of start-up for the default 100,000 (measured); without it they
+      // grow with the cache.
+      maxSize: options.maxEntries,
+      sizeCalculation: () => 1,
       ttl: options.positiveTtlMs,
       perf: clock,
       // lru-cache reads the system clock at most once a millisecond; an injected clock on every lookup, so that a

@@ -360,6 +360,16 @@ describe('ExistenceChecker', () => {
   const known = (existence: ExistenceChecker, url: string, times: number) =>
     Array.from({ length: times }, () => existence.known(url));
 
+  it('keeps at most maxEntries answers: the least recently used goes first', async () => {
+    const { existence, blob } = setup({ maxEntries: 2 });
+    const [a, b, c] = [blob('a'), blob('b'), blob('c')];
+    await existence.exists(a);
+    await existence.exists(b);
+    expect(existence.known(a)).toEqual(HIT_PRESENT); // a is now more recent than b
+    await existence.exists(c);
+    expect([existence.known(a), existence.known(b), existence.known(c)]).toEqual([HIT_PRESENT, undefined, HIT_PRESENT]);
+  });
+
   it.each([
     ['answers 503', (b: typeof backend) => b.fail('503'), 'error'],
     ['stops answering', (b: typeof backend) => b.fail('no answer'), 'timeout'],

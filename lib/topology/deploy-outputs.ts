@@ -42,6 +42,14 @@ export const DEPLOY_OUTPUTS = {
     description: "the unique ID of the Azure replication job's service account (the subject of its ID tokens)",
     schema: z.string().regex(/^\d{1,32}$/, { error: "must be a service account's numeric unique ID" }),
   },
+  /** Of azure-mirrors: the managed identity the Azure job writes as. */
+  azureReplicatorClientId: {
+    env: 'DEPLOYED_AZURE_REPLICATOR_CLIENT_ID',
+    description: "the client ID of Azure's replicator managed identity (the Azure job's AZURE_CLIENT_ID)",
+    schema: z.string().regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i, {
+      error: "must be a managed identity's client ID (a GUID)",
+    }),
+  },
 } as const satisfies Record<string, DeployOutputSpec>;
 
 export type DeployOutputKey = keyof typeof DEPLOY_OUTPUTS;
@@ -96,6 +104,8 @@ export function leftToDeploy(topology: Topology, key: DeployOutputKey): boolean 
       const replicator = topology.azure?.enabled ? topology.azure.replicator : undefined;
       return replicator?.oidcIssuer === GOOGLE_OIDC_ISSUER && replicator.subject === undefined;
     }
+    case 'azureReplicatorClientId':
+      return topology.azure?.enabled === true && topology.azure.replicator.clientId === undefined;
   }
 }
 
@@ -109,12 +119,14 @@ export function consumesDeployOutput(topology: Topology, key: DeployOutputKey): 
 
 /** The topology as the consuming stacks see it once the values are known; values it does not leave to a deploy are ignored. */
 export function withDeployOutputs(topology: Topology, outputs: DeployOutputs): Topology {
-  const { cdnDomainName, replicatorUniqueId, azureReplicatorUniqueId } = outputs;
+  const { cdnDomainName, replicatorUniqueId, azureReplicatorUniqueId, azureReplicatorClientId } = outputs;
   const { cdn, writer } = topology.aws;
   const setCdn = cdnDomainName !== undefined && leftToDeploy(topology, 'cdnDomainName');
   const setSubject = replicatorUniqueId !== undefined && leftToDeploy(topology, 'replicatorUniqueId');
-  const setAzure = azureReplicatorUniqueId !== undefined && leftToDeploy(topology, 'azureReplicatorUniqueId');
-  if (!setCdn && !setSubject && !setAzure) return topology;
+  const azureSubject = azureReplicatorUniqueId !== undefined && leftToDeploy(topology, 'azureReplicatorUniqueId');
+  const azureClient = azureReplicatorClientId !== undefined && leftToDeploy(topology, 'azureReplicatorClientId');
+  if (!setCdn && !setSubject && !azureSubject && !azureClient) return topology;
+  const azure = topology.azure!;
   return {
     ...topology,
     aws: {
@@ -122,11 +134,15 @@ export function withDeployOutputs(topology: Topology, outputs: DeployOutputs): T
       cdn: setCdn ? { ...cdn, publicUrl: `https://${cdnDomainName}` } : cdn,
       writer: setSubject ? { ...writer, subject: replicatorUniqueId } : writer,
     },
-    ...(setAzure
+    ...(azureSubject || azureClient
       ? {
           azure: {
-            ...topology.azure!,
-            replicator: { ...topology.azure!.replicator, subject: azureReplicatorUniqueId },
+            ...azure,
+            replicator: {
+              ...azure.replicator,
+              ...(azureSubject ? { subject: azureReplicatorUniqueId } : {}),
+              ...(azureClient ? { clientId: azureReplicatorClientId } : {}),
+            },
           },
         }
       : {}),

@@ -7,19 +7,26 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AZURE_STACK } from '../../lib/clouds/azure/infra/deploy-steps';
-import { AZURE_STACK_ID } from '../../lib/clouds/azure/infra/stack';
+import { AZURE_STACK, CLIENT_ID_OUTPUT } from '../../lib/clouds/azure/infra/deploy-steps';
+import { AZURE_OUTPUT_IDS, AZURE_STACK_ID } from '../../lib/clouds/azure/infra/stack';
 import { GCP_OUTPUT_IDS } from '../../lib/clouds/gcp/infra/names';
 import { deployPlan, stepIds } from '../../lib/deploy/plan';
 import { renderPlanText } from '../../lib/deploy/render';
 import { runDeploy, staleConsumers, type CommandRun } from '../../lib/deploy/run';
 import { selectSteps } from '../../lib/deploy/select';
 import { tsxNodeArgs } from '../../lib/synth/tsx';
-import { parseTopology, parseTopologyText, readTopologyFile, type Topology } from '../../lib/topology';
+import {
+  parseTopology,
+  parseTopologyText,
+  readTopologyFile,
+  withDeployOutputs,
+  type Topology,
+} from '../../lib/topology';
 import { synthesizeGcp } from '../clouds/gcp/support';
 
 const EXAMPLE = join(__dirname, '../../examples/azure.yaml');
 const AZURE_ID = '113355779900224466880';
+const CLIENT_ID = '0000aaaa-1111-2222-3333-444455556666';
 
 function exampleWith(change: (raw: { azure: Record<string, unknown> }) => void = () => {}): Topology {
   const raw = parseTopologyText(readFileSync(EXAMPLE, 'utf8'), EXAMPLE) as { azure: Record<string, unknown> };
@@ -115,13 +122,38 @@ describe('the plan of examples/azure.yaml', () => {
     expect((JSON.parse(result.stdout) as { steps: { id: string }[] }).steps.map((s) => s.id)).toEqual(ids);
   });
 
-  it('names the stack bin/azure.ts synthesizes', () => {
-    expect(AZURE_STACK).toBe(AZURE_STACK_ID);
+  it("hands the managed identity's client ID from azure-mirrors to gcp-replication (the Azure job's AZURE_CLIENT_ID)", () => {
+    expect(step('azure-mirrors').produces).toEqual([
+      {
+        key: 'azureReplicatorClientId',
+        stack: 'azure-mirrors',
+        output: 'replicator-client-id',
+        consumers: ['gcp-replication'],
+      },
+    ]);
+    expect(step('gcp-replication').consumes).toEqual([
+      expect.objectContaining({
+        key: 'azureReplicatorClientId',
+        from: 'azure-mirrors',
+        env: 'DEPLOYED_AZURE_REPLICATOR_CLIENT_ID',
+      }),
+    ]);
   });
 
-  it("gcp-replication outputs the Azure job's service account ID under the name the plan reads", () => {
-    const replication = synthesizeGcp(readTopologyFile(EXAMPLE)).replication as { output?: Record<string, unknown> };
-    expect(Object.keys(replication.output ?? {})).toContain(GCP_OUTPUT_IDS.azureReplicatorUniqueId);
+  it('names the stack bin/azure.ts synthesizes and its client ID output', () => {
+    expect(AZURE_STACK).toBe(AZURE_STACK_ID);
+    expect(CLIENT_ID_OUTPUT).toBe(AZURE_OUTPUT_IDS.replicatorClientId);
+  });
+
+  it("gcp-replication outputs the Azure job's service account ID and gives the job the client ID it was handed", () => {
+    const deployed = withDeployOutputs(readTopologyFile(EXAMPLE), { azureReplicatorClientId: CLIENT_ID });
+    const { replication, json } = synthesizeGcp(deployed);
+    expect(Object.keys((replication as { output?: Record<string, unknown> }).output ?? {})).toContain(
+      GCP_OUTPUT_IDS.azureReplicatorUniqueId,
+    );
+    expect(json.replication.replace(/\s/g, '')).toContain(
+      JSON.stringify({ name: 'AZURE_CLIENT_ID', value: CLIENT_ID }),
+    );
   });
 });
 
@@ -141,7 +173,12 @@ describe('a run of examples/azure.yaml with CLIs played', () => {
         runs.push(command);
         if (command.quiet) return 1;
         const at = command.args.indexOf('--outputs-file');
-        if (at >= 0 && command.args[1] === 'gcp-replication')
+        if (at >= 0 && command.args[1] === 'azure-mirrors')
+          writeFileSync(
+            command.args[at + 1]!,
+            JSON.stringify({ 'azure-mirrors': { 'replicator-client-id': CLIENT_ID } }),
+          );
+        else if (at >= 0 && command.args[1] === 'gcp-replication')
           writeFileSync(
             command.args[at + 1]!,
             JSON.stringify({
@@ -163,7 +200,9 @@ describe('a run of examples/azure.yaml with CLIs played', () => {
     runs.filter((r) => r.args[1] === 'azure-mirrors').map((r) => r.env.DEPLOYED_AZURE_REPLICATOR_UNIQUE_ID);
 
   it('a first run deploys the stack without the credential, then with it; a second run keeps it on both deploys', async () => {
-    expect(azureDeploys(await run())).toEqual([undefined, AZURE_ID]);
+    const first = await run();
+    expect(azureDeploys(first)).toEqual([undefined, AZURE_ID]);
+    expect(first.find((r) => r.args[1] === 'gcp-replication')!.env.DEPLOYED_AZURE_REPLICATOR_CLIENT_ID).toBe(CLIENT_ID);
     expect(azureDeploys(await run())).toEqual([AZURE_ID, AZURE_ID]);
   });
 

@@ -82,50 +82,105 @@ describe('which values a topology leaves to the deploy', () => {
     [
       'the default',
       () => {},
-      { cdnDomainName: [true, true], replicatorUniqueId: [true, true], azureReplicatorUniqueId: [false, false] },
+      {
+        cdnDomainName: [true, true],
+        replicatorUniqueId: [true, true],
+        azureReplicatorUniqueId: [false, false],
+        azureReplicatorClientId: [false, false],
+      },
     ],
     [
       'a custom CDN domain',
       (t) => (t.aws.cdn.domainName = 'cdn.example.com'),
-      { cdnDomainName: [false, false], replicatorUniqueId: [true, true], azureReplicatorUniqueId: [false, false] },
+      {
+        cdnDomainName: [false, false],
+        replicatorUniqueId: [true, true],
+        azureReplicatorUniqueId: [false, false],
+        azureReplicatorClientId: [false, false],
+      },
     ],
     [
       'a public URL in front of the CDN',
       (t) => (t.aws.cdn.publicUrl = 'https://blobs.example.com'),
-      { cdnDomainName: [false, false], replicatorUniqueId: [true, true], azureReplicatorUniqueId: [false, false] },
+      {
+        cdnDomainName: [false, false],
+        replicatorUniqueId: [true, true],
+        azureReplicatorUniqueId: [false, false],
+        azureReplicatorClientId: [false, false],
+      },
     ],
     [
       'no region using the CDN',
       (t) => {
         for (const region of Object.values(t.gcp.redirector.regions)) region.defaultBlobBackend = 'us-east-2';
       },
-      { cdnDomainName: [true, false], replicatorUniqueId: [true, true], azureReplicatorUniqueId: [false, false] },
+      {
+        cdnDomainName: [true, false],
+        replicatorUniqueId: [true, true],
+        azureReplicatorUniqueId: [false, false],
+        azureReplicatorClientId: [false, false],
+      },
     ],
     [
       'a written subject',
       (t) => (t.aws.writer.subject = '42'),
-      { cdnDomainName: [true, true], replicatorUniqueId: [false, false], azureReplicatorUniqueId: [false, false] },
+      {
+        cdnDomainName: [true, true],
+        replicatorUniqueId: [false, false],
+        azureReplicatorUniqueId: [false, false],
+        azureReplicatorClientId: [false, false],
+      },
     ],
     [
       'another issuer',
       (t) =>
         Object.assign(t.aws.writer, { oidcIssuer: 'https://token.actions.githubusercontent.com', subject: 'repo:o/r' }),
-      { cdnDomainName: [true, true], replicatorUniqueId: [false, false], azureReplicatorUniqueId: [false, false] },
+      {
+        cdnDomainName: [true, true],
+        replicatorUniqueId: [false, false],
+        azureReplicatorUniqueId: [false, false],
+        azureReplicatorClientId: [false, false],
+      },
     ],
     [
-      'an Azure section with Google as its issuer: its subject is left to the deploy',
+      'an Azure section with Google as its issuer: its subject and client ID are left to the deploy',
       (t) => (t.azure = AZURE),
-      { cdnDomainName: [true, true], replicatorUniqueId: [true, true], azureReplicatorUniqueId: [true, true] },
+      {
+        cdnDomainName: [true, true],
+        replicatorUniqueId: [true, true],
+        azureReplicatorUniqueId: [true, true],
+        azureReplicatorClientId: [true, true],
+      },
     ],
     [
-      'an Azure section with its subject written',
+      'an Azure section with its subject written: the client ID is still left to the deploy',
       (t) => (t.azure = { ...AZURE, replicator: { subject: '42' } }),
-      { cdnDomainName: [true, true], replicatorUniqueId: [true, true], azureReplicatorUniqueId: [false, false] },
+      {
+        cdnDomainName: [true, true],
+        replicatorUniqueId: [true, true],
+        azureReplicatorUniqueId: [false, false],
+        azureReplicatorClientId: [true, true],
+      },
+    ],
+    [
+      'an Azure section with both written',
+      (t) => (t.azure = { ...AZURE, replicator: { subject: '42', clientId: '00000000-0000-0000-0000-0000000000aa' } }),
+      {
+        cdnDomainName: [true, true],
+        replicatorUniqueId: [true, true],
+        azureReplicatorUniqueId: [false, false],
+        azureReplicatorClientId: [false, false],
+      },
     ],
     [
       'an Azure section turned off',
       (t) => (t.azure = { ...AZURE, enabled: false }),
-      { cdnDomainName: [true, true], replicatorUniqueId: [true, true], azureReplicatorUniqueId: [false, false] },
+      {
+        cdnDomainName: [true, true],
+        replicatorUniqueId: [true, true],
+        azureReplicatorUniqueId: [false, false],
+        azureReplicatorClientId: [false, false],
+      },
     ],
   ];
 
@@ -143,6 +198,14 @@ describe('withDeployOutputs', () => {
     expect(withDeployOutputs(azure, { azureReplicatorUniqueId: '77' }).azure!.replicator.subject).toBe('77');
     expect(withDeployOutputs(azure, { replicatorUniqueId: '77' }).azure!.replicator.subject).toBeUndefined();
     expect(withDeployOutputs(production, { azureReplicatorUniqueId: '77' })).toBe(production);
+  });
+
+  it("fills the Azure managed identity's client ID beside the subject", () => {
+    const clientId = '00000000-0000-0000-0000-0000000000aa';
+    const azure = topologyWith((t) => (t.azure = AZURE));
+    const deployed = withDeployOutputs(azure, { azureReplicatorUniqueId: '77', azureReplicatorClientId: clientId });
+    expect(deployed.azure!.replicator).toMatchObject({ subject: '77', clientId });
+    expect(withDeployOutputs(azure, { azureReplicatorClientId: clientId }).azure!.replicator.subject).toBeUndefined();
   });
 
   it('fills what the topology leaves to the deploy', () => {

@@ -16,7 +16,11 @@ function replicationTarget(azure: AzureSection): ReplicationTarget {
     job: 'azure',
     kind: 'azure',
     args: azureMirrors(azure).flatMap((mirror) => ['--container-url', mirror.baseUrl]),
-    env: { AZURE_TENANT_ID: azure.tenantId, AZURE_TOKEN_AUDIENCE: azure.replicator.audience },
+    env: {
+      AZURE_TENANT_ID: azure.tenantId,
+      AZURE_TOKEN_AUDIENCE: azure.replicator.audience,
+      ...(azure.replicator.clientId !== undefined ? { AZURE_CLIENT_ID: azure.replicator.clientId } : {}),
+    },
     regions: [...azure.mirrorRegions],
     registryHosts: [],
   };

@@ -42,6 +42,11 @@ export const AzureReplicatorIdentitySchema = z.strictObject({
    * until it is known, the identity has no federated credential and trusts no one
    */
   subject: z.string().min(1).optional(),
+  /**
+   * The managed identity's client ID, which the replication job presents (AZURE_CLIENT_ID).
+   * @default from the deploy (an output of azure-mirrors); until it is known the Azure job stops at start, naming it
+   */
+  clientId: guid.optional(),
 });
 
 export const AzureSchema = donorSectionSchema(

@@ -17,6 +17,8 @@ import { azureMirrors, type AzureSection } from '../section';
 
 /** The stack of bin/azure.ts (AZURE_STACK_ID in ./stack.ts). */
 export const AZURE_STACK = 'azure-mirrors';
+/** Its output of the managed identity's client ID (AZURE_OUTPUT_IDS.replicatorClientId in ./stack.ts). */
+export const CLIENT_ID_OUTPUT = 'replicator-client-id';
 
 export const AZURE_STEP_IDS = { mirrors: 'azure-mirrors', trust: 'azure-trust', backfill: 'azure-backfill' } as const;
 
@@ -33,6 +35,8 @@ function mirrors(topology: Topology, azure: AzureSection): DonorStep {
       "no shared keys) and the replicator's managed identity.",
     stacks: [AZURE_STACK],
     commands: [cdktfDeploy(AZURE_STACK)],
+    // The replication job presents the identity's client ID (AZURE_CLIENT_ID): gcp-replication takes it from here.
+    produces: [{ key: 'azureReplicatorClientId', stack: AZURE_STACK, output: CLIENT_ID_OUTPUT }],
     // Deployed again by azure-trust with the value; here too, or a re-run would take the credential away meanwhile.
     consumes: consumesDeployOutput(topology, 'azureReplicatorUniqueId')
       ? [{ key: 'azureReplicatorUniqueId', without: NO_TRUST, fromEarlierRun: true }]

@@ -75,6 +75,14 @@ function stackSteps(topology: Topology): PhasedStep[] {
             // Only when Azure is on (the plan drops it otherwise, having no consumer).
             { key: 'azureReplicatorUniqueId', stack: replication, output: GCP_OUTPUT_IDS.azureReplicatorUniqueId },
           ],
+          consumes: consumesDeployOutput(topology, 'azureReplicatorClientId')
+            ? [
+                {
+                  key: 'azureReplicatorClientId',
+                  without: 'the Azure job has no AZURE_CLIENT_ID: it stops at start, naming what it lacks',
+                },
+              ]
+            : [],
         },
       ),
     ),

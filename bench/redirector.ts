@@ -104,7 +104,8 @@ function wrk(url: string, xff: string | undefined, serverPid: number, connection
   if (!Number.isFinite(rps) || !Number.isFinite(total)) throw new Error(`cannot read wrk output:\n${out}`);
   return {
     requestsPerSecond: rps,
-    p99Ms: wrkMs(/99%\s+(\S+)/.exec(out)?.[1]),
+    // The latency distribution row, not a "...99%" in the thread stats columns above it.
+    p99Ms: wrkMs(/^\s+99%\s+(\S+)/m.exec(out)?.[1]),
     non3xx,
     errors,
     errorText: socketErrors?.[0] ?? 'no socket errors',

@@ -12,7 +12,14 @@
  */
 import type { Donor } from '../clouds/donor';
 import { DONORS } from '../clouds/donors';
-import { DEPLOY_PHASES, donorInfras, type DeployPhase, type DonorInfra, type DonorStep } from '../synth/donor-infra';
+import {
+  DEPLOY_PHASES,
+  donorInfras,
+  type DeployPhase,
+  type DonorInfra,
+  type DonorStep,
+  type InfraApp,
+} from '../synth/donor-infra';
 import { DEPLOY_OUTPUTS, enabledDonors, type DeployOutputKey, type Topology } from '../topology';
 
 /** The CLIs the steps run: the CDK's, CDKTF's, Google Cloud's, and this repository's replicator. */
@@ -90,8 +97,15 @@ export const cdkDeploy = (stacks: readonly string[]): Command => ({
   deploys: stacks,
 });
 
-/** A CDK for Terraform deploy of one stack. */
-export const cdktfDeploy = (stack: string): Command => ({ tool: 'cdktf', args: ['deploy', stack], deploys: [stack] });
+/**
+ * A CDK for Terraform deploy of one stack: of cdktf.json's app (the GCP one) unless another donor's app is given, whose
+ * script and output directory the CLI is then told (it would otherwise run cdktf.json's app and find no such stack).
+ */
+export const cdktfDeploy = (stack: string, app?: Pick<InfraApp, 'script' | 'outdir'>): Command => ({
+  tool: 'cdktf',
+  args: ['deploy', stack, ...(app ? ['--app', `npx tsx ${app.script}`, '--output', app.outdir] : [])],
+  deploys: [stack],
+});
 
 /** A plan the donors' steps cannot make: two steps with one id, a value nobody produces or produced too late. */
 export class DeployPlanError extends Error {}

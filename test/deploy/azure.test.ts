@@ -58,9 +58,15 @@ describe('the plan of examples/azure.yaml', () => {
       'mirror-backfill',
       'azure-backfill',
     ]);
-    expect(step('azure-mirrors').commands.map((c) => [c.tool, ...c.args].join(' '))).toEqual([
-      'cdktf deploy azure-mirrors',
+    // Azure's own app, not cdktf.json's (the GCP app, which has no azure-mirrors stack).
+    const azureApp = ['--app', 'npx tsx bin/azure.ts', '--output', 'cdktf.out.azure'];
+    expect(step('azure-mirrors').commands.map((c) => [c.tool, ...c.args])).toEqual([
+      ['cdktf', 'deploy', 'azure-mirrors', ...azureApp],
     ]);
+    expect(step('azure-trust').commands.map((c) => [c.tool, ...c.args])).toEqual([
+      ['cdktf', 'deploy', 'azure-mirrors', ...azureApp],
+    ]);
+    expect(step('gcp-replication').commands.map((c) => c.args)).toEqual([['deploy', 'gcp-replication']]);
     expect(step('azure-trust').stacks).toEqual(['azure-mirrors']);
     expect(step('azure-backfill')).toMatchObject({
       onDemand: true,

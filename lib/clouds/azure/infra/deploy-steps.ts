@@ -9,7 +9,7 @@
  * the azurerm provider, which `npm run deploy -- --plan` has no need to load.
  */
 import { cdktfDeploy, inPhase, type PhasedStep } from '../../../deploy/plan';
-import type { DonorStep } from '../../../synth/donor-infra';
+import type { DonorStep, InfraApp } from '../../../synth/donor-infra';
 import { consumesDeployOutput, type Topology } from '../../../topology';
 import { gcpNames } from '../../gcp/infra/names';
 import { azureDonor } from '../donor';
@@ -22,9 +22,11 @@ export const CLIENT_ID_OUTPUT = 'replicator-client-id';
 
 export const AZURE_STEP_IDS = { mirrors: 'azure-mirrors', trust: 'azure-trust', backfill: 'azure-backfill' } as const;
 
+type AzureApp = Pick<InfraApp, 'script' | 'outdir'>;
+
 const NO_TRUST = 'the managed identity has no federated credential: nothing can act as it, the Azure job cannot write';
 
-function mirrors(topology: Topology, azure: AzureSection): DonorStep {
+function mirrors(topology: Topology, azure: AzureSection, app: AzureApp): DonorStep {
   const accounts = azureMirrors(azure).map((mirror) => mirror.account);
   return {
     id: AZURE_STEP_IDS.mirrors,
@@ -34,7 +36,7 @@ function mirrors(topology: Topology, azure: AzureSection): DonorStep {
       `(${accounts.join(', ')}) with its public container (blobs readable by name, not listable; HTTPS only, TLS 1.2, ` +
       "no shared keys) and the replicator's managed identity.",
     stacks: [AZURE_STACK],
-    commands: [cdktfDeploy(AZURE_STACK)],
+    commands: [cdktfDeploy(AZURE_STACK, app)],
     // The replication job presents the identity's client ID (AZURE_CLIENT_ID): gcp-replication takes it from here.
     produces: [{ key: 'azureReplicatorClientId', stack: AZURE_STACK, output: CLIENT_ID_OUTPUT }],
     // Deployed again by azure-trust with the value; here too, or a re-run would take the credential away meanwhile.
@@ -45,7 +47,7 @@ function mirrors(topology: Topology, azure: AzureSection): DonorStep {
 }
 
 /** Only when the trusted subject is left to the deploy: a written one is in the stack from its first deploy. */
-function trust(topology: Topology): DonorStep[] {
+function trust(topology: Topology, app: AzureApp): DonorStep[] {
   if (!consumesDeployOutput(topology, 'azureReplicatorUniqueId')) return [];
   return [
     {
@@ -55,7 +57,7 @@ function trust(topology: Topology): DonorStep[] {
         "Deploys azure-mirrors again, now with the federated credential that lets the Azure replication job's " +
         'Google service account act as the managed identity (no keys, no SAS tokens).',
       stacks: [AZURE_STACK],
-      commands: [cdktfDeploy(AZURE_STACK)],
+      commands: [cdktfDeploy(AZURE_STACK, app)],
       consumes: [{ key: 'azureReplicatorUniqueId', without: NO_TRUST }],
     },
   ];
@@ -82,12 +84,13 @@ function backfill(topology: Topology, azure: AzureSection): DonorStep {
   };
 }
 
-export function azureDeploySteps(topology: Topology): PhasedStep[] {
+/** Azure's steps; `app` is its infrastructure app (not cdktf.json's), which its `cdktf deploy` commands name. */
+export function azureDeploySteps(topology: Topology, app: AzureApp): PhasedStep[] {
   const azure = topology.azure;
   if (!azure?.enabled) return [];
   return [
-    inPhase('storage')(mirrors(topology, azure)),
-    ...trust(topology).map(inPhase('writers')),
+    inPhase('storage')(mirrors(topology, azure, app)),
+    ...trust(topology, app).map(inPhase('writers')),
     inPhase('backfill')(backfill(topology, azure)),
   ];
 }

@@ -101,8 +101,9 @@ function inShareJson(inShare: boolean | undefined): string {
 }
 
 /**
- * `text` as a JSON string. Printable ASCII without a quote or a backslash is quoted as it is: a scan of its characters costs
- * about a third of JSON.stringify's call (measured on a repository and a reference), and it is every pull's case.
+ * `text` as a JSON string. Printable ASCII without a quote or a backslash is quoted as it is: a scan of its
+ * characters costs about a third of JSON.stringify's call (measured on a repository and a reference), and it is
+ * every pull's case.
  */
 export function jsonString(text: string): string {
   for (let i = 0; i < text.length; i++) {

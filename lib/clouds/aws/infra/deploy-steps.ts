@@ -5,7 +5,7 @@
  */
 import { cdkDeploy, inPhase, type PhasedStep } from '../../../deploy/plan';
 import type { DonorStep } from '../../../synth/donor-infra';
-import { bucketName, consumesDeployOutput, type Topology } from '../../../topology';
+import { bucketName, consumesDeployOutput, replicationDestinations, type Topology } from '../../../topology';
 import { s3CopyArgs } from '../../gcp/infra/replication-args';
 import { AWS_OUTPUT_IDS, awsRegions, cdnStackName, deliveryStackName, mirrorStackName } from './names';
 
@@ -17,10 +17,6 @@ export const AWS_STEP_IDS = {
   cdn: 'aws-cdn',
   mirrorBackfill: 'mirror-backfill',
 } as const;
-
-/** The regions with a mirror bucket that S3 replication fills from the upload bucket. */
-const replicatedRegions = (topology: Topology) =>
-  topology.aws.mirrorRegions.filter((region) => region !== topology.aws.uploadRegion);
 
 function bootstrap(topology: Topology): DonorStep {
   const regions = awsRegions(topology);
@@ -47,7 +43,7 @@ function delivery(topology: Topology): DonorStep {
 }
 
 function mirrors(topology: Topology): DonorStep[] {
-  const stacks = replicatedRegions(topology).map((region) => mirrorStackName(topology, region));
+  const stacks = replicationDestinations(topology).map((region) => mirrorStackName(topology, region));
   if (stacks.length === 0) return [];
   return [
     {
@@ -92,7 +88,7 @@ function cdn(topology: Topology): DonorStep[] {
 }
 
 function backfill(topology: Topology): DonorStep[] {
-  const regions = replicatedRegions(topology);
+  const regions = replicationDestinations(topology);
   if (regions.length === 0) return [];
   return [
     {

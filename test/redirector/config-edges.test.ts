@@ -2,26 +2,16 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConfigError, configFromEnv, parseRangeSources, type TableFlags } from '../../lib/redirector/config';
+import { ConfigError, configFromEnv, parseRangeSources } from '../../lib/redirector/config';
 import { parseTopologyText } from '../../lib/topology';
 import { loadTopology } from '../../lib/topology/load';
-import { IP_RANGES, SMALL_TOPOLOGY, smallTable } from './fixtures';
+import { IP_RANGES, problemsOf, SMALL_TOPOLOGY, smallTable } from './fixtures';
 
 // The real loader, which one test makes fail as a bug would.
 jest.mock('../../lib/topology/load', () => {
   const actual = jest.requireActual<typeof import('../../lib/topology/load')>('../../lib/topology/load');
   return { ...actual, loadTopology: jest.fn(actual.loadTopology) };
 });
-
-function problemsOf(env: Record<string, string>, flags: TableFlags = {}): string[] {
-  try {
-    configFromEnv(env, flags);
-  } catch (err) {
-    if (err instanceof ConfigError) return err.problems.map((p) => `${p.variable}: ${p.message}`);
-    throw err;
-  }
-  throw new Error('expected a ConfigError');
-}
 
 describe('configFromEnv', () => {
   it("SIGNATURE_UPSTREAM_ENDPOINT moves the table's signature upstream and keeps its path", () => {

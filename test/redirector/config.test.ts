@@ -1,17 +1,7 @@
-import { ConfigError, configFromEnv, parseRangeSources, type TableFlags } from '../../lib/redirector/config';
-import { IP_RANGES, SMALL_TOPOLOGY, smallTable } from './fixtures';
+import { configFromEnv, parseRangeSources, type TableFlags } from '../../lib/redirector/config';
+import { IP_RANGES, problemsOf, SMALL_TOPOLOGY, smallTable } from './fixtures';
 
 const base = { IP_RANGES };
-
-function problemsOf(env: Record<string, string>): string[] {
-  try {
-    configFromEnv(env);
-  } catch (err) {
-    if (err instanceof ConfigError) return err.problems.map((p) => `${p.variable}: ${p.message}`);
-    throw err;
-  }
-  throw new Error('expected a ConfigError');
-}
 
 describe('configFromEnv', () => {
   it('defaults: the embedded topology, its canonical region, production ports and limits', () => {

@@ -1,6 +1,7 @@
 /** Shared fixtures of the redirector tests: the small topology's routing tables and the fixture range index. */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { ConfigError, configFromEnv, type TableFlags } from '../../lib/redirector/config';
 import { loadRangeIndex } from '../../lib/redirector/load-ranges';
 import type { RangeIndex } from '../../lib/redirector/range-index';
 import {
@@ -40,3 +41,14 @@ export function fixtureIndex(): RangeIndex {
 
 export const HEX64 = 'ab'.repeat(32);
 export const DIGEST = `sha256:${HEX64}`;
+
+/** The problems configFromEnv reports for this environment, as `VARIABLE: message` lines; throws if it accepts it. */
+export function problemsOf(env: Record<string, string>, flags: TableFlags = {}): string[] {
+  try {
+    configFromEnv(env, flags);
+  } catch (err) {
+    if (err instanceof ConfigError) return err.problems.map((p) => `${p.variable}: ${p.message}`);
+    throw err;
+  }
+  throw new Error('expected a ConfigError');
+}

@@ -7,6 +7,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { PassThrough, Readable } from 'node:stream';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
 import {
   type Descriptor,
   type FetchedManifest,
@@ -31,6 +32,7 @@ import {
   type Summary,
 } from '../../lib/replicator';
 import { AzureBlobDestination } from '../../lib/clouds/azure/destination';
+import { blobKey } from '../../lib/topology/blob-layout';
 import { type LocalAzurite, startAzurite } from '../clouds/azure/azurite';
 import { type LocalRegistry, startRegistry } from '../support/registry';
 import { type LocalS3, startS3 } from '../support/s3';
@@ -347,5 +349,35 @@ describe('the replication skeleton, for every kind of destination', () => {
       for (const image of waiting.images) expect(await destination.holdsImage(image)).toBe(true);
       expect(waiting.images.length).toBeLessThan(images.length);
     });
+  });
+
+  // The blob stores key a blob by its digest alone: a stray object of another size there is not the blob.
+  const stores: Array<[string, () => ReplicationDestination, (key: string, body: Buffer) => Promise<unknown>]> = [
+    [
+      'S3',
+      () => new S3Destination(new S3BlobStore({ client: s3.client, bucket: 'copies' })),
+      (key, body) => s3.client.send(new PutObjectCommand({ Bucket: 'copies', Key: key, Body: body })),
+    ],
+    [
+      'Azure',
+      () => new AzureBlobDestination({ container: azurite.container('copies', 'images') }),
+      (key, body) => azurite.container('copies', 'images').getBlockBlobClient(key).upload(body, body.length),
+    ],
+  ];
+
+  it.each(stores)("%s replaces an object of another size stored under a blob's digest", async (_kind, make, plant) => {
+    const source = new MemorySource();
+    const { image } = source.image();
+    const blob = source.blob(3000);
+    await plant(blobKey(blob.digest), source.blobs.get(blob.digest)!.subarray(0, 1000));
+    const destination = make();
+    expect(await destination.holdsBlob(image, blob)).toBe(false);
+    const from = {
+      host: source.host,
+      repository: 'images/app',
+      open: async () => Readable.from([source.blobs.get(blob.digest)!]),
+    };
+    expect(await destination.ensureBlob(image, blob, from)).toBe('copied');
+    expect(await destination.holdsBlob(image, blob)).toBe(true);
   });
 });

@@ -11,6 +11,7 @@
 import { z } from 'zod';
 import type { TopologyProblem } from '../topology/errors';
 import { MirrorShareSchema } from '../topology/routing-table';
+import { quote } from '../topology/rule-helpers';
 import type { RangeParser } from './ranges';
 
 /** Where the official range file is: a fixed URL, or a page holding a link that matches `linkPattern`. */
@@ -48,6 +49,34 @@ export type SectionRule<Section> = (section: Section) => TopologyProblem[];
 /** Runs every rule and keeps all their problems, so a user sees every mistake at once. */
 export function checkSection<Section>(rules: readonly SectionRule<Section>[], section: Section): TopologyProblem[] {
   return rules.flatMap((rule) => rule(section));
+}
+
+/** A section whose mirrors sit in some regions and whose other regions borrow one of them (an alias). */
+export interface AliasedMirrors {
+  readonly mirrorRegions: readonly string[];
+  readonly regionAliases: Readonly<Record<string, string>>;
+}
+
+/** The mirror region serving clients of a region (itself, or its alias target); undefined if none. */
+export function mirrorRegionFor(section: AliasedMirrors, region: string): string | undefined {
+  if (section.mirrorRegions.includes(region)) return region;
+  return section.regionAliases[region];
+}
+
+/**
+ * The rule that an alias names a region without a mirror of its own and points at one that has it. `mirror` is what
+ * the donor calls a mirror (`bucket`), `list` the topology path of its mirror regions (`aws.mirrorRegions`).
+ */
+export function aliasesPointAtMirrors(mirror: string, list: string): SectionRule<AliasedMirrors> {
+  return (section) =>
+    Object.entries(section.regionAliases).flatMap(([alias, target]) => {
+      const path = `regionAliases.${alias}`;
+      if (section.mirrorRegions.includes(alias))
+        return [{ path, message: `${quote(alias)} has its own ${mirror} (in ${list}) and cannot be an alias` }];
+      if (!section.mirrorRegions.includes(target))
+        return [{ path, message: `alias target ${quote(target)} has no ${mirror} (not in ${list})` }];
+      return [];
+    });
 }
 
 /**

@@ -9,7 +9,7 @@ import { z } from 'zod';
 import { BaseUrlSchema } from '../../topology/routing-table';
 import type { TopologyProblem } from '../../topology/errors';
 import { duplicates, quote, subjectIsKnown, unknownRegions } from '../../topology/rule-helpers';
-import { checkSection, donorSectionSchema, type SectionRule } from '../donor';
+import { aliasesPointAtMirrors, checkSection, donorSectionSchema, mirrorRegionFor, type SectionRule } from '../donor';
 import { CLOUDWATCH_RETENTION_DAYS, isCloudWatchRetention } from './logs';
 import { AWS_REGION_NAME, KNOWN_AWS_REGIONS } from './regions';
 import { bucketBaseUrl } from './urls';
@@ -123,10 +123,7 @@ export function awsBucketUrl(aws: AwsSection, region: string): string {
 }
 
 /** The mirror region serving clients of an AWS region (itself, or its alias target); undefined if none. */
-export function awsMirrorRegionFor(aws: AwsSection, awsRegion: string): string | undefined {
-  if (aws.mirrorRegions.includes(awsRegion)) return awsRegion;
-  return aws.regionAliases[awsRegion];
-}
+export const awsMirrorRegionFor: (aws: AwsSection, awsRegion: string) => string | undefined = mirrorRegionFor;
 
 /** Client AWS region -> mirror base URL, for every routed region (mirrors and aliases, sorted). */
 export function awsMirrors(aws: AwsSection): Record<string, string> {
@@ -148,15 +145,7 @@ const uploadRegionHasBucket: Rule = (aws) =>
     ? []
     : [{ path: 'uploadRegion', message: `${quote(aws.uploadRegion)} is not one of aws.mirrorRegions` }];
 
-const aliasesPointAtBuckets: Rule = (aws) =>
-  Object.entries(aws.regionAliases).flatMap(([alias, target]) => {
-    const path = `regionAliases.${alias}`;
-    if (aws.mirrorRegions.includes(alias))
-      return [{ path, message: `${quote(alias)} has its own bucket (in aws.mirrorRegions) and cannot be an alias` }];
-    if (!aws.mirrorRegions.includes(target))
-      return [{ path, message: `alias target ${quote(target)} has no bucket (not in aws.mirrorRegions)` }];
-    return [];
-  });
+const aliasesPointAtBuckets = aliasesPointAtMirrors('bucket', 'aws.mirrorRegions');
 
 /** S3 bucket names: 3-63 characters of lowercase letters, digits, dots and hyphens. */
 const bucketNamesAreValid: Rule = (aws) =>

@@ -8,8 +8,8 @@
 import { z } from 'zod';
 import type { TopologyProblem } from '../../topology/errors';
 import { BaseUrlSchema } from '../../topology/routing-table';
-import { duplicates, GOOGLE_OIDC_ISSUER, quote, subjectIsKnown, unknownRegions } from '../../topology/rule-helpers';
-import { checkSection, donorSectionSchema, type SectionRule } from '../donor';
+import { duplicates, GOOGLE_OIDC_ISSUER, subjectIsKnown, unknownRegions } from '../../topology/rule-helpers';
+import { aliasesPointAtMirrors, checkSection, donorSectionSchema, mirrorRegionFor, type SectionRule } from '../donor';
 import { AZURE_REGION_NAME, KNOWN_AZURE_REGIONS, tagRegionsOf } from './regions';
 import {
   AZURE_BLOB_ENDPOINT_TEMPLATE,
@@ -118,12 +118,6 @@ export function azureMirrors(azure: AzureSection): AzureMirror[] {
   return azure.mirrorRegions.map((region) => azureMirror(azure, region));
 }
 
-/** The mirror region serving clients of a location (itself, or its alias target); undefined if none. */
-function azureMirrorRegionFor(azure: AzureSection, location: string): string | undefined {
-  if (azure.mirrorRegions.includes(location)) return location;
-  return azure.regionAliases[location];
-}
-
 /**
  * Client region -> mirror base URL, keyed as the redirector locates Azure clients: by the service-tags file's region
  * names, which for a few regions differ from the location (`germanywc` for `germanywestcentral`); sorted.
@@ -131,7 +125,7 @@ function azureMirrorRegionFor(azure: AzureSection, location: string): string | u
 export function azureMirrorMap(azure: AzureSection): Record<string, string> {
   const locations = [...azure.mirrorRegions, ...Object.keys(azure.regionAliases)];
   const entries = locations.flatMap((location) => {
-    const url = azureMirror(azure, azureMirrorRegionFor(azure, location)!).baseUrl;
+    const url = azureMirror(azure, mirrorRegionFor(azure, location)!).baseUrl;
     return tagRegionsOf(location).map((tagRegion) => [tagRegion, url] as const);
   });
   return Object.fromEntries(entries.sort(([a], [b]) => a.localeCompare(b)));
@@ -147,20 +141,7 @@ const regionsExist: Rule = (azure) => [
 
 const regionsListedOnce: Rule = (azure) => duplicates('mirrorRegions', azure.mirrorRegions, 'azure.mirrorRegions');
 
-const aliasesPointAtAccounts: Rule = (azure) =>
-  Object.entries(azure.regionAliases).flatMap(([alias, target]) => {
-    const path = `regionAliases.${alias}`;
-    if (azure.mirrorRegions.includes(alias))
-      return [
-        {
-          path,
-          message: `${quote(alias)} has its own storage account (in azure.mirrorRegions) and cannot be an alias`,
-        },
-      ];
-    if (!azure.mirrorRegions.includes(target))
-      return [{ path, message: `alias target ${quote(target)} has no storage account (not in azure.mirrorRegions)` }];
-    return [];
-  });
+const aliasesPointAtAccounts = aliasesPointAtMirrors('storage account', 'azure.mirrorRegions');
 
 /** Account names are `<prefix><region code>` and must fit 24 characters (only a known region has a code). */
 const accountNamesAreValid: Rule = (azure) =>

@@ -5,6 +5,7 @@
  */
 import type { Construct } from 'constructs';
 import type { Topology } from '../../../../topology';
+import { artifactRegistryHost, artifactRegistryPath } from '../../urls';
 import { apisOf } from '../apis';
 import { deployRoles } from '../deploy-roles';
 import { DockerRepository, type RepositoryRef } from '../docker-repository';
@@ -17,7 +18,12 @@ export function servicesRepository(topology: Topology): RepositoryRef & { readon
   const project = topology.gcp.servingProject;
   const region = topology.images.repository.region ?? topology.gcp.canonicalRegion;
   const repositoryId = topology.images.repository.id;
-  return { project, region, repositoryId, url: `${region}-docker.pkg.dev/${project}/${repositoryId}` };
+  return {
+    project,
+    region,
+    repositoryId,
+    url: `${artifactRegistryHost(region)}/${artifactRegistryPath(project, repositoryId)}`,
+  };
 }
 
 export const GITHUB_POOL_ID = 'github-actions';

@@ -10,7 +10,6 @@ import {
   type RegistryLocation,
   registryOrigin,
   registryTransport,
-  RequestBudgets,
   type RetryInfo,
   Transport,
 } from '../oci';
@@ -23,7 +22,7 @@ import type { ImageRef } from './images-file';
 import { replicate, type ReplicationOptions } from './replication';
 import { Report } from './report';
 import { selectImages } from './selection';
-import { shareOf, type Task, taskOf } from './shard';
+import { shareOf, type Task, taskBudgets, taskOf } from './shard';
 import { blobsOfTree, fetchTree, type ManifestNode } from './tree';
 import type { Env } from '../config/env';
 import { usageErrorText } from '../config/command-line';
@@ -63,12 +62,7 @@ export async function runReplicate(
 
   const report = new Report({ tty: io.tty, output: io.output });
   const connections = new Transport({ maxSockets: Math.max(16, command.concurrency * 2) });
-  // The job's budgets, shared by its tasks: each sends its part, so that the job as a whole keeps them.
-  const budgets = new RequestBudgets({
-    requestsPerSecond: command.rps,
-    perHost: command.hostRps,
-    share: 1 / task.count,
-  });
+  const budgets = taskBudgets(command, task);
   const registry = (location: RegistryLocation) => {
     const insecure = command.insecureRegistries.has(location.host);
     const origin = registryOrigin(location.host, insecure);

@@ -13,7 +13,7 @@
  * So each blob is copied once across the tasks, and each task copies about 1/N of the bytes.
  */
 import type { Env } from '../config/env';
-import type { Descriptor } from '../oci';
+import { type Descriptor, RequestBudgets } from '../oci';
 import { UsageError } from './errors';
 import type { ImageRef } from './images-file';
 
@@ -37,6 +37,14 @@ export function taskOf(env: Env): Task {
       `CLOUD_RUN_TASK_INDEX ${index} is not below CLOUD_RUN_TASK_COUNT ${count} (tasks count from 0)`,
     );
   return { index, count };
+}
+
+/** The job's request budgets as `task` may spend them: its part of each, so that all the tasks together keep them. */
+export function taskBudgets(
+  job: { readonly rps: number; readonly hostRps: ReadonlyMap<string, number> },
+  task: Task,
+): RequestBudgets {
+  return new RequestBudgets({ requestsPerSecond: job.rps, perHost: job.hostRps, share: 1 / task.count });
 }
 
 function wholeNumber(name: string, text: string, min: number): number {

@@ -5,7 +5,15 @@
  */
 import fc from 'fast-check';
 import type { Descriptor } from '../../lib/oci';
-import { type ImageRef, type RepositoryWork, shardOf, shareOf, taskOf, UsageError } from '../../lib/replicator';
+import {
+  type ImageRef,
+  type RepositoryWork,
+  shardOf,
+  shareOf,
+  taskBudgets,
+  taskOf,
+  UsageError,
+} from '../../lib/replicator';
 
 const blob = (name: string, size: number): Descriptor => ({
   mediaType: 'application/vnd.oci.image.layer.v1.tar',
@@ -228,5 +236,18 @@ describe('taskOf', () => {
   ])('refuses %j', (env, message) => {
     expect(() => taskOf(env)).toThrow(UsageError);
     expect(() => taskOf(env)).toThrow(message);
+  });
+});
+
+describe('taskBudgets', () => {
+  const job = { rps: 80, hostRps: new Map([['source.example', 20]]) };
+
+  it.each([
+    [1, 80, 20],
+    [4, 20, 5],
+  ])('gives each of %d tasks its part of every host budget', (count, anyHost, source) => {
+    const budgets = taskBudgets(job, { index: 0, count });
+    expect(budgets.rateOf('mirror.example')).toBe(anyHost);
+    expect(budgets.rateOf('source.example')).toBe(source);
   });
 });

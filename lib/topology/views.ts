@@ -3,7 +3,7 @@
  * topology always gives the same views, and no region list exists anywhere but in the topology.
  */
 import { roleArn } from '../clouds/aws/arns';
-import { awsBucketName, awsBucketUrl, awsMirrorRegionFor, awsMirrors } from '../clouds/aws/section';
+import { awsBucketName, awsBucketUrl, awsMirrorRegionFor } from '../clouds/aws/section';
 import { isEnabled, sectionOf, type Donor, type ReplicationTarget } from '../clouds/donor';
 import { DONORS } from '../clouds/donors';
 import { fanOutRegions } from '../clouds/gcp/donor';
@@ -24,24 +24,9 @@ export function bucketName(topology: Topology, region: string): string {
   return awsBucketName(topology.aws, region);
 }
 
-/** The public base URL of a region's mirror bucket (blob URL = base + `/containers/images/<digest>`). */
-export function bucketUrl(topology: Topology, region: string): string {
-  return awsBucketUrl(topology.aws, region);
-}
-
 /** Regions the upload bucket replicates to: every mirror but itself. */
 export function replicationDestinations(topology: Topology): string[] {
   return topology.aws.mirrorRegions.filter((region) => region !== topology.aws.uploadRegion);
-}
-
-/** The mirror region serving clients of an AWS region (itself, or its alias target); undefined if none. */
-export function mirrorRegionFor(topology: Topology, awsRegion: string): string | undefined {
-  return awsMirrorRegionFor(topology.aws, awsRegion);
-}
-
-/** Client AWS region -> mirror base URL, for every routed region (mirrors and aliases, sorted). */
-export function awsMirrorMap(topology: Topology): Record<string, string> {
-  return awsMirrors(topology.aws);
 }
 
 /** Per enabled donor with mirrors: client region -> mirror base URL (the routing table's `mirrors`). */
@@ -84,8 +69,8 @@ export function cdnUrl(topology: Topology): string | undefined {
  */
 export function defaultBlobBaseUrl(topology: Topology, redirectorRegion: string): string {
   const backend = redirectorRegionSettings(topology, redirectorRegion).defaultBlobBackend;
-  if (backend === CDN_BACKEND) return cdnUrl(topology) ?? bucketUrl(topology, topology.aws.cdn.primaryRegion);
-  return bucketUrl(topology, mirrorRegionFor(topology, backend)!);
+  if (backend === CDN_BACKEND) return cdnUrl(topology) ?? awsBucketUrl(topology.aws, topology.aws.cdn.primaryRegion);
+  return awsBucketUrl(topology.aws, awsMirrorRegionFor(topology.aws, backend)!);
 }
 
 /** The Artifact Registry repository in a region, as the redirector's upstream (a base URL and a path). */

@@ -1,8 +1,7 @@
 import { join } from 'node:path';
 import { KNOWN_AWS_REGIONS } from '../../lib/clouds/aws/regions';
+import { awsBucketUrl, awsMirrors } from '../../lib/clouds/aws/section';
 import {
-  awsMirrorMap,
-  bucketUrl,
   defaultBlobBaseUrl,
   loadTopology,
   readTopologyFile,
@@ -107,20 +106,20 @@ describe('views of the production topology', () => {
   });
 
   it('sends each mirror region to its own bucket and each alias to its target, and lists no other region', () => {
-    const map = awsMirrorMap(production);
+    const map = awsMirrors(production.aws);
     const { mirrorRegions, regionAliases } = production.aws;
     expect(Object.keys(map)).toEqual([...mirrorRegions, ...Object.keys(regionAliases)].sort());
-    for (const region of mirrorRegions) expect(map[region]).toBe(bucketUrl(production, region));
+    for (const region of mirrorRegions) expect(map[region]).toBe(awsBucketUrl(production.aws, region));
     expect({
       'ap-east-2': map['ap-east-2'],
       'cn-north-1': map['cn-north-1'],
       'cn-northwest-1': map['cn-northwest-1'],
       'me-south-1': map['me-south-1'],
     }).toEqual({
-      'ap-east-2': bucketUrl(production, 'ap-east-1'),
-      'cn-north-1': bucketUrl(production, 'ap-east-1'),
-      'cn-northwest-1': bucketUrl(production, 'ap-east-1'),
-      'me-south-1': bucketUrl(production, 'me-central-1'),
+      'ap-east-2': awsBucketUrl(production.aws, 'ap-east-1'),
+      'cn-north-1': awsBucketUrl(production.aws, 'ap-east-1'),
+      'cn-northwest-1': awsBucketUrl(production.aws, 'ap-east-1'),
+      'me-south-1': awsBucketUrl(production.aws, 'me-central-1'),
     });
   });
 

@@ -3,6 +3,7 @@
  * the pull commands per simulated client. Pure functions of the running system's description.
  */
 import type { SimulatedClient } from './clients';
+import type { LocalAzureContainer } from './topology';
 
 export interface ReadySystem {
   readonly topologyFile: string;
@@ -16,7 +17,7 @@ export interface ReadySystem {
   /** Azurite and its containers (`<account>/<container>`), when the topology has Azure on. */
   readonly azure?: {
     readonly url: string;
-    readonly containers: ReadonlyArray<{ readonly account: string; readonly container: string }>;
+    readonly containers: readonly LocalAzureContainer[];
   };
   readonly redirector: string;
   /** `<repository>:<tag>` as clients pull it. */

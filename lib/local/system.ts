@@ -34,6 +34,7 @@ import {
   DEFAULT_LOCAL_TOPOLOGY,
   localAzureAccounts,
   localBuckets,
+  type LocalAzureContainer,
   type LocalBuckets,
   localTopology,
   readTopologyFile,
@@ -88,7 +89,7 @@ export interface LocalSystem {
   /** Azure's storage accounts, when the topology has Azure on. */
   readonly azurite?: LocalAzurite;
   /** The containers in Azurite, one per Azure mirror region. */
-  readonly azureContainers: ReadonlyArray<{ readonly account: string; readonly container: string }>;
+  readonly azureContainers: readonly LocalAzureContainer[];
   readonly replication: CrossRegionReplication;
   readonly redirector: LocalRedirector;
   readonly entrances: readonly FrontDoorEntrance[];
@@ -155,7 +156,7 @@ export function consecutive(first: number | undefined, count: number): Array<num
  * stopped by `teardown` once started.
  */
 async function startAzureStandIn(
-  accounts: ReturnType<typeof localAzureAccounts>,
+  accounts: readonly LocalAzureContainer[],
   options: Parameters<typeof startAzurite>[1],
   teardown: Teardown,
 ): Promise<LocalAzurite> {

@@ -46,8 +46,14 @@ export function wantsAzurite(topology: Topology): boolean {
   return topology.azure?.enabled === true;
 }
 
+/** An Azure mirror region's storage account and its container, as Azurite emulates them. */
+export interface LocalAzureContainer {
+  readonly account: string;
+  readonly container: string;
+}
+
 /** The Azure storage accounts to emulate, one per mirror region (each holding the section's container). */
-export function localAzureAccounts(topology: Topology): { readonly account: string; readonly container: string }[] {
+export function localAzureAccounts(topology: Topology): LocalAzureContainer[] {
   return topology.azure?.enabled
     ? azureMirrors(topology.azure).map(({ account, container }) => ({ account, container }))
     : [];

@@ -494,6 +494,19 @@ describe('ExistenceChecker', () => {
     expect(time.running()).toBe(true);
   });
 
+  it('keeps probing a backend whose clients all come from the cache, however long', async () => {
+    const intervalMs = PROBE_IDLE_MS / 2;
+    const { existence, time, blob, probeRound } = setup({ probeIntervalMs: intervalMs });
+    const url = blob('a');
+    await existence.exists(url);
+    for (let round = 1; round <= 4; round++) {
+      expect(existence.known(url)).toEqual(HIT_PRESENT); // a client sent there between two rounds
+      await probeRound();
+    }
+    expect(time.running()).toBe(true);
+    expect(backend.heads).toHaveLength(1 + 4); // the first check, then one probe a round
+  });
+
   it('a check that fails inside (here a throwing metrics hook) sends the client to the fallback', async () => {
     const { existence, blob } = setup(
       {},

@@ -21,9 +21,16 @@ const account = (id: string, attribute: string) =>
 const pool = ref(stack, 'google_iam_workload_identity_pool', () => true, 'name');
 
 describe('gcp-delivery', () => {
-  it("creates the services' repository in the serving project, private", () => {
+  it("creates the services' repository in the serving project, private, its tags movable", () => {
     expect(resourcesOf(stack, 'google_artifact_registry_repository')).toMatchObject([
-      { project: 'small-serving', location: 'us-central1', repository_id: 'services', format: 'DOCKER' },
+      {
+        project: 'small-serving',
+        location: 'us-central1',
+        repository_id: 'services',
+        format: 'DOCKER',
+        // images.yml pushes the commit's tag again when a commit is rebuilt; Cloud Run runs digests anyway.
+        docker_config: { immutable_tags: false },
+      },
     ]);
     expect(iamGrantsOf(stack).filter((g) => g.members.includes('allUsers'))).toEqual([]);
     expect(stack.output?.[GCP_OUTPUT_IDS.servicesRepository]?.value).toBe(

@@ -9,6 +9,7 @@
  * Registry's and Artifact Registry's `manifest` map), from one listing per repository and run instead of one HEAD
  * per image: forty destinations of ten thousand images each are then 40 x (repositories) requests, not 400,000.
  */
+import { LRUCache } from 'lru-cache';
 import { type Descriptor, fullRepositoryName, type RegistryClient, type RegistryLocation } from '../oci';
 import type { BlobSource, ReplicationDestination } from './destination';
 import type { ImageRef } from './images-file';
@@ -38,7 +39,7 @@ export class RegistryDestination implements ReplicationDestination {
    * Per repository (the most recently asked about), the manifests it held when first asked, and those this run
    * committed since; undefined: the registry does not list them.
    */
-  private readonly listings = new Map<string, Promise<Set<string> | undefined>>();
+  private readonly listings = new LRUCache<string, Promise<Set<string> | undefined>>({ max: LISTINGS_KEPT });
 
   constructor(
     private readonly client: RegistryClient,
@@ -85,7 +86,7 @@ export class RegistryDestination implements ReplicationDestination {
     if (manifest.digest !== image.digest && (await this.client.headManifest(repository, manifest.digest)))
       return 'skipped';
     await this.client.putManifest(repository, manifest.digest, manifest);
-    (await this.listings.get(repository))?.add(manifest.digest);
+    (await this.listings.peek(repository))?.add(manifest.digest);
     return 'copied';
   }
 
@@ -113,14 +114,11 @@ export class RegistryDestination implements ReplicationDestination {
   /** The repository's manifests, listed once per run; undefined when the registry does not list them. */
   private listing(repository: string): Promise<Set<string> | undefined> {
     let listed = this.listings.get(repository);
-    if (listed) {
-      this.listings.delete(repository); // to the end: the most recently asked about
-    } else {
+    if (!listed) {
       listed = this.client.listManifests(repository);
       listed.catch(() => this.listings.delete(repository));
-      if (this.listings.size >= LISTINGS_KEPT) this.listings.delete(this.listings.keys().next().value!);
+      this.listings.set(repository, listed);
     }
-    this.listings.set(repository, listed);
     return listed;
   }
 

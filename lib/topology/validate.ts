@@ -43,7 +43,8 @@ function defaultBackendProblems(t: Topology, path: string, backend: string): Top
     // No address is needed: a deploy produces the CDN's, and until then its primary bucket serves (views.ts).
     return t.aws.cdn.enabled ? [] : [{ path, message: `is "${CDN_BACKEND}" but aws.cdn.enabled is false` }];
   }
-  if (t.aws.mirrorRegions.includes(backend) || backend in t.aws.regionAliases) return [];
+  // hasOwn, not `in`: a backend named like an inherited property ("toString") is no alias.
+  if (t.aws.mirrorRegions.includes(backend) || Object.hasOwn(t.aws.regionAliases, backend)) return [];
   return [
     {
       path,

@@ -111,6 +111,13 @@ describe('invalid topologies', () => {
       ],
     ],
     [
+      'a default backend named like a property every object inherits',
+      (t) => (t.gcp.redirector.regions['us-west1']!.defaultBlobBackend = 'toString'),
+      [
+        'gcp.redirector.regions.us-west1.defaultBlobBackend: default backend "toString" does not exist (expected "cdn" or a region of aws.mirrorRegions or aws.regionAliases)',
+      ],
+    ],
+    [
       'the CDN as default backend while the CDN is off',
       (t) => (t.aws.cdn.enabled = false),
       ['asia-east1', 'europe-west1', 'europe-west4'].map(

@@ -359,6 +359,17 @@ const cases: [string, SynthOutput, SynthOutput, string[]][] = [
     [],
   ],
   [
+    'an Azure container already listable, its metadata changed (not flagged again)',
+    azure({ ...storageAccount(), ...container('container') }),
+    azure({
+      ...storageAccount(),
+      azurerm_storage_container: {
+        images: { ...container('container').azurerm_storage_container.images, metadata: { a: 'b' } },
+      },
+    }),
+    [],
+  ],
+  [
     'an Azure account whose containers may now be public',
     azure(storageAccount({ allow_nested_items_to_be_public: false })),
     azure(storageAccount()),
@@ -375,6 +386,18 @@ const cases: [string, SynthOutput, SynthOutput, string[]][] = [
     azure(storageAccount()),
     azure(storageAccount({ https_traffic_only_enabled: false })),
     ['storage-weakened: plain HTTP accepted (HTTPS-only off)'],
+  ],
+  [
+    'an Azure account accepting plain HTTP by the older attribute name',
+    azure(storageAccount()),
+    azure(storageAccount({ https_traffic_only_enabled: undefined, enable_https_traffic_only: false })),
+    ['storage-weakened: plain HTTP accepted (HTTPS-only off)'],
+  ],
+  [
+    'an Azure account already accepting TLS 1.0, re-tagged (not flagged again)',
+    azure(storageAccount({ min_tls_version: 'TLS1_0' })),
+    azure(storageAccount({ min_tls_version: 'TLS1_0', tags: { a: 'b' } })),
+    [],
   ],
   [
     'an Azure account accepting shared keys (the attribute left to its default)',

@@ -22,13 +22,12 @@ import { join } from 'node:path';
 import { CreateBucketCommand } from '@aws-sdk/client-s3';
 import { MediaType, RegistryClient } from '../lib/oci';
 import type { Summary } from '../lib/replicator';
-import { pushCatalogue, registryBlobUploads, s3BlobWrites } from '../test/replicator/helpers';
+import { pushCatalogue, registryBlobUploads, S3_TEST_ENV, s3BlobWrites } from '../test/replicator/helpers';
 import { startRegistry } from '../test/support/registry';
 import { startS3 } from '../test/support/s3';
 
 const MiB = 1024 * 1024;
 const LAYER = 'application/vnd.oci.image.layer.v1.tar+gzip';
-const S3_ENV = { AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER', AWS_REGION: 'us-east-1' };
 
 /** A bundled replicate CLI (as the job's image runs it). */
 export interface Cli {
@@ -52,7 +51,7 @@ function run(cli: Cli, args: readonly string[], env: Record<string, string> = {}
   const started = performance.now();
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [cli.bundle, ...args], {
-      env: { ...process.env, ...S3_ENV, ...env },
+      env: { ...process.env, ...S3_TEST_ENV, ...env },
       stdio: ['ignore', output, 'pipe'],
     });
     let stderr = '';

@@ -25,6 +25,7 @@ import { CreateBucketCommand, DeleteObjectsCommand, ListObjectsV2Command, type S
 import { build } from 'esbuild';
 import { RegistryClient } from '../lib/oci';
 import type { Summary } from '../lib/replicator';
+import { S3_TEST_ENV } from '../test/replicator/helpers';
 import { pushImage, pushPrngBlob } from '../test/support/images';
 import { startRegistry } from '../test/support/registry';
 import { startS3 } from '../test/support/s3';
@@ -32,7 +33,6 @@ import { benchCatalogue, benchTasks } from './replicator-scale';
 
 const ROOT = join(__dirname, '..');
 const MiB = 1024 * 1024;
-const S3_ENV = { AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER', AWS_REGION: 'us-east-1' };
 const platform = { os: 'linux', architecture: 'amd64' };
 const RUNS = ['registry', 'registry rerun', 'S3', 'S3 rerun'] as const;
 type RunName = (typeof RUNS)[number];
@@ -228,7 +228,7 @@ function replicate(cli: Cli, args: string[]): Promise<RunResult> {
   return new Promise((resolve, reject) => {
     const child = spawn('/usr/bin/time', ['-f', 'cpu %U %S', process.execPath, cli.bundle, ...args], {
       cwd: ROOT,
-      env: { ...process.env, ...S3_ENV },
+      env: { ...process.env, ...S3_TEST_ENV },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let output = '';

@@ -11,9 +11,9 @@
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { Script } from 'node:vm';
+import { freePort } from '../lib/local/ports';
 import { IMAGE_FILES, WRITE_CODE_CACHE_FLAG } from '../lib/redirector/image-files';
 
 const main = join(__dirname, IMAGE_FILES.bundle);
@@ -26,16 +26,6 @@ const cachedData = !writing && existsSync(cacheFile) ? readFileSync(cacheFile) :
 const script = new Script(source, { filename: main, cachedData });
 if (script.cachedDataRejected) {
   process.stderr.write(`redirector: ${cacheFile} was made by another V8 or with other V8 flags: compiling instead\n`);
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
-    probe.once('error', reject);
-  });
 }
 
 function status(port: number, path: string): Promise<number> {

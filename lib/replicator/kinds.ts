@@ -64,6 +64,15 @@ export function location(flag: string, text: string): RegistryLocation {
   }
 }
 
+/** Throws a UsageError naming the first value of a repeatable flag that is given twice. */
+export function assertDistinct(flag: string, values: readonly string[]): void {
+  const seen = new Set<string>();
+  for (const value of values) {
+    if (seen.has(value)) throw new UsageError(`${flag} ${value} is given twice`);
+    seen.add(value);
+  }
+}
+
 function isBucketName(name: string): boolean {
   return /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(name) && !name.includes('..') && !/^\d+\.\d+\.\d+\.\d+$/.test(name);
 }
@@ -130,13 +139,10 @@ export const REGISTRY_KIND: DestinationKind<RegistrySettings> = {
   parse(values, source) {
     const destinations = ((values.dest as string[] | undefined) ?? []).map((text) => location('--dest', text));
     if (destinations.length === 0) throw new UsageError('--dest is required (at least one destination)');
-    const seen = new Set<string>();
-    for (const destination of destinations) {
-      const key = `${destination.host}/${destination.path}`;
-      if (key === `${source.host}/${source.path}`) throw new UsageError(`--dest ${key} is the source itself`);
-      if (seen.has(key)) throw new UsageError(`--dest ${key} is given twice`);
-      seen.add(key);
-    }
+    const keys = destinations.map(({ host, path }) => `${host}/${path}`);
+    const itself = keys.find((key) => key === `${source.host}/${source.path}`);
+    if (itself !== undefined) throw new UsageError(`--dest ${itself} is the source itself`);
+    assertDistinct('--dest', keys);
     return { destinations };
   },
   open({ destinations }, { registry }) {

@@ -2,7 +2,7 @@
  * `replicate azure`: the Azure mirrors' blob containers as replication destinations, one per `--container-url`.
  * Registered in lib/replicator/kinds.ts; the Azure donor's replication target (donor.ts) names it.
  */
-import type { DestinationKind } from '../../replicator/kinds';
+import { assertDistinct, type DestinationKind } from '../../replicator/kinds';
 import { UsageError } from '../../replicator/errors';
 import { containerClient } from './credentials';
 import { AzureBlobDestination } from './destination';
@@ -20,11 +20,9 @@ export const AZURE_KIND: DestinationKind<AzureSettings> = {
   parse(values) {
     const urls = (values['container-url'] as string[] | undefined) ?? [];
     if (urls.length === 0) throw new UsageError('--container-url is required (at least one container)');
-    const seen = new Set<string>();
+    assertDistinct('--container-url', urls);
     return {
       containers: urls.map((url) => {
-        if (seen.has(url)) throw new UsageError(`--container-url ${url} is given twice`);
-        seen.add(url);
         try {
           return containerLocation(url);
         } catch (error) {

@@ -9,7 +9,7 @@
 import { z } from 'zod';
 import type { Donor } from '../clouds/donor';
 import { DONORS } from '../clouds/donors';
-import { gcpRegionName } from '../clouds/gcp/section';
+import { artifactRepositoryId, gcpRegionName } from '../clouds/gcp/section';
 import { isRepositoryName } from '../oci/grammar';
 import { isHost } from '../oci/location';
 import { BaseUrlSchema } from './routing-table';
@@ -95,10 +95,7 @@ export const ImagesSchema = z.strictObject({
   repository: z
     .strictObject({
       /** Repository ID. @default 'services' */
-      id: z
-        .string()
-        .regex(/^[a-z]([a-z0-9-]*[a-z0-9])?$/, { error: 'is not an Artifact Registry repository ID' })
-        .default('services'),
+      id: artifactRepositoryId.default('services'),
       /** @default gcp.canonicalRegion */
       region: gcpRegionName.optional(),
     })

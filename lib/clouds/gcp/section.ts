@@ -16,6 +16,11 @@ import { artifactRegistryHost, artifactRegistryPath } from './urls';
 
 export const gcpRegionName = z.string().regex(GCP_REGION_NAME, { error: 'is not a Google Cloud region name' });
 
+/** An Artifact Registry repository ID: the public images' (gcp.repository) and the services' (images.repository.id). */
+export const artifactRepositoryId = z
+  .string()
+  .regex(/^[a-z]([a-z0-9-]*[a-z0-9])?$/, { error: 'is not an Artifact Registry repository ID' });
+
 export const RedirectorRegionSchema = z.strictObject({
   /** Blob backend for clients in no donor's network: `'cdn'` or a mirror region (or alias). */
   defaultBlobBackend: z.string().min(1),
@@ -117,9 +122,7 @@ export const GcpSchema = donorSectionSchema(
     /** Project holding the redirector, the load balancer and the replication jobs. */
     servingProject: z.string().regex(/^[a-z][a-z0-9-]{4,28}[a-z0-9]$/, { error: 'is not a GCP project ID' }),
     /** Artifact Registry repository ID, the same in every region. */
-    repository: z
-      .string()
-      .regex(/^[a-z]([a-z0-9-]*[a-z0-9])?$/, { error: 'is not an Artifact Registry repository ID' }),
+    repository: artifactRepositoryId,
     /** The region images are promoted to; replication fans out from here. */
     canonicalRegion: gcpRegionName,
     /** Regions with an Artifact Registry repository. */

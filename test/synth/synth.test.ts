@@ -1,16 +1,25 @@
 /**
  * `npm run synth` end to end on the small topology: both clouds written, twice gives byte-identical output, and an
- * invalid topology writes nothing and leaves earlier output alone.
+ * invalid topology, a donor it does not enable or a failing app writes nothing and leaves earlier output alone.
  */
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { synthesize } from '../../lib/synth/synthesize';
 import { tsxNodeArgs } from '../../lib/synth/tsx';
+import { parseTopologyText } from '../../lib/topology';
+import { fictDonor, WITH_FICT } from '../donors/fixtures/fict-donor';
 
 const REPO = resolve(__dirname, '..', '..');
 const SMALL = join(REPO, 'test', 'fixtures', 'topology-small.yaml');
+const FICT_SECTION = {
+  regions: ['fict-north'],
+  blobBaseUrl: 'https://blobs.fictional.example',
+  storeDirectory: '/nowhere',
+};
 
 function synth(cwd: string, ...args: string[]) {
   const env = { ...process.env };
@@ -79,6 +88,43 @@ describe('npm run synth', () => {
     expect(readdirSync(dir).sort()).toEqual(['bad.yaml', 'cdk.out']);
     expect(readFileSync(join(dir, 'cdk.out', 'previous.txt'), 'utf8')).toBe('kept');
   });
+
+  it('refuses --only a donor the topology does not enable, and writes nothing', () => {
+    const dir = join(work, 'only-disabled');
+    mkdirSync(dir);
+    const result = synth(dir, '--topology', SMALL, '--only', 'azure');
+    expect(result.status).toBe(1);
+    expect(result.stderr).toBe('azure is not enabled in this topology (azure.enabled): nothing was synthesized.\n');
+    expect(readdirSync(dir)).toEqual([]);
+  });
+
+  it('when an app fails, removes every partial output and keeps the previous one', async () => {
+    const dir = join(work, 'failing-app');
+    mkdirSync(join(dir, 'cdktf.fict.out'), { recursive: true });
+    writeFileSync(join(dir, 'cdktf.fict.out', 'previous.txt'), 'kept');
+    const topology = join(dir, 'topology.json');
+    const raw = { ...(parseTopologyText(readFileSync(SMALL, 'utf8'), SMALL) as object), fict: FICT_SECTION };
+    writeFileSync(topology, JSON.stringify(raw));
+    const failing = { ...fictDonor, infra: 'test/synth/fixtures/failing-infra' };
+    let stderr = '';
+    const err = new PassThrough().on('data', (c: Buffer) => (stderr += c.toString()));
+
+    const code = await synthesize({
+      topology,
+      only: 'fict',
+      env: {},
+      root: REPO,
+      cwd: dir,
+      donors: WITH_FICT.map((donor) => (donor === fictDonor ? failing : donor)),
+      stdout: new PassThrough(),
+      stderr: err,
+    });
+    expect(code).toBe(1);
+    expect(stderr).toContain('Fictional Cloud synth failed (exit 3):\nthe app broke half-way');
+    expect(stderr).toContain('nothing was written: the previous output, if any, is unchanged.');
+    expect(readdirSync(dir).sort()).toEqual(['cdktf.fict.out', 'topology.json']);
+    expect(readdirSync(join(dir, 'cdktf.fict.out'))).toEqual(['previous.txt']);
+  }, 60_000);
 
   it.each([
     [['--only', 'oracle'], /--only "oracle" is not one of aws, gcp, azure/],

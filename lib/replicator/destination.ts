@@ -33,6 +33,12 @@ import type { ImageRef } from './images-file';
 import type { BlobOutcome, ManifestOutcome } from './report';
 import type { ManifestNode } from './tree';
 
+/**
+ * The digest of a marker nobody writes: a store's probe reads it, proving the store answers and the identity may
+ * read it.
+ */
+export const PROBE_MARKER = `sha256:${'0'.repeat(64)}`;
+
 /** Where a blob's bytes come from: the image's repository in the source registry. */
 export interface BlobSource {
   /** The source registry (`host[:port]`): a destination on the same registry can mount instead of copying. */

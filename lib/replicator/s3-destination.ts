@@ -4,14 +4,11 @@
  * S3 has no tags: Cross-Region Replication and the redirector need blobs only.
  */
 import type { Descriptor } from '../oci';
-import type { BlobSource, ReplicationDestination } from './destination';
+import { type BlobSource, PROBE_MARKER, type ReplicationDestination } from './destination';
 import type { ImageRef } from './images-file';
 import type { BlobOutcome, ManifestOutcome } from './report';
 import type { S3BlobStore } from './s3-store';
 import type { ManifestNode } from './tree';
-
-/** A marker nobody writes: reading it proves the bucket answers and the credentials may read it. */
-const PROBE_MARKER = `sha256:${'0'.repeat(64)}`;
 
 export class S3Destination implements ReplicationDestination {
   readonly name: string;

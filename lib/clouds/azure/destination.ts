@@ -18,7 +18,7 @@ import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import type { ContainerClient } from '@azure/storage-blob';
 import { type Descriptor, verifying } from '../../oci';
-import type { BlobSource, ReplicationDestination } from '../../replicator/destination';
+import { type BlobSource, PROBE_MARKER, type ReplicationDestination } from '../../replicator/destination';
 import type { ImageRef } from '../../replicator/images-file';
 import type { BlobOutcome, ManifestOutcome } from '../../replicator/report';
 import type { ManifestNode } from '../../replicator/tree';
@@ -34,9 +34,6 @@ const MiB = 1024 * 1024;
 /** Azure's limits: at most 50,000 blocks per blob, each at most 4000 MiB. */
 const MAX_BLOCKS = 50_000;
 const MAX_BLOCK_SIZE = 4000 * MiB;
-
-/** A marker nobody writes: reading it proves the container answers and the identity may read it. */
-const PROBE_MARKER = `sha256:${'0'.repeat(64)}`;
 
 export class AzureBlobDestination implements ReplicationDestination {
   readonly name: string;

@@ -130,6 +130,11 @@ describe('npm run build:redirector -- --out DIR --ranges ...', () => {
     const server = await serve(entry, { PORT: String(await freePort()) }, lines);
     expect((await server.exited).code).toBe(1);
     expect(lines.join('\n')).toMatch(/invalid IP-range file .*ip-ranges\.bin: checksum mismatch/);
+    // The fatal line too, in the log (flushed before the exit, or lost with the batch).
+    const logged = lines.filter((line) => line.startsWith('{')).map((line) => JSON.parse(line) as unknown);
+    expect(logged).toContainEqual(
+      expect.objectContaining({ severity: 'CRITICAL', file: expect.stringContaining(IMAGE_FILES.rangeIndex) }),
+    );
   });
 
   it.each([

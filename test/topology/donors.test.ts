@@ -113,6 +113,11 @@ describe('the views take the enabled donors only', () => {
     expect(routingTableFor(half, 'europe-west1').mirrorShares).toEqual({ aws: 50 });
   });
 
+  it('a donor without mirrors has no share, whatever its section says (Google Cloud hosts the upstream)', () => {
+    const gcpAtHalf = { ...small, gcp: { ...small.gcp, trafficShare: 50 } };
+    expect(routingTableFor(gcpAtHalf, 'europe-west1').mirrorShares).toBeUndefined();
+  });
+
   it('replication jobs only into enabled donors', () => {
     expect(replicationJobs(switched(10)).map((j) => j.donor)).toContain('azure');
     expect(replicationJobs(switched(10, false)).map((j) => j.donor)).not.toContain('azure');

@@ -335,6 +335,12 @@ const cases: [string, SynthOutput, SynthOutput, string[]][] = [
     ['stateful-removed: deletes the Azure storage account and its data'],
   ],
   [
+    'an Azure blob container deleted',
+    azure({ ...storageAccount(), ...container('blob') }),
+    azure(storageAccount()),
+    ['stateful-removed: deletes the Azure blob container and its data'],
+  ],
+  [
     'an Azure storage account moved to another region',
     azure(storageAccount()),
     azure(storageAccount({ location: 'northeurope' })),
@@ -454,6 +460,17 @@ const cases: [string, SynthOutput, SynthOutput, string[]][] = [
       },
     }),
     ['iam-widened: new action Owner for aaa', 'iam-widened: basic role Owner for aaa'],
+  ],
+  [
+    'an Azure Contributor role for a known principal',
+    azure(roleAssignment('aaa')),
+    azure({
+      azurerm_role_assignment: {
+        ...roleAssignment('aaa').azurerm_role_assignment,
+        broad: { scope: '/subscriptions/s', role_definition_name: 'Contributor', principal_id: 'aaa' },
+      },
+    }),
+    ['iam-widened: new action Contributor for aaa', 'iam-widened: basic role Contributor for aaa'],
   ],
   [
     'a security-group ingress rule added',

@@ -65,6 +65,11 @@ describe('Azure preflight', () => {
       ],
     ],
     [
+      'a disabled subscription: nothing else is asked',
+      { [`GET ${SUB}?api-version=2022-12-01`]: [200, { state: 'Disabled', tenantId: TENANT }] },
+      [`azure subscription ${azure.subscriptionId}: is Disabled -> enable it (billing) in the Azure portal`],
+    ],
+    [
       'a subscription the deployer cannot see',
       { [`GET ${SUB}?api-version=2022-12-01`]: [403, { error: { message: 'AuthorizationFailed' } }] },
       [

@@ -223,6 +223,22 @@ describe('Google preflight', () => {
     expect(calls.filter((c) => c.includes('k8s-artifacts-prod'))).toHaveLength(1);
   });
 
+  it('names a project pending deletion and says how to restore it', async () => {
+    const { fetch } = google(
+      readyProjects({
+        [`GET ${RM}/k8s-artifacts-prod`]: [200, { projectId: 'k8s-artifacts-prod', state: 'DELETE_REQUESTED' }],
+      }),
+    );
+    expect(problems(await gcpPreflight(topology, fetch))).toEqual([
+      {
+        check: 'gcp project k8s-artifacts-prod',
+        ok: false,
+        detail: 'is DELETE_REQUESTED',
+        fix: 'restore it: gcloud projects undelete k8s-artifacts-prod',
+      },
+    ]);
+  });
+
   it('says when billing is off, with the command that links an account', async () => {
     const { fetch } = google(
       readyProjects({ [`GET ${BILLING}/k8s-infra-oci-proxy-prod/billingInfo`]: [200, { billingEnabled: false }] }),
@@ -283,6 +299,17 @@ describe('Google preflight', () => {
       expect(list.map((n) => n.permission)).toContain('serviceusage.services.enable');
     }
     expect(needed.get('k8s-artifacts-prod')!.map((n) => n.permission)).not.toContain('run.services.create');
+  });
+
+  it('asks one project serving as both for each permission once', () => {
+    const oneProject = { ...topology, gcp: { ...topology.gcp, artifactsProject: topology.gcp.servingProject } };
+    const needed = neededPermissions(oneProject);
+    expect([...needed.keys()]).toEqual([topology.gcp.servingProject]);
+    const permissions = needed.get(topology.gcp.servingProject)!.map((n) => n.permission);
+    expect(new Set(permissions).size).toBe(permissions.length);
+    expect(permissions).toEqual(
+      expect.arrayContaining(['artifactregistry.repositories.create', 'run.services.create']),
+    );
   });
 
   it('groups missing permissions by role', () => {

@@ -2,7 +2,8 @@
 import type { App } from 'cdktf';
 import type { Topology } from '../../../topology';
 import type { AzureSection } from '../section';
-import { AZURE_STACK_ID, AzureMirrorsStack } from './stack';
+import { AZURE_STACK_ID } from './names';
+import { AzureMirrorsStack } from './stack';
 
 export interface AzureStacks {
   readonly mirrors: AzureMirrorsStack;

@@ -4,9 +4,6 @@
  * in the writers phase, once the GCP replication stack has produced the unique ID of the Azure job's service
  * account, with the federated credential that trusts it. The backfill of a new region runs the Azure replication job
  * on demand: it writes every region's container itself, skipping what is there.
- *
- * Written by DEPLOY+DIFF; the stack's id is repeated here (a test holds it to AZURE_STACK_ID) because stack.ts loads
- * the azurerm provider, which `npm run deploy -- --plan` has no need to load.
  */
 import { cdktfDeploy, inPhase, type PhasedStep } from '../../../deploy/plan';
 import type { DonorStep, InfraApp } from '../../../synth/donor-infra';
@@ -14,11 +11,7 @@ import { consumesDeployOutput, type Topology } from '../../../topology';
 import { gcpNames } from '../../gcp/infra/names';
 import { azureDonor } from '../donor';
 import { azureMirrors, type AzureSection } from '../section';
-
-/** The stack of bin/azure.ts (AZURE_STACK_ID in ./stack.ts). */
-export const AZURE_STACK = 'azure-mirrors';
-/** Its output of the managed identity's client ID (AZURE_OUTPUT_IDS.replicatorClientId in ./stack.ts). */
-export const CLIENT_ID_OUTPUT = 'replicator-client-id';
+import { AZURE_OUTPUT_IDS, AZURE_STACK_ID } from './names';
 
 export const AZURE_STEP_IDS = { mirrors: 'azure-mirrors', trust: 'azure-trust', backfill: 'azure-backfill' } as const;
 
@@ -35,10 +28,10 @@ function mirrors(topology: Topology, azure: AzureSection, app: AzureApp): DonorS
       `Deploys the Azure resource group ${azure.resourceGroup}, a storage account per mirror region ` +
       `(${accounts.join(', ')}) with its public container (blobs readable by name, not listable; HTTPS only, TLS 1.2, ` +
       "no shared keys) and the replicator's managed identity.",
-    stacks: [AZURE_STACK],
-    commands: [cdktfDeploy(AZURE_STACK, app)],
+    stacks: [AZURE_STACK_ID],
+    commands: [cdktfDeploy(AZURE_STACK_ID, app)],
     // The replication job presents the identity's client ID (AZURE_CLIENT_ID): gcp-replication takes it from here.
-    produces: [{ key: 'azureReplicatorClientId', stack: AZURE_STACK, output: CLIENT_ID_OUTPUT }],
+    produces: [{ key: 'azureReplicatorClientId', stack: AZURE_STACK_ID, output: AZURE_OUTPUT_IDS.replicatorClientId }],
     // Deployed again by azure-trust with the value; here too, or a re-run would take the credential away meanwhile.
     consumes: consumesDeployOutput(topology, 'azureReplicatorUniqueId')
       ? [{ key: 'azureReplicatorUniqueId', without: NO_TRUST, fromEarlierRun: true }]
@@ -56,8 +49,8 @@ function trust(topology: Topology, app: AzureApp): DonorStep[] {
       summary:
         "Deploys azure-mirrors again, now with the federated credential that lets the Azure replication job's " +
         'Google service account act as the managed identity (no keys, no SAS tokens).',
-      stacks: [AZURE_STACK],
-      commands: [cdktfDeploy(AZURE_STACK, app)],
+      stacks: [AZURE_STACK_ID],
+      commands: [cdktfDeploy(AZURE_STACK_ID, app)],
       consumes: [{ key: 'azureReplicatorUniqueId', without: NO_TRUST }],
     },
   ];

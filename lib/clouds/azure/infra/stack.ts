@@ -12,17 +12,9 @@ import { outputs } from '../../gcp/infra/stack';
 import { addStateBackend, stateBackendFor } from '../../gcp/infra/state-backend';
 import { azureMirrors } from '../section';
 import type { AzureSection } from '../section';
+import { AZURE_OUTPUT_IDS } from './names';
 import { PublicBlobMirror } from './public-blob-mirror';
 import { ReplicatorIdentity } from './replicator-identity';
-
-/** The stack's id, and the Terraform output names the deploy reads. */
-export const AZURE_STACK_ID = 'azure-mirrors';
-export const AZURE_OUTPUT_IDS = {
-  /** The managed identity's client ID: the replication job's AZURE_CLIENT_ID. */
-  replicatorClientId: 'replicator-client-id',
-  /** The managed identity's principal ID, to look up its role assignments. */
-  replicatorPrincipalId: 'replicator-principal-id',
-} as const;
 
 export interface AzureMirrorsStackProps {
   /** The registry's name (tags) and where Terraform state is kept. */

@@ -3,6 +3,8 @@
  * docs/redirector.md). Exits 2 on a bad command line or configuration, 1 on an unusable range file, 0 after a
  * graceful drain.
  */
+// First: it configures zod before any schema is built (see the module).
+import '../lib/redirector/zod-once';
 import { RangeFileError } from '../lib/clouds/ranges';
 import { commandLineOrExit, USAGE_EXIT_CODE } from '../lib/config/command-line';
 import { ConfigError, configFromEnv, TABLE_FLAGS, TABLE_FLAGS_USAGE } from '../lib/redirector/config';

@@ -8,7 +8,7 @@
  * Runtime-safe: no infrastructure library and no cloud SDK here or in anything a Donor imports (the redirector's
  * bundle carries the registry).
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { TopologyProblem } from '../topology/errors';
 import { MirrorShareSchema } from '../topology/routing-table';
 import { quote } from '../topology/rule-helpers';

@@ -5,7 +5,7 @@
  */
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import { DEPLOY_OUTPUTS, type DeployOutputs } from '../topology';
 
 export const STORE_FILE = 'outputs.json';

@@ -2,7 +2,7 @@
  * OCI and Docker manifests and indexes: media types, validation (zod) and the two questions a replicator asks of a
  * manifest: which child manifests does it point at, and which blobs must exist for it to be pullable.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { isDigest } from './grammar';
 
 export const MediaType = {

@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
-import { z } from 'zod';
+import * as z from 'zod';
 import { isDigest, isRepositoryName, isTag } from '../oci';
 import { UsageError } from './errors';
 import { formatPath } from '../config/paths';

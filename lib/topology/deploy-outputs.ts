@@ -10,7 +10,7 @@
  * role trusts no one, and a redirector region whose default backend is the CDN sends those clients to the CDN's
  * primary mirror bucket.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Env } from '../config/env';
 import { TopologyError, type TopologyProblem } from './errors';
 import { CDN_BACKEND, GOOGLE_OIDC_ISSUER, type Topology } from './schema';

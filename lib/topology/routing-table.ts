@@ -3,7 +3,7 @@
  * region (views.ts), baked into the service's environment as JSON, and parsed back here at start-up.
  * Runtime-safe: no infrastructure imports.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { isRepositoryName } from '../oci/grammar';
 
 /**

@@ -6,7 +6,7 @@
  *
  * Runtime-safe: imported by the redirector and the replicator, so it must never import infrastructure libraries.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Donor } from '../clouds/donor';
 import { DONORS } from '../clouds/donors';
 import { artifactRepositoryId, gcpRegionName } from '../clouds/gcp/section';

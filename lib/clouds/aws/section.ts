@@ -5,7 +5,7 @@
  *
  * Runtime-safe: the topology (and so the redirector) imports it.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { BaseUrlSchema } from '../../topology/routing-table';
 import type { TopologyProblem } from '../../topology/errors';
 import { duplicates, quote, subjectIsKnown, unknownRegions } from '../../topology/rule-helpers';

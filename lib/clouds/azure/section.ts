@@ -5,7 +5,7 @@
  *
  * Runtime-safe: the topology (and so the redirector) imports it.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { TopologyProblem } from '../../topology/errors';
 import { BaseUrlSchema } from '../../topology/routing-table';
 import { duplicates, GOOGLE_OIDC_ISSUER, subjectIsKnown, unknownRegions } from '../../topology/rule-helpers';

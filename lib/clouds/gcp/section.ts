@@ -6,7 +6,7 @@
  *
  * Runtime-safe: the topology (and so the redirector) imports it.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { UpstreamSchema } from '../../topology/routing-table';
 import type { TopologyProblem } from '../../topology/errors';
 import { duplicates, quote, unknownRegions } from '../../topology/rule-helpers';

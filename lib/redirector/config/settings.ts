@@ -3,7 +3,7 @@
  * the log level. The schema's keys are the variable names, so every issue names its variable.
  */
 import { isIP } from 'node:net';
-import { z } from 'zod';
+import * as z from 'zod';
 import { CONTAINER_PORT, PROJECT_ENV } from '../service-contract';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;

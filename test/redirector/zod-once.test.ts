@@ -3,9 +3,9 @@ import { join } from 'node:path';
 import * as z from 'zod';
 
 describe('zod-once: the redirector builds its schemas without compiled parsers', () => {
-  test('importing it turns compiled parsers off for every schema built after', () => {
+  test('importing it turns compiled parsers off for every schema built after', async () => {
     expect(z.config().jitless).not.toBe(true);
-    jest.isolateModules(() => require('../../lib/redirector/zod-once'));
+    await import('../../lib/redirector/zod-once');
     expect(z.config().jitless).toBe(true);
   });
 

@@ -113,13 +113,7 @@ export function parseIpv6Into(text: string, out: Uint32Array, from: number, to: 
   let count = 0;
   let gapAt = -1;
   let at = from;
-  if (text.charCodeAt(at) === COLON) {
-    // A leading colon only as the start of a leading "::".
-    if (text.charCodeAt(at + 1) !== COLON) return false;
-    gapAt = 0;
-    at += 2;
-  }
-  // Each turn starts where a group may start: at `from`, after the leading "::" or after a colon.
+  // Each turn starts where a group may start: at `from` or after a colon.
   while (at < to) {
     const start = at;
     const first = hexAt(text, at, to);
@@ -127,8 +121,9 @@ export function parseIpv6Into(text: string, out: Uint32Array, from: number, to: 
     const third = hexAt(text, at + 2, to);
     const fourth = hexAt(text, at + 3, to);
     if (first < 0) {
-      // No group: only the second colon of the one "::" may stand here.
+      // No group: only the one "::" may stand here (after a colon, its second one; at the start, both).
       if (text.charCodeAt(at) !== COLON || gapAt >= 0) return false;
+      if (at === from && text.charCodeAt(++at) !== COLON) return false;
       gapAt = count;
       at++;
       continue;

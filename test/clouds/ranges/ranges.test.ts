@@ -32,6 +32,12 @@ describe('parseIpInto', () => {
     ['::ffff:3.5.140.9', 4, [0x03058c09]],
     ['::ffff:305:8c09', 4, [0x03058c09]],
     ['0:0:0:0:0:ffff:3.5.140.9', 4, [0x03058c09]],
+    // Octets and groups of every length, in every position (each is read as a unit, its digits counted).
+    ['9.10.100.255', 4, [0x090a64ff]],
+    ['100.10.9.0', 4, [0x640a0900]],
+    ['a:bc:def:1234:F:EF:ABC:abcd', 6, [0x000a00bc, 0x0def1234, 0x000f00ef, 0x0abcabcd]],
+    ['1:2:3:4:5:6:7::', 6, [0x10002, 0x30004, 0x50006, 0x70000]],
+    ['::2:3:4:5:6:7:8', 6, [0x2, 0x30004, 0x50006, 0x70008]],
   ])('%s', (text, family, expected) => {
     expect(words(text)).toEqual({ family, words: expected });
   });
@@ -67,6 +73,18 @@ describe('parseIpInto', () => {
     '1:2:3:4:5:6:7:8:9:0',
     '1::2:3:',
     '::1:',
+    '1.2.3.04',
+    '1.2.3.1234',
+    '1234.1.2.3',
+    '1.2.3.4\n',
+    '1:2:3:4:5:6:7:8::',
+    '::1:2:3:4:5:6:7:8',
+    '1:2:3:4:5:6:7:8:',
+    '1:2:3:4:5:6:7',
+    '1:2:3:4:5:6:7:8.1.2.3',
+    '1::2:1.2.3',
+    'ffff:1.2.3.4',
+    '2600:1f16:ffff:0:0:0:0:1:',
   ])('refuses %j', (text) => {
     expect(parseIpInto(text, new Uint32Array(4), true)).toBe(NOT_AN_IP);
   });

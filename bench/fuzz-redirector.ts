@@ -2,9 +2,10 @@
  * The full fuzz run of the redirector: `npm run fuzz:redirector` (flags: --requests, --concurrency, --seed; see
  * --help). FUZZ_SEED=N replays the run of seed N; without it or --seed, a random seed, printed first.
  *
- * 100,000 hostile requests, structured and raw-socket, against the redirector started as the service runs
- * (bin/redirector.ts on 127.0.0.1): zero 5xx, zero Location outside the configured hosts, no crash or hang, and
- * RSS back within 10% of its post-warm-up value. Prints the report as JSON and exits 1 if a requirement is broken.
+ * 100,000 hostile requests, structured and raw-socket, against the redirector as the image runs it (the output of
+ * npm run build:redirector, on 127.0.0.1): zero 5xx, zero Location outside the configured hosts, no crash or hang,
+ * and RSS back within 10% of its post-warm-up value once the run is over (test/redirector/fuzz/harness.ts). Prints
+ * the report as JSON and exits 1 if a requirement is broken.
  * The short version of the same run is part of `npm test` (test/redirector/fuzz.test.ts).
  */
 import { commandLineOrExit, FlagError, wholeNumberFlag } from '../lib/config/command-line';
@@ -52,7 +53,8 @@ async function main(): Promise<void> {
   }
   process.stderr.write(
     `fuzz:redirector: passed: ${report.requests} requests in ${report.seconds} s, no 5xx, no stray Location, ` +
-      `RSS ${report.rssMb.warm} -> ${report.rssMb.end} MB (peak ${report.rssMb.peak})\n`,
+      `RSS ${report.rssMb.warm} MB after the warm-up, ${report.rssMb.end} at the end (peak ${report.rssMb.peak}), ` +
+      `${report.rssMb.idle} once idle\n`,
   );
 }
 

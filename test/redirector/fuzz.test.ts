@@ -3,8 +3,9 @@
  * number). Malformed methods, paths, queries, X-Forwarded-For values and bytes must never produce a 5xx, and a
  * Location must always start with a configured backend and carry no dot or empty segment:
  * - 12,000 cases through the pure pipeline (parseRequest, the client resolver, decide, settle);
- * - 3,000 structured and raw-socket requests against the redirector started through its entry point: the short
- *   version of `npm run fuzz:redirector` (bench/fuzz-redirector.ts, 100,000 requests), same generator and checks.
+ * - 3,000 structured and raw-socket requests against the redirector as the image runs it (npm run build:redirector's
+ *   output): the short version of `npm run fuzz:redirector` (bench/fuzz-redirector.ts, 100,000 requests), same
+ *   generator and checks.
  */
 import { ClientResolver } from '../../lib/redirector/client';
 import { CLIENT_NOT_NEEDED, decide, settle } from '../../lib/redirector/decide';

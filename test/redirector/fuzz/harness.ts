@@ -1,15 +1,21 @@
 /**
- * The fuzz run: the redirector started through its own entry point (bin/redirector.ts, a real node:http server on
- * 127.0.0.1, its mirrors a local server), then `requests` hostile requests from inputs.ts, `concurrency` at a time.
- * Every answer is checked (no 5xx, no Location outside the configured hosts, an answer within the deadline), the
- * process must stay up and healthy, and its RSS is sampled. Shared by the short run in `npm test`
- * (test/redirector/fuzz.test.ts) and the full one (`npm run fuzz:redirector`, bench/fuzz-redirector.ts).
+ * The fuzz run: the redirector as the image runs it (npm run build:redirector's output, started with node, a real
+ * node:http server on 127.0.0.1, its mirrors a local server), then `requests` hostile requests from inputs.ts,
+ * `concurrency` at a time. Every answer is checked (no 5xx, no Location outside the configured hosts, an answer
+ * within the deadline), the process must stay up and healthy, and its RSS is sampled: after the warm-up (the
+ * reference), during the run, and once the service has had an idle moment to give memory back. Shared by the short
+ * run in `npm test` (test/redirector/fuzz.test.ts) and the full one (`npm run fuzz:redirector`,
+ * bench/fuzz-redirector.ts).
  */
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
-import { listenLocally } from '../../../lib/local/ports';
-import { startRedirector, type LocalRedirector } from '../../../lib/local/redirector';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { buildRedirector } from '../../../bin/build-redirector';
+import { freePort, listenLocally } from '../../../lib/local/ports';
+import { essentialEnvironment, ManagedChild, waitForHttp } from '../../../lib/local/processes';
+import { redirectorEnvironment } from '../../../lib/local/redirector';
 import type { RoutingTable } from '../../../lib/topology';
 import { RANGE_SOURCES, smallTable } from '../fixtures';
 import { describeRequest, fuzzRequest, type FuzzRequest, type RawRequest, type StructuredRequest } from './inputs';
@@ -18,6 +24,11 @@ import { describeRequest, fuzzRequest, type FuzzRequest, type RawRequest, type S
 const ANSWER_DEADLINE_MS = 15_000;
 /** RSS after the run may exceed the post-warm-up RSS by this much at most (the issue's 10%). */
 const RSS_GROWTH_ALLOWED = 0.1;
+/**
+ * How long the service may take, once the run is over, to give back what it grew into: it collects from its first
+ * idle second on, and V8 shrinks the young generation at about the 5th collection (lib/redirector/memory.ts).
+ */
+const IDLE_WAIT_MS = 15_000;
 
 export interface FuzzOptions {
   readonly seed: number;
@@ -52,8 +63,17 @@ export interface FuzzReport {
   readonly unanswered: Readonly<Record<string, number>>;
   readonly failures: readonly Failure[];
   readonly seconds: number;
-  /** MB: right after start-up, after the warm-up (the reference), the highest sample, after the run. */
-  readonly rssMb: { readonly started: number; readonly warm: number; readonly peak: number; readonly end: number };
+  /**
+   * MB: right after start-up, after the warm-up (the reference), the highest sample, right after the last answer,
+   * and back at rest: the first sample within the allowed growth, or the last one IDLE_WAIT_MS after the run.
+   */
+  readonly rssMb: {
+    readonly started: number;
+    readonly warm: number;
+    readonly peak: number;
+    readonly end: number;
+    readonly idle: number;
+  };
   /** The growth from `warm` to `end` the run allowed (0.1: 10%). */
   readonly rssGrowthAllowed: number;
   /** `running` while it ran; how it ended if it stopped on its own. */
@@ -63,6 +83,8 @@ export interface FuzzReport {
   /** How it stopped when asked (SIGTERM): a graceful drain exits 0. */
   readonly exitAfterDrain: string;
 }
+
+const rssLimitMb = (warm: number, growthAllowed: number) => warm * (1 + growthAllowed);
 
 /** Every requirement the report breaks, in words; empty when the run passed. */
 export function verdict(report: FuzzReport): string[] {
@@ -74,10 +96,11 @@ export function verdict(report: FuzzReport): string[] {
   if (report.crashed) problems.push(`the redirector stopped during the run: ${report.crashed}`);
   if (!report.healthyAfter) problems.push('the redirector did not answer /-/healthy after the run');
   if (report.exitAfterDrain !== 'code 0') problems.push(`the drain after the run ended with ${report.exitAfterDrain}`);
-  const limit = report.rssMb.warm * (1 + report.rssGrowthAllowed);
-  if (report.rssMb.end > limit) {
+  const limit = rssLimitMb(report.rssMb.warm, report.rssGrowthAllowed);
+  if (report.rssMb.idle > limit) {
     const allowed = `warm + ${Math.round(report.rssGrowthAllowed * 100)}%`;
-    problems.push(`RSS ${report.rssMb.end} MB after the run, more than ${limit.toFixed(1)} MB (${allowed})`);
+    const waited = `${IDLE_WAIT_MS / 1000} s after the run`;
+    problems.push(`RSS ${report.rssMb.idle} MB ${waited}, more than ${limit.toFixed(1)} MB (${allowed})`);
   }
   return problems;
 }
@@ -123,6 +146,17 @@ function rssMb(pid: number): number {
   }
   const kb = Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? 0);
   return Math.round(kb / 102.4) / 10;
+}
+
+/** The RSS once it is at most `limitMb`, or the last sample after `waitMs`. */
+async function rssOnceBelow(pid: number, limitMb: number, waitMs: number): Promise<number> {
+  const deadline = performance.now() + waitMs;
+  let rss = rssMb(pid);
+  while (rss > limitMb && performance.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 250)); // sampling pace; the RSS decides
+    rss = rssMb(pid);
+  }
+  return rss;
 }
 
 /**
@@ -239,19 +273,58 @@ function getStatus(port: number, path: string): Promise<number> {
   });
 }
 
+interface RunningBuild {
+  readonly child: ManagedChild;
+  readonly port: number;
+  /** Stops the process and removes the build. */
+  stop(): Promise<void>;
+}
+
+/**
+ * What the image runs: npm run build:redirector's output (built here from the fixture ranges, so the index beside
+ * the bundle, no IP_RANGES) started with node and the image's environment, on 127.0.0.1.
+ */
+async function startBuild(table: RoutingTable): Promise<RunningBuild> {
+  const dir = mkdtempSync(join(tmpdir(), 'fuzz-redirector-'));
+  let child: ManagedChild | undefined;
+  const stop = async () => {
+    await child?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    const built = await buildRedirector({ out: dir, ranges: RANGE_SOURCES });
+    const port = await freePort();
+    const { IP_RANGES: _unused, ...service } = redirectorEnvironment(
+      { table, upstreamEndpoint: table.upstream.endpoint, ranges: [] },
+      port,
+    );
+    child = new ManagedChild({
+      name: 'redirector (build)',
+      command: process.execPath,
+      args: [built.entry],
+      // NODE_ENV as the image's ENV sets it (docker/redirector.Dockerfile).
+      env: { ...essentialEnvironment(process.env), NODE_ENV: 'production', ...service },
+    });
+    await waitForHttp(`http://127.0.0.1:${port}/-/ready`, child, 30_000);
+    return { child, port, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
 export async function fuzzRedirector(options: FuzzOptions): Promise<FuzzReport> {
   const { seed, requests } = options;
   const concurrency = options.concurrency ?? 16;
   const progressEvery = options.progressEvery ?? 10_000;
   const mirror = await startMirror();
-  let redirector: LocalRedirector | undefined;
+  let redirector: RunningBuild | undefined;
   const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
   try {
     const table = fuzzTable(mirror.base);
-    redirector = await startRedirector({ table, upstreamEndpoint: table.upstream.endpoint, ranges: RANGE_SOURCES });
-    const child = redirector.process;
+    redirector = await startBuild(table);
+    const { child, port } = redirector;
     const pid = child.pid!;
-    const port = Number(new URL(redirector.url).port);
     let crashed: string | undefined;
     void child.exited.then((exit) => {
       if (!child.isStopping) crashed = child.describeExit(exit);
@@ -315,6 +388,8 @@ export async function fuzzRedirector(options: FuzzOptions): Promise<FuzzReport> 
     clearInterval(sampler);
     const healthyAfter = !crashed && (await getStatus(port, '/-/healthy')) === 200;
     const end = crashed ? 0 : rssMb(pid);
+    const rssGrowthAllowed = options.rssGrowthAllowed ?? RSS_GROWTH_ALLOWED;
+    const idle = crashed ? 0 : await rssOnceBelow(pid, rssLimitMb(warm, rssGrowthAllowed), IDLE_WAIT_MS);
     const exit = await child.stop();
     return {
       seed,
@@ -326,8 +401,8 @@ export async function fuzzRedirector(options: FuzzOptions): Promise<FuzzReport> 
       unanswered,
       failures,
       seconds: Math.round(seconds * 10) / 10,
-      rssMb: { started, warm, peak: Math.max(peak, end), end },
-      rssGrowthAllowed: options.rssGrowthAllowed ?? RSS_GROWTH_ALLOWED,
+      rssMb: { started, warm, peak: Math.max(peak, end), end, idle },
+      rssGrowthAllowed,
       crashed,
       healthyAfter,
       exitAfterDrain: exit.signal ? `signal ${exit.signal}` : `code ${exit.code}`,

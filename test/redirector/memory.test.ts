@@ -1,0 +1,144 @@
+/**
+ * Memory given back after a burst (lib/redirector/memory.ts): the decision as a table, the exposed gc leaving V8's
+ * flags as they were (else the image's code cache is refused), and a real process whose heap a burst grew coming back
+ * once idle.
+ */
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { Script } from 'node:vm';
+import {
+  exposedGc,
+  RELEASE_LIMITS,
+  releaseMemoryWhenIdle,
+  releaseStep,
+  type MemorySample,
+  type ReleaseState,
+} from '../../lib/redirector/memory';
+
+const MB = 1024 * 1024;
+const FLOOR = 10 * MB;
+const ABOVE = FLOOR + RELEASE_LIMITS.growthBytes + MB;
+const MAX = RELEASE_LIMITS.collectionsPerIdle;
+
+describe('releaseStep', () => {
+  const cases: [string, ReleaseState, MemorySample, boolean, ReleaseState][] = [
+    [
+      'busy: nothing, and the idle count restarts',
+      { floorBytes: FLOOR, collections: 3 },
+      { utilization: 0.5, heapBytes: ABOVE },
+      false,
+      { floorBytes: FLOOR, collections: 0 },
+    ],
+    [
+      'busy at the threshold itself',
+      { floorBytes: FLOOR, collections: 0 },
+      { utilization: RELEASE_LIMITS.idleUtilization, heapBytes: ABOVE },
+      false,
+      { floorBytes: FLOOR, collections: 0 },
+    ],
+    [
+      'idle, heap well above the floor: collect',
+      { floorBytes: FLOOR, collections: 0 },
+      { utilization: 0.01, heapBytes: ABOVE },
+      true,
+      { floorBytes: FLOOR, collections: 1 },
+    ],
+    [
+      'idle, still above: collect again',
+      { floorBytes: FLOOR, collections: MAX - 1 },
+      { utilization: 0, heapBytes: ABOVE },
+      true,
+      { floorBytes: FLOOR, collections: MAX },
+    ],
+    [
+      'idle, still above after the last collection: live data, the new floor',
+      { floorBytes: FLOOR, collections: MAX },
+      { utilization: 0, heapBytes: ABOVE },
+      false,
+      { floorBytes: ABOVE, collections: 0 },
+    ],
+    [
+      'idle, within the allowed growth: nothing',
+      { floorBytes: FLOOR, collections: 0 },
+      { utilization: 0, heapBytes: FLOOR + RELEASE_LIMITS.growthBytes },
+      false,
+      { floorBytes: FLOOR, collections: 0 },
+    ],
+    [
+      'idle, back below the floor: the lower floor',
+      { floorBytes: FLOOR, collections: 4 },
+      { utilization: 0, heapBytes: FLOOR - MB },
+      false,
+      { floorBytes: FLOOR - MB, collections: 0 },
+    ],
+  ];
+  it.each(cases)('%s', (_name, state, sample, collect, next) => {
+    expect(releaseStep(state, sample)).toEqual({ collect, state: next });
+  });
+});
+
+describe('exposedGc', () => {
+  it('returns V8 gc and leaves the flags as they were: a code cache made before is still accepted', () => {
+    const source = 'function twice(x) { return 2 * x; } twice(21);';
+    const made = new Script(source, { filename: 'memory-test.js' });
+    made.runInThisContext();
+    const cachedData = made.createCachedData();
+    const gc = exposedGc();
+    expect(typeof gc).toBe('function');
+    gc();
+    // Another name: the same one would be served from V8's in-memory compilation cache, not from cachedData.
+    expect(new Script(source, { filename: 'memory-test-again.js', cachedData }).cachedDataRejected).toBe(false);
+  });
+});
+
+/** Grows the heap with a burst of short-lived objects, goes idle, and reports the heap before, at peak, after. */
+const BURST = `
+const { getHeapStatistics } = require('node:v8');
+const { releaseMemoryWhenIdle } = require(process.env.MEMORY_MODULE);
+const heap = () => getHeapStatistics().total_heap_size;
+const before = heap();
+const stop = releaseMemoryWhenIdle({ intervalMs: 100 });
+let live = [];
+const until = Date.now() + 1500;
+while (Date.now() < until) {
+  live.push({ n: live.length, text: 'x' + live.length });
+  if (live.length > 20000) live = [];
+}
+live = [];
+const peak = heap();
+const deadline = Date.now() + 15000;
+const poll = setInterval(() => {
+  if (heap() > before + 4 * 1024 * 1024 && Date.now() < deadline) return;
+  clearInterval(poll);
+  stop();
+  console.log(JSON.stringify({ before, peak, after: heap() }));
+}, 100);
+`;
+
+describe('releaseMemoryWhenIdle', () => {
+  it('samples on its interval and collects when the step says so', async () => {
+    // Limits under which every sample is idle and above the floor: the first step collects.
+    const always = { idleUtilization: 2, growthBytes: -Number.MAX_SAFE_INTEGER, collectionsPerIdle: 1 };
+    let stop: (() => void) | undefined;
+    await new Promise<void>((resolve) => {
+      stop = releaseMemoryWhenIdle({ intervalMs: 10, limits: always, collect: resolve });
+    });
+    stop!();
+  });
+
+  it('starts with the defaults (a real gc, a one-second interval) and stops', () => {
+    const stop = releaseMemoryWhenIdle();
+    stop();
+  });
+
+  it('gives back what a burst grew the heap into once the process is idle', async () => {
+    const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', '-e', BURST], {
+      env: { PATH: process.env.PATH, MEMORY_MODULE: join(__dirname, '../../lib/redirector/memory.ts') },
+      timeout: 30_000,
+    });
+    const { before, peak, after } = JSON.parse(stdout) as { before: number; peak: number; after: number };
+    expect(peak).toBeGreaterThan(before + 16 * MB);
+    expect(after).toBeLessThanOrEqual(before + 4 * MB);
+  }, 40_000);
+});

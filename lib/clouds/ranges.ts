@@ -184,7 +184,7 @@ function finishIpv6(count: number, gapAt: number, out: Uint32Array): boolean {
  */
 export function parseIpInto(text: string, out: Uint32Array, unmap: boolean, from = 0, to = text.length): 0 | 4 | 6 {
   if (to <= from || to - from > 45) return NOT_AN_IP;
-  // Most clients are IPv4: try that first; it gives up at the first character that is not a digit or a dot.
+  // Most clients are IPv4: try that first; it gives up within the first few characters of anything else.
   const v4 = parseIpv4(text, from, to);
   if (v4 >= 0) {
     out[0] = v4;

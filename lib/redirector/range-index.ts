@@ -52,7 +52,7 @@ export class RangeIndex {
 
   /** Location id of an address (text, IPv4 or IPv6; IPv4-mapped IPv6 is unmapped), NO_MATCH or INVALID_IP. */
   lookup(address: string, from = 0, to = address.length): number {
-    // Most clients are IPv4: that parser refuses an IPv6 text unread if longer than a dotted quad, else within four characters.
+    // Most clients are IPv4: that parser refuses a text longer than a dotted quad unread, others within 4 characters.
     const v4 = parseIpv4(address, from, to);
     return v4 >= 0 ? this.lookupV4(v4) : this.lookupIpv6(address, from, to);
   }

@@ -17,6 +17,7 @@ export default {
     'lib/redirector/client.ts',
     'lib/redirector/range-index.ts',
     'lib/redirector/share.ts',
+    'lib/redirector/murmur3.ts',
   ],
   testRunner: 'jest',
   jest: {
@@ -28,6 +29,7 @@ export default {
         '<rootDir>/test/redirector/range-index.test.ts',
         '<rootDir>/test/redirector/properties.test.ts',
         '<rootDir>/test/redirector/share.test.ts',
+        '<rootDir>/test/redirector/murmur3.test.ts',
       ],
     },
     enableFindRelatedTests: false,

@@ -6,6 +6,7 @@
  * only adds clients (a bucket below the old bound is below the new one).
  */
 import { parseIpv4, parseIpv6Into } from '../clouds/ranges';
+import { murmur3 } from './murmur3';
 import type { RoutingTable } from '../topology';
 
 /** Buckets 0..9999: one per hundredth of a percent, the resolution of a share. */
@@ -14,41 +15,25 @@ export const SHARE_BUCKETS = 10_000;
 /** The bucket of a text that is not an IP address: outside every partial share. */
 export const NO_BUCKET = SHARE_BUCKETS;
 
-const words = new Uint32Array(4);
-
 /**
- * MurmurHash3 (x86, 32-bit, seed 0) of the address as big-endian 32-bit words: one word for IPv4 (and for
- * IPv4-mapped IPv6, so `::ffff:1.2.3.4` and `1.2.3.4` share a bucket), four for IPv6. Its finalizer spreads
- * neighbouring addresses (a /24 of one customer) over every bucket; a few multiplications, no allocation.
+ * The address hashed, as 32-bit words: one for IPv4 (and for IPv4-mapped IPv6, so `::ffff:1.2.3.4` and `1.2.3.4`
+ * share a bucket), four for IPv6. murmur3 spreads neighbouring addresses (a /24 of one customer) over every bucket.
  */
-function murmur3(count: number): number {
-  let h = 0;
-  for (let i = 0; i < count; i++) {
-    let k = Math.imul(words[i]!, 0xcc9e2d51);
-    k = Math.imul((k << 15) | (k >>> 17), 0x1b873593);
-    h ^= k;
-    h = (h << 13) | (h >>> 19);
-    h = (Math.imul(h, 5) + 0xe6546b64) | 0;
-  }
-  h ^= count * 4;
-  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
-  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
-  return (h ^ (h >>> 16)) >>> 0;
-}
+const words = new Uint32Array(4);
 
 /** The share bucket (0..9999) of the IPv4 or IPv6 address in text[from, to), or NO_BUCKET for anything else. */
 export function shareBucket(text: string, from = 0, to = text.length): number {
   const v4 = parseIpv4(text, from, to);
   if (v4 >= 0) {
     words[0] = v4;
-    return murmur3(1) % SHARE_BUCKETS;
+    return murmur3(words, 1) % SHARE_BUCKETS;
   }
   if (!parseIpv6Into(text, words, from, to)) return NO_BUCKET;
   if (words[0] === 0 && words[1] === 0 && words[2] === 0xffff) {
     words[0] = words[3]!;
-    return murmur3(1) % SHARE_BUCKETS;
+    return murmur3(words, 1) % SHARE_BUCKETS;
   }
-  return murmur3(4) % SHARE_BUCKETS;
+  return murmur3(words, 4) % SHARE_BUCKETS;
 }
 
 /** Whether a client of this bucket is in a share of `percent` (0..100, two decimals): 100 takes every client. */

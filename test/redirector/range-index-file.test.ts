@@ -104,7 +104,7 @@ describe('a file that is not a whole index of this version is refused, naming it
   };
 
   it.each([
-    ['shorter than the header', good.subarray(0, 40), /bad\.bin: truncated: 40 bytes, shorter than the 88-byte header/],
+    ['shorter than the header', good.subarray(0, 40), /bad\.bin: truncated: 40 bytes, shorter than the 60-byte header/],
     ['cut short', good.subarray(0, good.length - 4), /bad\.bin: truncated or padded: \d+ bytes, the header announces/],
     ['padded', Buffer.concat([good, Buffer.alloc(4)]), /bad\.bin: truncated or padded/],
     ['a published file', Buffer.from(`{"prefixes":[${' '.repeat(100)}]}`), /bad\.bin: not a range index/],
@@ -119,7 +119,13 @@ describe('a file that is not a whole index of this version is refused, naming it
       /bad\.bin: written with the other byte order/,
     ],
     ['one flipped bit', changed((b) => void (b[b.length - 100]! ^= 1)), /bad\.bin: checksum mismatch/],
-    ['a changed section size', changed((b) => b.writeUInt32LE(7, 52)), /bad\.bin: checksum mismatch/],
+    ['a changed section size', changed((b) => b.writeUInt32LE(7, 24)), /bad\.bin: checksum mismatch/],
+    ['a changed checksum', changed((b) => void (b[20]! ^= 1)), /bad\.bin: checksum mismatch/],
+    [
+      'a file of version 1 (a SHA-256 where the checksum now is)',
+      changed((b) => b.writeUInt32LE(1, 8)),
+      /bad\.bin: format version 1, this redirector reads version 2: rebuild it with npm run build:redirector/,
+    ],
   ])('%s', (_name, bytes, message) => {
     const file = join(dir, 'bad.bin');
     writeFileSync(file, bytes);

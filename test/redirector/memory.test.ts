@@ -22,59 +22,62 @@ const ABOVE = FLOOR + RELEASE_LIMITS.growthBytes + MB;
 const MAX = RELEASE_LIMITS.collectionsPerIdle;
 
 describe('releaseStep', () => {
+  const QUIET = RELEASE_LIMITS.quietIntervals;
+  const state = (floorBytes: number, idleIntervals: number, collections: number): ReleaseState => ({
+    floorBytes,
+    idleIntervals,
+    collections,
+  });
+  const busy = (heapBytes: number): MemorySample => ({ utilization: 0.5, heapBytes });
+  const idle = (heapBytes: number): MemorySample => ({ utilization: 0.01, heapBytes });
   const cases: [string, ReleaseState, MemorySample, boolean, ReleaseState][] = [
-    [
-      'busy: nothing, and the idle count restarts',
-      { floorBytes: FLOOR, collections: 3 },
-      { utilization: 0.5, heapBytes: ABOVE },
-      false,
-      { floorBytes: FLOOR, collections: 0 },
-    ],
+    ['busy: nothing, and the idle count restarts', state(FLOOR, QUIET + 1, 1), busy(ABOVE), false, state(FLOOR, 0, 0)],
     [
       'busy at the threshold itself',
-      { floorBytes: FLOOR, collections: 0 },
+      state(FLOOR, 3, 0),
       { utilization: RELEASE_LIMITS.idleUtilization, heapBytes: ABOVE },
       false,
-      { floorBytes: FLOOR, collections: 0 },
+      state(FLOOR, 0, 0),
     ],
     [
-      'idle, heap well above the floor: collect',
-      { floorBytes: FLOOR, collections: 0 },
-      { utilization: 0.01, heapBytes: ABOVE },
-      true,
-      { floorBytes: FLOOR, collections: 1 },
-    ],
-    [
-      'idle, still above: collect again',
-      { floorBytes: FLOOR, collections: MAX - 1 },
-      { utilization: 0, heapBytes: ABOVE },
-      true,
-      { floorBytes: FLOOR, collections: MAX },
-    ],
-    [
-      'idle, still above after the last collection: live data, the new floor',
-      { floorBytes: FLOOR, collections: MAX },
-      { utilization: 0, heapBytes: ABOVE },
+      'idle, above the floor, not yet quiet long enough: wait',
+      state(FLOOR, QUIET - 2, 0),
+      idle(ABOVE),
       false,
-      { floorBytes: ABOVE, collections: 0 },
+      state(FLOOR, QUIET - 1, 0),
+    ],
+    [
+      'idle, above the floor, quiet long enough: collect',
+      state(FLOOR, QUIET - 1, 0),
+      idle(ABOVE),
+      true,
+      state(FLOOR, QUIET, 1),
+    ],
+    ['still above: collect again', state(FLOOR, QUIET, MAX - 1), idle(ABOVE), true, state(FLOOR, QUIET + 1, MAX)],
+    [
+      'still above after the last collection: live data, the new floor',
+      state(FLOOR, QUIET + 1, MAX),
+      idle(ABOVE),
+      false,
+      state(ABOVE, QUIET + 2, 0),
     ],
     [
       'idle, within the allowed growth: nothing',
-      { floorBytes: FLOOR, collections: 0 },
-      { utilization: 0, heapBytes: FLOOR + RELEASE_LIMITS.growthBytes },
+      state(FLOOR, QUIET + 5, 0),
+      idle(FLOOR + RELEASE_LIMITS.growthBytes),
       false,
-      { floorBytes: FLOOR, collections: 0 },
+      state(FLOOR, QUIET + 6, 0),
     ],
     [
-      'idle, back below the floor: the lower floor',
-      { floorBytes: FLOOR, collections: 4 },
-      { utilization: 0, heapBytes: FLOOR - MB },
+      'back below the floor: the lower floor',
+      state(FLOOR, QUIET, 1),
+      idle(FLOOR - MB),
       false,
-      { floorBytes: FLOOR - MB, collections: 0 },
+      state(FLOOR - MB, QUIET + 1, 0),
     ],
   ];
-  it.each(cases)('%s', (_name, state, sample, collect, next) => {
-    expect(releaseStep(state, sample)).toEqual({ collect, state: next });
+  it.each(cases)('%s', (_name, before, sample, collect, after) => {
+    expect(releaseStep(before, sample)).toEqual({ collect, state: after });
   });
 });
 
@@ -95,10 +98,11 @@ describe('exposedGc', () => {
 /** Grows the heap with a burst of short-lived objects, goes idle, and reports the heap before, at peak, after. */
 const BURST = `
 const { getHeapStatistics } = require('node:v8');
-const { releaseMemoryWhenIdle } = require(process.env.MEMORY_MODULE);
+const { releaseMemoryWhenIdle, RELEASE_LIMITS } = require(process.env.MEMORY_MODULE);
 const heap = () => getHeapStatistics().total_heap_size;
 const before = heap();
-const stop = releaseMemoryWhenIdle({ intervalMs: 100 });
+// Collections from the first idle second on (the service waits 10 s): the same release, sooner.
+const stop = releaseMemoryWhenIdle({ limits: { ...RELEASE_LIMITS, quietIntervals: 1 } });
 let live = [];
 const until = Date.now() + 1500;
 while (Date.now() < until) {
@@ -119,7 +123,12 @@ const poll = setInterval(() => {
 describe('releaseMemoryWhenIdle', () => {
   it('samples on its interval and collects when the step says so', async () => {
     // Limits under which every sample is idle and above the floor: the first step collects.
-    const always = { idleUtilization: 2, growthBytes: -Number.MAX_SAFE_INTEGER, collectionsPerIdle: 1 };
+    const always = {
+      idleUtilization: 2,
+      quietIntervals: 1,
+      growthBytes: -Number.MAX_SAFE_INTEGER,
+      collectionsPerIdle: 1,
+    };
     let stop: (() => void) | undefined;
     await new Promise<void>((resolve) => {
       stop = releaseMemoryWhenIdle({ intervalMs: 10, limits: always, collect: resolve });

@@ -25,10 +25,10 @@ const ANSWER_DEADLINE_MS = 15_000;
 /** RSS after the run may exceed the post-warm-up RSS by this much at most (the 10%). */
 const RSS_GROWTH_ALLOWED = 0.1;
 /**
- * How long the service may take, once the run is over, to give back what it grew into: it collects from its first
- * idle second on, and V8 shrinks the young generation at about the 5th collection (lib/redirector/memory.ts).
+ * How long the service may take, once the run is over, to give back what it grew into: it collects after 10 s
+ * without traffic (lib/redirector/memory.ts).
  */
-const IDLE_WAIT_MS = 15_000;
+const IDLE_WAIT_MS = 30_000;
 
 export interface FuzzOptions {
   readonly seed: number;

@@ -11,6 +11,7 @@ import { ConfigError, configFromEnv, TABLE_FLAGS, TABLE_FLAGS_USAGE } from '../l
 import { loadRangeIndex, withBundledRangeIndex } from '../lib/redirector/load-ranges';
 import { RedirectorLog } from '../lib/redirector/log';
 import { BatchedOutput } from '../lib/redirector/log-output';
+import { releaseMemoryWhenIdle } from '../lib/redirector/memory';
 import { Redirector } from '../lib/redirector/server';
 
 const USAGE = `Usage: npm run redirector -- [--topology FILE] [--region R]
@@ -69,6 +70,8 @@ async function main(): Promise<void> {
     },
     'listening',
   );
+  // After a burst, V8 keeps the heap it grew into until it collects again, which an idle process never does.
+  releaseMemoryWhenIdle();
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;

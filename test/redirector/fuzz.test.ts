@@ -48,12 +48,12 @@ describe(`randomized bad input (seed ${SEED})`, () => {
   describe('3,000 requests against the running redirector', () => {
     let report: FuzzReport;
     beforeAll(async () => {
-      // 3,000 requests end while V8 is still growing its heap (measured: up to 12% over the post-warm-up RSS on a
-      // loaded machine), so this run allows 25%; the full run, 100,000 requests, holds the issue's 10%.
-      report = await fuzzRedirector({ seed: SEED, requests: 3000, rssGrowthAllowed: 0.25 });
+      // The issue's 10%, once the service has given back what the burst grew (lib/redirector/memory.ts, started by
+      // bin/redirector.ts after 10 s without traffic): without that, RSS stays up to 12% over (measured).
+      report = await fuzzRedirector({ seed: SEED, requests: 3000, rssGrowthAllowed: 0.1 });
     });
 
-    it('no 5xx, no escaping Location, no hang, no crash, RSS within 25% of its post-warm-up value', () => {
+    it('no 5xx, no escaping Location, no hang, no crash, RSS back within 10% of its post-warm-up value', () => {
       expect(verdict(report)).toEqual([]);
       expect(report.requests).toBe(3000);
     });

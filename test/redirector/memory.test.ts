@@ -4,6 +4,7 @@
  * once idle.
  */
 import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Script } from 'node:vm';
@@ -150,4 +151,13 @@ describe('releaseMemoryWhenIdle', () => {
     expect(peak).toBeGreaterThan(before + 16 * MB);
     expect(after).toBeLessThanOrEqual(before + 4 * MB);
   }, 40_000);
+});
+
+describe('the redirector process', () => {
+  it('starts releasing memory once it listens (bin/redirector.ts)', () => {
+    const entry = readFileSync(join(__dirname, '../../bin/redirector.ts'), 'utf8');
+    const main = entry.slice(entry.indexOf('async function main'));
+    const call = /^\s*releaseMemoryWhenIdle\(\);/m.exec(main);
+    expect(call?.index).toBeGreaterThan(main.indexOf('await redirector.listen()'));
+  });
 });

@@ -7,8 +7,10 @@ import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { constants, PerformanceObserver } from 'node:perf_hooks';
 import { Script } from 'node:vm';
 import {
+  collectFully,
   exposedGc,
   RELEASE_LIMITS,
   releaseMemoryWhenIdle,
@@ -135,6 +137,27 @@ describe('releaseMemoryWhenIdle', () => {
       stop = releaseMemoryWhenIdle({ intervalMs: 10, limits: always, collect: resolve });
     });
     stop!();
+  });
+
+  it('collects with a real full collection, V8 gc obtained once', async () => {
+    const fullCollections: number[] = [];
+    const observer = new PerformanceObserver((list) => {
+      for (const entry of list.getEntries()) {
+        if ((entry as { detail?: { kind?: number } }).detail?.kind === constants.NODE_PERFORMANCE_GC_MAJOR)
+          fullCollections.push(entry.startTime);
+      }
+    });
+    observer.observe({ entryTypes: ['gc'] });
+    try {
+      collectFully();
+      collectFully();
+      // The entries are delivered after the current task; a failure shows as fewer than two.
+      await new Promise((resolve) => setImmediate(resolve));
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(fullCollections.length).toBeGreaterThanOrEqual(2);
+    } finally {
+      observer.disconnect();
+    }
   });
 
   it('starts with the defaults (a real gc, a one-second interval) and stops', () => {

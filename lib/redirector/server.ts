@@ -84,11 +84,14 @@ export class Redirector {
     this.adminServer = http.createServer((req, res) => void this.serveAdmin(req, res));
   }
 
-  /** Starts both servers; readiness turns 200 once the public one listens. */
+  /**
+   * Starts both servers, the public one first (clients waiting for a new instance need not wait for the metrics
+   * port too); readiness turns 200 once both listen.
+   */
   async listen(): Promise<ListeningAddresses> {
     const { listen, admin } = this.config;
-    const adminPort = await listenOn(this.adminServer, admin.port, admin.address);
     const port = await listenOn(this.server, listen.port, listen.address);
+    const adminPort = await listenOn(this.adminServer, admin.port, admin.address);
     this.health = { ready: true };
     return { port, adminPort };
   }

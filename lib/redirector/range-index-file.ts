@@ -19,8 +19,8 @@
  *                       spaces to 4 bytes
  *
  * The checksum finds a damaged file (any changed word changes it); the image's own digest guards against anyone
- * changing it on purpose. Version 1 held a SHA-256 instead: loading node:crypto and hashing took about 4 ms of every
- * start-up (measured), a tenth of the redirector's own.
+ * changing it on purpose. Version 1 held a SHA-256: with node:crypto to load for it, a start-up took about 1 ms
+ * longer than with this checksum computed here (measured from process start to the decoded index, 12 runs each).
  */
 import { RangeFileError } from '../clouds/ranges';
 import { murmur3 } from './murmur3';

@@ -1,7 +1,7 @@
 /**
  * The request handler's own cost, without sockets: `npx tsx bench/redirector-handler.ts [PATH ...]` (PATH: v2,
  * manifest, manifest-untraced, gcp-blob; default all). A Redirector with the real AWS + GCP + Azure ranges, the
- * default topology's us-central1 table and the pull line on (written in batches to /dev/null, as the service writes
+ * default topology's table for its canonical region and the pull line on (written in batches to /dev/null, as the service writes
  * to stdout) answers stand-in requests and responses: CPU nanoseconds per request, best of 15 rounds of 200,000.
  *
  * On a shared machine a server's req/s moves with the other load by more than a change of a few hundred nanoseconds;
@@ -16,12 +16,13 @@ import { RedirectorLog } from '../lib/redirector/log';
 import { BatchedOutput } from '../lib/redirector/log-output';
 import { Redirector } from '../lib/redirector/server';
 import { REAL_RANGE_SOURCES } from '../test/support/real-ranges';
+import { AWS_CLIENT_XFF, BENCH_DIGEST, BENCH_PROJECT, GCP_CLIENT_XFF, TRACE_HEADER } from './redirector-requests';
 
 const ROUNDS = 15;
 const REQUESTS = 200_000;
-const TRACE = ['X-Cloud-Trace-Context', '105445aa7843bc8bf206b120001000ab/1234567890123456789;o=1'];
-const AWS_CLIENT = ['X-Forwarded-For', '3.248.0.10, 34.1.1.1'];
-const GCP_CLIENT = ['X-Forwarded-For', '8.34.210.10, 34.1.1.1'];
+const TRACE = [TRACE_HEADER.name, TRACE_HEADER.value];
+const AWS_CLIENT = ['X-Forwarded-For', AWS_CLIENT_XFF];
+const GCP_CLIENT = ['X-Forwarded-For', GCP_CLIENT_XFF];
 
 /** Each path as bench/redirector.ts sends it (the manifest also without the trace header, to price the trace). */
 const PATHS: Record<string, { readonly url: string; readonly rawHeaders: readonly string[] }> = {
@@ -29,7 +30,7 @@ const PATHS: Record<string, { readonly url: string; readonly rawHeaders: readonl
   manifest: { url: '/v2/pause/manifests/3.10', rawHeaders: ['Host', 'localhost', ...TRACE, ...AWS_CLIENT] },
   'manifest-untraced': { url: '/v2/pause/manifests/3.10', rawHeaders: ['Host', 'localhost', ...AWS_CLIENT] },
   'gcp-blob': {
-    url: `/v2/pause/blobs/sha256:${'5f'.repeat(32)}`,
+    url: `/v2/pause/blobs/${BENCH_DIGEST}`,
     rawHeaders: ['Host', 'localhost', ...TRACE, ...GCP_CLIENT],
   },
 };
@@ -39,14 +40,13 @@ type Handle = (req: http.IncomingMessage, res: http.ServerResponse) => void;
 function redirector(output: BatchedOutput): Redirector {
   const config = configFromEnv({
     IP_RANGES: REAL_RANGE_SOURCES.map(({ cloud, file }) => `${cloud}=${file}`).join(','),
-    REGION: 'us-central1',
-    GOOGLE_CLOUD_PROJECT: 'bench-project',
+    GOOGLE_CLOUD_PROJECT: BENCH_PROJECT,
     LOG_LEVEL: 'info',
   });
   const log = new RedirectorLog({
     level: config.logLevel,
-    region: 'us-central1',
-    projectId: 'bench-project',
+    region: config.table.region,
+    projectId: config.projectId,
     sink: output,
   });
   return new Redirector({ config, index: loadRangeIndex(config.ipRanges), log });

@@ -31,18 +31,11 @@ import { DEFAULT_TOPOLOGY, parseTopology, routingTableFor } from '../lib/topolog
 import { freePort } from '../test/support/ports';
 import { HAVE_REAL_RANGES, REAL_RANGE_SOURCES, REAL_RANGES_DIR } from '../test/support/real-ranges';
 import type { LookupCost } from './redirector-lookups';
+import { AWS_CLIENT_XFF, BENCH_DIGEST, BENCH_PROJECT, GCP_CLIENT_XFF, TRACE_HEADER } from './redirector-requests';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
 const STARTUPS = Number(process.env.BENCH_STARTUPS ?? 10);
-const DIGEST = `sha256:${'5f'.repeat(32)}`;
-/** An eu-west-1 address in the real AWS file, then the load balancer's address (Google LB form). */
-const AWS_CLIENT_XFF = '3.248.0.10, 34.1.1.1';
-/** A us-central1 address in the real Google Cloud file: the upstream's own cloud, sent there without a check. */
-const GCP_CLIENT_XFF = '8.34.210.10, 34.1.1.1';
-/** What the Google load balancer adds to every request (trace id / span id; o=1: sampled). */
-const TRACE_HEADER = 'X-Cloud-Trace-Context: 105445aa7843bc8bf206b120001000ab/1234567890123456789;o=1';
-const PROJECT = 'bench-project';
 const TARGET_RPS_RATIO = 0.9;
 const TARGET_P99_RATIO = 1.3;
 /** Cloud Run's concurrency: the connections of BENCH_MODE=concurrency, and its target for errors and p99. */
@@ -91,7 +84,11 @@ function wrkMs(text: string | undefined): number {
 }
 
 function wrk(url: string, xff: string | undefined, serverPid: number, connections = 50, seconds = SECONDS): WrkResult {
-  const headers = ['-H', TRACE_HEADER, ...(xff ? ['-H', `X-Forwarded-For: ${xff}`] : [])];
+  const headers = [
+    '-H',
+    `${TRACE_HEADER.name}: ${TRACE_HEADER.value}`,
+    ...(xff ? ['-H', `X-Forwarded-For: ${xff}`] : []),
+  ];
   const args = ['-t1', `-c${connections}`, `-d${seconds}s`, '--latency', ...headers, url];
   const cpuBefore = cpuSeconds(serverPid);
   const out = execFileSync('wrk', args, { encoding: 'utf8' });
@@ -350,7 +347,7 @@ async function main(): Promise<void> {
       },
       'bench',
     );
-    const table = routingTableFor(topology, 'us-central1');
+    const table = routingTableFor(topology, topology.gcp.canonicalRegion);
 
     const [port, adminPort, barePort] = await Promise.all([freePort(), freePort(), freePort()]);
     const startup = await startupRatio(script, bareScript, [port, adminPort, barePort]);
@@ -359,7 +356,7 @@ async function main(): Promise<void> {
       ROUTING_TABLE: JSON.stringify(table),
       PORT: String(port),
       ADMIN_PORT: String(adminPort),
-      GOOGLE_CLOUD_PROJECT: PROJECT,
+      GOOGLE_CLOUD_PROJECT: BENCH_PROJECT,
     };
     // e.g. BENCH_SERVER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile our server under load.
     const nodeArgs = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean);
@@ -377,7 +374,7 @@ async function main(): Promise<void> {
     const idleRss = rssMb(ours.pid!);
 
     // Check each scenario answers as expected (which warms the existence cache of the AWS blob scenario).
-    const blobPath = `/v2/pause/blobs/${DIGEST}`;
+    const blobPath = `/v2/pause/blobs/${BENCH_DIGEST}`;
     const mirrorUrl = new RegExp(`^http://127.0.0.1:${mirrorPort}/`);
     const scenarios: Scenario[] = [
       { name: '/v2/', path: '/v2/', xff: undefined, location: /^$/ },

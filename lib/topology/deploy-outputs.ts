@@ -11,6 +11,7 @@
  * primary mirror bucket.
  */
 import * as z from 'zod';
+import { GuidSchema } from '../clouds/azure/section';
 import type { Env } from '../config/env';
 import { TopologyError, type TopologyProblem } from './errors';
 import { CDN_BACKEND, GOOGLE_OIDC_ISSUER, type Topology } from './schema';
@@ -20,8 +21,13 @@ export interface DeployOutputSpec {
   readonly env: string;
   /** What it is, for messages and the plan. */
   readonly description: string;
-  readonly schema: z.ZodString;
+  readonly schema: z.ZodType<string>;
 }
+
+/** The subject of a Google service account's ID tokens. */
+const serviceAccountUniqueId = z
+  .string()
+  .regex(/^\d{1,32}$/, { error: "must be a service account's numeric unique ID" });
 
 export const DEPLOY_OUTPUTS = {
   cdnDomainName: {
@@ -34,21 +40,19 @@ export const DEPLOY_OUTPUTS = {
   replicatorUniqueId: {
     env: 'DEPLOYED_REPLICATOR_UNIQUE_ID',
     description: "the unique ID of the replicator's service account (the subject of its ID tokens)",
-    schema: z.string().regex(/^\d{1,32}$/, { error: "must be a service account's numeric unique ID" }),
+    schema: serviceAccountUniqueId,
   },
   /** Of the Azure replication job's own service account: the subject Azure's federated credential trusts. */
   azureReplicatorUniqueId: {
     env: 'DEPLOYED_AZURE_REPLICATOR_UNIQUE_ID',
     description: "the unique ID of the Azure replication job's service account (the subject of its ID tokens)",
-    schema: z.string().regex(/^\d{1,32}$/, { error: "must be a service account's numeric unique ID" }),
+    schema: serviceAccountUniqueId,
   },
   /** Of azure-mirrors: the managed identity the Azure job writes as. */
   azureReplicatorClientId: {
     env: 'DEPLOYED_AZURE_REPLICATOR_CLIENT_ID',
     description: "the client ID of Azure's replicator managed identity (the Azure job's AZURE_CLIENT_ID)",
-    schema: z.string().regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i, {
-      error: "must be a managed identity's client ID (a GUID)",
-    }),
+    schema: GuidSchema,
   },
 } as const satisfies Record<string, DeployOutputSpec>;
 

@@ -21,7 +21,8 @@ import {
 } from './urls';
 
 const azureRegionName = z.string().regex(AZURE_REGION_NAME, { error: 'is not an Azure region name' });
-const guid = z.guid({ error: 'must be a GUID (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)' });
+/** A Microsoft Entra ID / Azure GUID: subscription, tenant, managed identity client ID. */
+export const GuidSchema = z.guid({ error: 'must be a GUID (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)' });
 
 /** The audience Microsoft Entra ID requires of a federated token. */
 export const AZURE_TOKEN_EXCHANGE_AUDIENCE = 'api://AzureADTokenExchange';
@@ -46,14 +47,14 @@ export const AzureReplicatorIdentitySchema = z.strictObject({
    * The managed identity's client ID, which the replication job presents (AZURE_CLIENT_ID).
    * @default from the deploy (an output of azure-mirrors); until it is known the Azure job stops at start, naming it
    */
-  clientId: guid.optional(),
+  clientId: GuidSchema.optional(),
 });
 
 export const AzureSchema = donorSectionSchema(
   {
-    subscriptionId: guid,
+    subscriptionId: GuidSchema,
     /** The Microsoft Entra tenant of the subscription; the replicator's identity exchanges its token there. */
-    tenantId: guid,
+    tenantId: GuidSchema,
     /** The one resource group holding every Azure resource of the registry. */
     resourceGroup: z.string().regex(/^[\w.()-]{0,89}[\w()-]$/, {
       error: 'must be a resource group name (1-90 characters, not ending with ".")',

@@ -3,8 +3,8 @@
  * topology always gives the same views, and no region list exists anywhere but in the topology.
  */
 import { roleArn } from '../clouds/aws/arns';
-import { awsBucketName, awsBucketUrl, awsMirrorRegionFor } from '../clouds/aws/section';
-import { isEnabled, sectionOf, type Donor, type ReplicationTarget } from '../clouds/donor';
+import { awsBucketName, awsBucketUrl } from '../clouds/aws/section';
+import { isEnabled, mirrorRegionFor, sectionOf, type Donor, type ReplicationTarget } from '../clouds/donor';
 import { DONORS } from '../clouds/donors';
 import { fanOutRegions } from '../clouds/gcp/donor';
 import { artifactRepository, type ArtifactRepository } from '../clouds/gcp/section';
@@ -70,7 +70,7 @@ export function cdnUrl(topology: Topology): string | undefined {
 export function defaultBlobBaseUrl(topology: Topology, redirectorRegion: string): string {
   const backend = redirectorRegionSettings(topology, redirectorRegion).defaultBlobBackend;
   if (backend === CDN_BACKEND) return cdnUrl(topology) ?? awsBucketUrl(topology.aws, topology.aws.cdn.primaryRegion);
-  return awsBucketUrl(topology.aws, awsMirrorRegionFor(topology.aws, backend)!);
+  return awsBucketUrl(topology.aws, mirrorRegionFor(topology.aws, backend)!);
 }
 
 /** The Artifact Registry repository in a region, as the redirector's upstream (a base URL and a path). */

@@ -13,7 +13,8 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { awsRegions } from '../../lib/clouds/aws/infra/names';
 import { awsPreflight, regionFindings } from '../../lib/deploy/preflight/aws';
 import { renderFindings, type Finding } from '../../lib/deploy/preflight/findings';
-import { gcpPreflight, missingRoles, neededPermissions, type GoogleFetch } from '../../lib/deploy/preflight/gcp';
+import { gcpPreflight, missingRoles, neededPermissions } from '../../lib/deploy/preflight/gcp';
+import type { JsonFetch } from '../../lib/deploy/preflight/http';
 import { DEFAULT_TOPOLOGY, parseTopology } from '../../lib/topology';
 
 const topology = parseTopology(DEFAULT_TOPOLOGY, 'default');
@@ -159,9 +160,9 @@ describe('AWS preflight', () => {
 });
 
 /** Google's APIs as a table: URL (and method) -> status and body. */
-function google(answers: Record<string, [number, unknown]>): { fetch: GoogleFetch; calls: string[] } {
+function google(answers: Record<string, [number, unknown]>): { fetch: JsonFetch; calls: string[] } {
   const calls: string[] = [];
-  const fetch: GoogleFetch = async (url, init) => {
+  const fetch: JsonFetch = async (url, init) => {
     const key = `${init?.method ?? 'GET'} ${url}`;
     calls.push(init?.body ? `${key} ${init.body}` : key);
     const [status, body] = answers[key] ?? [404, { error: { message: `no stub for ${key}` } }];
@@ -278,7 +279,7 @@ describe('Google preflight', () => {
   });
 
   it('says how to log in when there are no credentials', async () => {
-    const fetch: GoogleFetch = async () => {
+    const fetch: JsonFetch = async () => {
       throw new Error('Could not load the default credentials.');
     };
     const findings = await gcpPreflight(topology, fetch);

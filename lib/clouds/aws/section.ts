@@ -122,13 +122,10 @@ export function awsBucketUrl(aws: AwsSection, region: string): string {
   return bucketBaseUrl(aws.blobEndpointTemplate, awsBucketName(aws, region), region);
 }
 
-/** The mirror region serving clients of an AWS region (itself, or its alias target); undefined if none. */
-export const awsMirrorRegionFor: (aws: AwsSection, awsRegion: string) => string | undefined = mirrorRegionFor;
-
 /** Client AWS region -> mirror base URL, for every routed region (mirrors and aliases, sorted). */
 export function awsMirrors(aws: AwsSection): Record<string, string> {
   const regions = [...aws.mirrorRegions, ...Object.keys(aws.regionAliases)].sort();
-  return Object.fromEntries(regions.map((region) => [region, awsBucketUrl(aws, awsMirrorRegionFor(aws, region)!)]));
+  return Object.fromEntries(regions.map((region) => [region, awsBucketUrl(aws, mirrorRegionFor(aws, region)!)]));
 }
 
 type Rule = SectionRule<AwsSection>;

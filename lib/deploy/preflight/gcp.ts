@@ -9,9 +9,6 @@ import { terraformStateBucket, type Topology } from '../../topology';
 import { callFailed, ok, problem, type Finding } from './findings';
 import { apiError, getJson, type JsonFetch } from './http';
 
-/** The part of fetch the checks use: injectable, so tests answer for Google. */
-export type GoogleFetch = JsonFetch;
-
 const RESOURCE_MANAGER = 'https://cloudresourcemanager.googleapis.com/v3';
 const BILLING = 'https://cloudbilling.googleapis.com/v1';
 
@@ -94,7 +91,7 @@ export function neededPermissions(topology: Topology): Map<string, Needed[]> {
   return byProject;
 }
 
-async function projectExists(fetch: GoogleFetch, project: string): Promise<Finding> {
+async function projectExists(fetch: JsonFetch, project: string): Promise<Finding> {
   const check = `gcp project ${project}`;
   const { status, body } = await getJson(fetch, `${RESOURCE_MANAGER}/projects/${project}`);
   if (status === 200 && body.state === 'ACTIVE') return ok(check, 'exists and is active');
@@ -107,7 +104,7 @@ async function projectExists(fetch: GoogleFetch, project: string): Promise<Findi
   );
 }
 
-async function billingEnabled(fetch: GoogleFetch, project: string): Promise<Finding> {
+async function billingEnabled(fetch: JsonFetch, project: string): Promise<Finding> {
   const check = `gcp project ${project}: billing`;
   const { status, body } = await getJson(fetch, `${BILLING}/projects/${project}/billingInfo`);
   if (status === 200 && body.billingEnabled === true) return ok(check, `enabled (${String(body.billingAccountName)})`);
@@ -134,7 +131,7 @@ export function missingRoles(needed: readonly Needed[], granted: ReadonlySet<str
   return missing;
 }
 
-async function deployerPermissions(fetch: GoogleFetch, project: string, needed: readonly Needed[]): Promise<Finding[]> {
+async function deployerPermissions(fetch: JsonFetch, project: string, needed: readonly Needed[]): Promise<Finding[]> {
   const check = `gcp project ${project}: deployer's roles`;
   const { status, body } = await getJson(fetch, `${RESOURCE_MANAGER}/projects/${project}:testIamPermissions`, {
     method: 'POST',
@@ -154,7 +151,7 @@ async function deployerPermissions(fetch: GoogleFetch, project: string, needed: 
   );
 }
 
-export async function gcpPreflight(topology: Topology, fetch: GoogleFetch): Promise<Finding[]> {
+export async function gcpPreflight(topology: Topology, fetch: JsonFetch): Promise<Finding[]> {
   const perProject = [...neededPermissions(topology)].map(async ([project, needed]) => {
     try {
       const exists = await projectExists(fetch, project);
@@ -178,7 +175,7 @@ export async function gcpPreflight(topology: Topology, fetch: GoogleFetch): Prom
 }
 
 /** fetch with the deployer's application default credentials (gcloud auth application-default login). */
-export function authorizedFetch(): GoogleFetch {
+export function authorizedFetch(): JsonFetch {
   const auth = new GoogleAuth({ scopes: ['https://www.googleapis.com/auth/cloud-platform'] });
   return async (url, init) => {
     const headers = await auth.getRequestHeaders(url);

@@ -3,7 +3,8 @@
  * subscription, the resource providers, the deployer's allowed actions and the global storage account names.
  */
 import { join } from 'node:path';
-import { azurePreflight, AZURE_NEEDED_ACTIONS, missingActions } from '../../lib/deploy/preflight/azure';
+import { allowedBy, azurePreflight, AZURE_NEEDED_ACTIONS } from '../../lib/deploy/preflight/azure';
+import { missingRoles } from '../../lib/deploy/preflight/findings';
 import type { JsonFetch } from '../../lib/deploy/preflight/http';
 import { readTopologyFile } from '../../lib/topology';
 
@@ -149,10 +150,10 @@ describe('Azure preflight', () => {
   });
 });
 
-describe('missingActions', () => {
+describe('the actions the deployer lacks (allowedBy)', () => {
   it.each<[string, { actions: string[]; notActions: string[] }[], string[]]>([
     ['Owner (*)', [{ actions: ['*'], notActions: [] }], []],
-    ['nothing', [], AZURE_NEEDED_ACTIONS.map((n) => n.action)],
+    ['nothing', [], AZURE_NEEDED_ACTIONS.map((n) => n.permission)],
     [
       'Contributor plus RBAC administrator (another entry)',
       [
@@ -164,9 +165,10 @@ describe('missingActions', () => {
     [
       'storage only, in another case',
       [{ actions: ['microsoft.storage/*'], notActions: [] }],
-      AZURE_NEEDED_ACTIONS.map((n) => n.action).filter((a) => !a.startsWith('Microsoft.Storage/')),
+      AZURE_NEEDED_ACTIONS.map((n) => n.permission).filter((a) => !a.startsWith('Microsoft.Storage/')),
     ],
   ])('%s', (_name, permissions, expected) => {
-    expect(missingActions(AZURE_NEEDED_ACTIONS, permissions).map((m) => m.action)).toEqual(expected);
+    const missing = missingRoles(AZURE_NEEDED_ACTIONS, (action) => allowedBy(permissions, action));
+    expect([...missing.values()].flat()).toEqual(expected);
   });
 });

@@ -8,7 +8,7 @@
  */
 import type { AzureSection } from '../../clouds/azure/section';
 import { azureMirrors } from '../../clouds/azure/section';
-import { callFailed, ok, problem, type Finding } from './findings';
+import { callFailed, missingRoles, ok, problem, type Finding, type Needed } from './findings';
 import { apiError, getJson, type JsonFetch } from './http';
 
 const ARM = 'https://management.azure.com';
@@ -16,22 +16,17 @@ const ARM = 'https://management.azure.com';
 /** The resource providers whose resources the stack creates. */
 export const AZURE_PROVIDERS = ['Microsoft.Storage', 'Microsoft.ManagedIdentity'] as const;
 
-/** An action the deploy performs, and the built-in role that allows it. */
-export interface NeededAction {
-  readonly action: string;
-  readonly role: string;
-}
-
-export const AZURE_NEEDED_ACTIONS: readonly NeededAction[] = [
-  { action: 'Microsoft.Resources/subscriptions/resourceGroups/write', role: 'Contributor' },
-  { action: 'Microsoft.Storage/storageAccounts/write', role: 'Contributor' },
-  { action: 'Microsoft.Storage/storageAccounts/blobServices/containers/write', role: 'Contributor' },
-  { action: 'Microsoft.ManagedIdentity/userAssignedIdentities/write', role: 'Contributor' },
+/** The actions the deploy performs, and the built-in roles that allow them. */
+export const AZURE_NEEDED_ACTIONS: readonly Needed[] = [
+  { permission: 'Microsoft.Resources/subscriptions/resourceGroups/write', role: 'Contributor' },
+  { permission: 'Microsoft.Storage/storageAccounts/write', role: 'Contributor' },
+  { permission: 'Microsoft.Storage/storageAccounts/blobServices/containers/write', role: 'Contributor' },
+  { permission: 'Microsoft.ManagedIdentity/userAssignedIdentities/write', role: 'Contributor' },
   {
-    action: 'Microsoft.ManagedIdentity/userAssignedIdentities/federatedIdentityCredentials/write',
+    permission: 'Microsoft.ManagedIdentity/userAssignedIdentities/federatedIdentityCredentials/write',
     role: 'Contributor',
   },
-  { action: 'Microsoft.Authorization/roleAssignments/write', role: 'Role Based Access Control Administrator' },
+  { permission: 'Microsoft.Authorization/roleAssignments/write', role: 'Role Based Access Control Administrator' },
 ];
 
 /** One entry of the permissions API: what a role assignment allows, minus what it excludes. */
@@ -48,13 +43,10 @@ function covers(pattern: string, action: string): boolean {
   return regex.test(action);
 }
 
-/** The actions no permission entry allows (allowed by its actions and not excluded by its notActions). */
-export function missingActions(needed: readonly NeededAction[], permissions: readonly Permission[]): NeededAction[] {
-  return needed.filter(
-    ({ action }) =>
-      !permissions.some(
-        (p) => p.actions.some((a) => covers(a, action)) && !p.notActions.some((n) => covers(n, action)),
-      ),
+/** Whether a permission entry allows the action (allowed by its actions and not excluded by its notActions). */
+export function allowedBy(permissions: readonly Permission[], action: string): boolean {
+  return permissions.some(
+    (p) => p.actions.some((a) => covers(a, action)) && !p.notActions.some((n) => covers(n, action)),
   );
 }
 
@@ -100,17 +92,13 @@ async function deployerPermissions(fetch: JsonFetch, azure: AzureSection): Promi
     actions: p.actions ?? [],
     notActions: p.notActions ?? [],
   }));
-  const missing = missingActions(AZURE_NEEDED_ACTIONS, permissions);
-  if (missing.length === 0)
+  const missing = missingRoles(AZURE_NEEDED_ACTIONS, (action) => allowedBy(permissions, action));
+  if (missing.size === 0)
     return [ok(check, `all ${AZURE_NEEDED_ACTIONS.length} actions the stack performs are allowed`)];
-  const roles = [...new Set(missing.map((m) => m.role))];
-  return roles.map((role) =>
+  return [...missing].map(([role, actions]) =>
     problem(
       check,
-      `missing ${missing
-        .filter((m) => m.role === role)
-        .map((m) => m.action)
-        .join(', ')}`,
+      `missing ${actions.join(', ')}`,
       `az role assignment create --assignee <the deployer> --role "${role}" --scope /subscriptions/${azure.subscriptionId}`,
     ),
   );

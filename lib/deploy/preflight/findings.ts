@@ -11,6 +11,25 @@ export interface Finding {
 
 export const ok = (check: string, detail: string): Finding => ({ check, ok: true, detail });
 
+/** A permission (GCP) or action (Azure) the deploy needs, and the role that grants it. */
+export interface Needed {
+  readonly permission: string;
+  readonly role: string;
+}
+
+/** Missing permissions grouped by the role that grants them: one line per role to grant. */
+export function missingRoles(
+  needed: readonly Needed[],
+  isGranted: (permission: string) => boolean,
+): Map<string, string[]> {
+  const missing = new Map<string, string[]>();
+  for (const { permission, role } of needed) {
+    if (isGranted(permission)) continue;
+    missing.set(role, [...(missing.get(role) ?? []), permission]);
+  }
+  return missing;
+}
+
 export const problem = (check: string, detail: string, fix: string): Finding => ({ check, ok: false, detail, fix });
 
 /** A failed API call as a problem: its error name and message, and what the deployer may lack. */

@@ -6,17 +6,11 @@
  */
 import { GoogleAuth } from 'google-auth-library';
 import { terraformStateBucket, type Topology } from '../../topology';
-import { callFailed, ok, problem, type Finding } from './findings';
+import { callFailed, missingRoles, ok, problem, type Finding, type Needed } from './findings';
 import { apiError, getJson, type JsonFetch } from './http';
 
 const RESOURCE_MANAGER = 'https://cloudresourcemanager.googleapis.com/v3';
 const BILLING = 'https://cloudbilling.googleapis.com/v1';
-
-/** A permission the deploy needs, and the predefined role that grants it. */
-export interface Needed {
-  readonly permission: string;
-  readonly role: string;
-}
 
 const need = (role: string, ...permissions: string[]): Needed[] =>
   permissions.map((permission) => ({ permission, role }));
@@ -121,16 +115,6 @@ async function billingEnabled(fetch: JsonFetch, project: string): Promise<Findin
   );
 }
 
-/** Missing permissions grouped by the role that grants them: one line per role to grant. */
-export function missingRoles(needed: readonly Needed[], granted: ReadonlySet<string>): Map<string, string[]> {
-  const missing = new Map<string, string[]>();
-  for (const { permission, role } of needed) {
-    if (granted.has(permission)) continue;
-    missing.set(role, [...(missing.get(role) ?? []), permission]);
-  }
-  return missing;
-}
-
 async function deployerPermissions(fetch: JsonFetch, project: string, needed: readonly Needed[]): Promise<Finding[]> {
   const check = `gcp project ${project}: deployer's roles`;
   const { status, body } = await getJson(fetch, `${RESOURCE_MANAGER}/projects/${project}:testIamPermissions`, {
@@ -140,7 +124,7 @@ async function deployerPermissions(fetch: JsonFetch, project: string, needed: re
   if (status !== 200)
     return [problem(check, `cannot be tested (HTTP ${status}${apiError(body)})`, `check that ${project} exists`)];
   const granted = new Set(Array.isArray(body.permissions) ? (body.permissions as string[]) : []);
-  const missing = missingRoles(needed, granted);
+  const missing = missingRoles(needed, (permission) => granted.has(permission));
   if (missing.size === 0) return [ok(check, `all ${needed.length} permissions the stacks need are granted`)];
   return [...missing].map(([role, permissions]) =>
     problem(

@@ -4,6 +4,7 @@ import { deployPlan, stepIds, type DeployPlan } from '../../lib/deploy/plan';
 import { renderPlanJson, renderPlanText } from '../../lib/deploy/render';
 import { selectSteps } from '../../lib/deploy/select';
 import { DEFAULT_TOPOLOGY, parseTopology, type TopologyInput } from '../../lib/topology';
+import { handOffs } from './support';
 
 function planOf(change: (t: TopologyInput) => void = () => {}): DeployPlan {
   const raw = structuredClone(DEFAULT_TOPOLOGY);
@@ -179,21 +180,9 @@ describe('the plan of a topology', () => {
       expect(step('gcp-redirector').consumes[0]!.without).toBe(
         "regions whose default backend is the CDN send those clients to the us-east-2 bucket (the CDN's primary origin)",
       );
-      expect(step('gcp-replication').produces).toEqual([
-        {
-          key: 'replicatorUniqueId',
-          stack: 'gcp-replication',
-          output: 'replicator-unique-id',
-          consumers: ['aws-upload'],
-        },
-      ]);
-      expect(step('aws-cdn').produces).toEqual([
-        {
-          key: 'cdnDomainName',
-          stack: 'registry-k8s-io-cdn',
-          output: 'DistributionDomainName',
-          consumers: ['gcp-redirector'],
-        },
+      expect(handOffs(plan)).toEqual([
+        ['gcp-replication', 'replicatorUniqueId', 'gcp-replication', 'replicator-unique-id', ['aws-upload']],
+        ['aws-cdn', 'cdnDomainName', 'registry-k8s-io-cdn', 'DistributionDomainName', ['gcp-redirector']],
       ]);
     });
 

@@ -110,6 +110,8 @@ describe('views of the production topology', () => {
     const { mirrorRegions, regionAliases } = production.aws;
     expect(Object.keys(map)).toEqual([...mirrorRegions, ...Object.keys(regionAliases)].sort());
     for (const region of mirrorRegions) expect(map[region]).toBe(awsBucketUrl(production.aws, region));
+    // The URL itself, as production's routing data has it (the loop above only says each region gets its own).
+    expect(map['eu-west-1']).toBe('https://prod-registry-k8s-io-eu-west-1.s3.dualstack.eu-west-1.amazonaws.com');
     expect({
       'ap-east-2': map['ap-east-2'],
       'cn-north-1': map['cn-north-1'],

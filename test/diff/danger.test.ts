@@ -129,7 +129,8 @@ const roleAssignment = (principal: string, role = 'Storage Blob Data Contributor
   },
 });
 
-const cases: [string, SynthOutput, SynthOutput, string[]][] = [
+type Case = [string, SynthOutput, SynthOutput, string[]];
+const cases: Case[] = [
   [
     'an ordinary change',
     aws({ Bucket: bucket({ Tags: [] }) }),
@@ -450,28 +451,17 @@ const cases: [string, SynthOutput, SynthOutput, string[]][] = [
     azure(roleAssignment('bbb')),
     ['iam-widened: new principal bbb (Storage Blob Data Contributor)'],
   ],
-  [
-    'an Azure Owner role for a known principal',
+  ...['Owner', 'Contributor'].map((role): Case => [
+    `an Azure ${role} role for a known principal`,
     azure(roleAssignment('aaa')),
     azure({
       azurerm_role_assignment: {
         ...roleAssignment('aaa').azurerm_role_assignment,
-        owner: { scope: '/subscriptions/s', role_definition_name: 'Owner', principal_id: 'aaa' },
+        broad: { scope: '/subscriptions/s', role_definition_name: role, principal_id: 'aaa' },
       },
     }),
-    ['iam-widened: new action Owner for aaa', 'iam-widened: basic role Owner for aaa'],
-  ],
-  [
-    'an Azure Contributor role for a known principal',
-    azure(roleAssignment('aaa')),
-    azure({
-      azurerm_role_assignment: {
-        ...roleAssignment('aaa').azurerm_role_assignment,
-        broad: { scope: '/subscriptions/s', role_definition_name: 'Contributor', principal_id: 'aaa' },
-      },
-    }),
-    ['iam-widened: new action Contributor for aaa', 'iam-widened: basic role Contributor for aaa'],
-  ],
+    [`iam-widened: new action ${role} for aaa`, `iam-widened: basic role ${role} for aaa`],
+  ]),
   [
     'a security-group ingress rule added',
     aws({ Sg: { Type: 'AWS::EC2::SecurityGroup', Properties: { GroupDescription: 'x' } } }),

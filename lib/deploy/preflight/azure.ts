@@ -8,6 +8,7 @@
  */
 import type { AzureSection } from '../../clouds/azure/section';
 import { azureMirrors } from '../../clouds/azure/section';
+import { escapeRegExp } from '../../config/regexp';
 import { callFailed, missingRoles, ok, problem, type Finding, type Needed } from './findings';
 import { apiError, getJson, type JsonFetch } from './http';
 
@@ -34,8 +35,6 @@ export interface Permission {
   readonly actions: readonly string[];
   readonly notActions: readonly string[];
 }
-
-const escapeRegExp = (text: string) => text.replace(/[.+?^${}()|[\]\\]/g, '\\$&');
 
 /** Whether an Azure action pattern (`*`, `Microsoft.Storage/*`, exact; case-insensitive) covers an action. */
 function covers(pattern: string, action: string): boolean {

@@ -3,6 +3,7 @@
  * blob, `/containers/images/sha256:<64 lowercase hex>`. The code is built here, in one place, from the bucket
  * layout; the stack deploys it and the tests execute the very same text in node.
  */
+import { escapeRegExp } from '../../../config/regexp';
 import { BLOB_PREFIX } from '../../../topology/blob-layout';
 
 /** The only request paths the CDN serves. */
@@ -10,10 +11,6 @@ export const BLOB_PATH_PATTERN = new RegExp(`^/${escapeRegExp(BLOB_PREFIX)}sha25
 
 /** The only request methods the CDN serves. */
 export const BLOB_METHODS: readonly string[] = ['GET', 'HEAD'];
-
-function escapeRegExp(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
-}
 
 /**
  * JavaScript for the cloudfront-js-2.0 runtime. It must stay self-contained (no imports, no closures over this

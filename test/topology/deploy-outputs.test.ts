@@ -76,6 +76,11 @@ describe('deploy outputs in the environment', () => {
 });
 
 describe('which values a topology leaves to the deploy', () => {
+  /** Without Azure, neither of its values is left to the deploy nor consumed. */
+  const AZURE_OFF = {
+    azureReplicatorUniqueId: [false, false],
+    azureReplicatorClientId: [false, false],
+  } satisfies Partial<Record<DeployOutputKey, [left: boolean, consumed: boolean]>>;
   const cases: Array<
     [string, (t: TopologyInput) => void, Record<DeployOutputKey, [left: boolean, consumed: boolean]>]
   > = [
@@ -85,8 +90,7 @@ describe('which values a topology leaves to the deploy', () => {
       {
         cdnDomainName: [true, true],
         replicatorUniqueId: [true, true],
-        azureReplicatorUniqueId: [false, false],
-        azureReplicatorClientId: [false, false],
+        ...AZURE_OFF,
       },
     ],
     [
@@ -95,8 +99,7 @@ describe('which values a topology leaves to the deploy', () => {
       {
         cdnDomainName: [false, false],
         replicatorUniqueId: [true, true],
-        azureReplicatorUniqueId: [false, false],
-        azureReplicatorClientId: [false, false],
+        ...AZURE_OFF,
       },
     ],
     [
@@ -105,8 +108,7 @@ describe('which values a topology leaves to the deploy', () => {
       {
         cdnDomainName: [false, false],
         replicatorUniqueId: [true, true],
-        azureReplicatorUniqueId: [false, false],
-        azureReplicatorClientId: [false, false],
+        ...AZURE_OFF,
       },
     ],
     [
@@ -117,8 +119,7 @@ describe('which values a topology leaves to the deploy', () => {
       {
         cdnDomainName: [true, false],
         replicatorUniqueId: [true, true],
-        azureReplicatorUniqueId: [false, false],
-        azureReplicatorClientId: [false, false],
+        ...AZURE_OFF,
       },
     ],
     [
@@ -127,8 +128,7 @@ describe('which values a topology leaves to the deploy', () => {
       {
         cdnDomainName: [true, true],
         replicatorUniqueId: [false, false],
-        azureReplicatorUniqueId: [false, false],
-        azureReplicatorClientId: [false, false],
+        ...AZURE_OFF,
       },
     ],
     [
@@ -138,8 +138,7 @@ describe('which values a topology leaves to the deploy', () => {
       {
         cdnDomainName: [true, true],
         replicatorUniqueId: [false, false],
-        azureReplicatorUniqueId: [false, false],
-        azureReplicatorClientId: [false, false],
+        ...AZURE_OFF,
       },
     ],
     [
@@ -168,8 +167,7 @@ describe('which values a topology leaves to the deploy', () => {
       {
         cdnDomainName: [true, true],
         replicatorUniqueId: [true, true],
-        azureReplicatorUniqueId: [false, false],
-        azureReplicatorClientId: [false, false],
+        ...AZURE_OFF,
       },
     ],
     [
@@ -178,8 +176,7 @@ describe('which values a topology leaves to the deploy', () => {
       {
         cdnDomainName: [true, true],
         replicatorUniqueId: [true, true],
-        azureReplicatorUniqueId: [false, false],
-        azureReplicatorClientId: [false, false],
+        ...AZURE_OFF,
       },
     ],
   ];

@@ -12,7 +12,7 @@ import {
 } from '../config/command-line';
 import { isHost, isRepositoryName, type RegistryLocation } from '../oci';
 import { UsageError } from './errors';
-import { DESTINATION_KINDS, location, type DestinationKind, type KindFlagValues } from './kinds';
+import { assertDistinct, DESTINATION_KINDS, location, type DestinationKind, type KindFlagValues } from './kinds';
 
 const COMMON_USAGE = `Selection (default: every repository under the source path, via _catalog):
   --repos a,b            only these repositories (relative to the source path)
@@ -166,15 +166,17 @@ function selection(repos: string | undefined, images: string | undefined): Selec
 
 /** `--host-rps host=N`, each host once. */
 function hostBudgets(texts: readonly string[]): Map<string, number> {
-  const budgets = new Map<string, number>();
-  for (const text of texts) {
+  const budgets = texts.map((text) => {
     const at = text.lastIndexOf('=');
     const host = text.slice(0, Math.max(at, 0));
     if (at < 0 || !isHost(host)) throw new UsageError(`--host-rps ${JSON.stringify(text)}: expected host[:port]=N`);
-    if (budgets.has(host)) throw new UsageError(`--host-rps ${host} is given twice`);
-    budgets.set(host, positiveNumber(`--host-rps ${host}`, text.slice(at + 1)));
-  }
-  return budgets;
+    return [host, positiveNumber(`--host-rps ${host}`, text.slice(at + 1))] as const;
+  });
+  assertDistinct(
+    '--host-rps',
+    budgets.map(([host]) => host),
+  );
+  return new Map(budgets);
 }
 
 function positiveNumber(flag: string, text: string): number {

@@ -4,6 +4,7 @@
  *   DIR/redirector-main.js     the esbuild bundle of bin/redirector.ts: no node_modules, no module resolution
  *   DIR/redirector-main.cache  V8's code cache of the bundle, made here by running it once
  *   DIR/ip-ranges.bin          the range index of the donors' official files (lib/redirector/range-index-file.ts)
+ *   DIR/routing-tables.json    the embedded default topology's routing tables by region (lib/redirector/built-tables.ts)
  * `node DIR/redirector.js` finds the others beside itself, so it serves with only PORT set.
  *
  *   npm run -s build:redirector -- --out DIR [--ranges aws=FILE,gcp=FILE,azure=FILE]
@@ -20,12 +21,14 @@ import { build, type Plugin } from 'esbuild';
 import { DONORS } from '../lib/clouds/donors';
 import { RangeFileError } from '../lib/clouds/ranges';
 import { commandLineOrExit, FlagError, requiredFlag, type ParsedFlags } from '../lib/config/command-line';
+import { BUILT_TABLES_FORMAT, encodeBuiltTables, type BuiltTablesContent } from '../lib/redirector/built-tables';
 import { ConfigError, parseRangeSources, type RangeSource } from '../lib/redirector/config';
 import { INDEX_SOURCE } from '../lib/redirector/config/range-sources';
 import { readCloudRanges } from '../lib/redirector/load-ranges';
 import { RangeIndex, type CloudRanges } from '../lib/redirector/range-index';
 import { IMAGE_FILES, WRITE_CODE_CACHE_FLAG } from '../lib/redirector/image-files';
 import { encodeRangeIndex, type IndexSource } from '../lib/redirector/range-index-file';
+import { loadTopology, redirectorRegions, routingTableFor } from '../lib/topology';
 import { fetchOfficialRanges, type FetchText } from './fetch-ip-ranges';
 
 const ROOT = resolve(__dirname, '..');
@@ -114,9 +117,18 @@ async function bundle(entry: string): Promise<Uint8Array> {
   return result.outputFiles[0]!.contents;
 }
 
+/** The embedded default topology's table for every region that runs a redirector, as the bundle derives them. */
+export function defaultRoutingTables(): BuiltTablesContent {
+  const { topology } = loadTopology();
+  const tables = Object.fromEntries(
+    redirectorRegions(topology).map((region) => [region, routingTableFor(topology, region)]),
+  );
+  return { format: BUILT_TABLES_FORMAT, canonicalRegion: topology.gcp.canonicalRegion, tables };
+}
+
 /**
  * Runs the staged bundle once to make its code cache: with only PATH from this environment, as the image starts it
- * (the index beside it, the embedded default topology).
+ * (the index and the default topology's tables beside it).
  */
 async function writeCodeCache(dir: string): Promise<void> {
   try {
@@ -139,6 +151,7 @@ export async function buildRedirector({ out, ranges, fetchText }: BuildOptions):
   const staging = mkdtempSync(join(out, '.staging-'));
   try {
     writeFileSync(join(staging, IMAGE_FILES.rangeIndex), encodeRangeIndex(index.tables, sources));
+    writeFileSync(join(staging, IMAGE_FILES.routingTables), encodeBuiltTables(defaultRoutingTables()));
     writeFileSync(join(staging, IMAGE_FILES.bundle), main);
     writeFileSync(join(staging, IMAGE_FILES.entry), entry);
     await writeCodeCache(staging);
@@ -156,8 +169,8 @@ export async function buildRedirector({ out, ranges, fetchText }: BuildOptions):
 }
 
 const USAGE = `Usage: npm run -s build:redirector -- --out DIR [--ranges aws=FILE,gcp=FILE,azure=FILE]
-Builds what the redirector image holds: the bundle, its V8 code cache, the range index of the donors' files and
-DIR/${IMAGE_FILES.entry}, which loads them from beside itself; then \`PORT=8080 node DIR/${IMAGE_FILES.entry}\` serves
+Builds what the redirector image holds: the bundle, its V8 code cache, the range index of the donors' files, the
+default topology's routing tables and DIR/${IMAGE_FILES.entry}, which loads them from beside itself; then \`PORT=8080 node DIR/${IMAGE_FILES.entry}\` serves
 as the image does.
   --out DIR         where to write them (created if missing)
   --ranges LIST     the donors' published files to index, cloud=FILE comma-separated (default: download every

@@ -1,12 +1,13 @@
 /**
  * Runs the redirector: `npm run redirector` (configuration from the environment and --topology/--region; see
- * docs/redirector.md). Exits 2 on a bad command line or configuration, 1 on an unusable range file, 0 after a
- * graceful drain.
+ * docs/redirector.md). Exits 2 on a bad command line or configuration, 1 on an unusable range file or routing
+ * tables file, 0 after a graceful drain.
  */
 // First: it configures zod before any schema is built (see the module).
 import '../lib/redirector/zod-once';
 import { RangeFileError } from '../lib/clouds/ranges';
 import { commandLineOrExit, USAGE_EXIT_CODE } from '../lib/config/command-line';
+import { BuiltTablesError, readBuiltTables } from '../lib/redirector/built-tables';
 import { ConfigError, configFromEnv, TABLE_FLAGS, TABLE_FLAGS_USAGE } from '../lib/redirector/config';
 import { loadRangeIndex, withBundledRangeIndex } from '../lib/redirector/load-ranges';
 import { RedirectorLog } from '../lib/redirector/log';
@@ -20,13 +21,25 @@ range index built by npm run build:redirector lies beside the bundle), see docs/
 ${TABLE_FLAGS_USAGE}
   -h, --help        this text`;
 
+/** The default topology's tables beside the bundle, if any; a damaged file stops start-up (exit 1), as an index would. */
+function builtTablesOrExit() {
+  try {
+    return readBuiltTables(__dirname);
+  } catch (err) {
+    if (!(err instanceof BuiltTablesError)) throw err;
+    process.stderr.write(`${err.message}\n`);
+    process.exit(1);
+  }
+}
+
 async function main(): Promise<void> {
   const startedAt = performance.now();
   const flags = commandLineOrExit({ name: 'redirector', usage: USAGE, flags: TABLE_FLAGS }, ({ values }) => values);
   let config;
   try {
-    // The bundle's own ranges (the index build:redirector puts beside it) unless IP_RANGES names others.
-    config = configFromEnv(withBundledRangeIndex(process.env, __dirname), flags);
+    // The bundle's own ranges and default tables (build:redirector puts them beside it) unless the environment or
+    // the flags name others.
+    config = configFromEnv(withBundledRangeIndex(process.env, __dirname), flags, builtTablesOrExit());
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`${err.message}\n`);

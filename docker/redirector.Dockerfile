@@ -20,7 +20,7 @@ FROM gcr.io/distroless/nodejs22-debian12:nonroot
 USER root
 WORKDIR /app
 # The bundle loads its ranges from the index beside it: no IP_RANGES, no JSON to parse at start-up.
-COPY --from=build /out/redirector.js /out/redirector-main.js /out/redirector-main.cache /out/ip-ranges.bin ./
+COPY --from=build /out/redirector.js /out/redirector-main.js /out/redirector-main.cache /out/ip-ranges.bin /out/routing-tables.json ./
 # V8 accepts a code cache only from its own version: made again by this image's Node (the build stage's may differ).
 RUN ["/nodejs/bin/node", "/app/redirector.js", "--write-code-cache"]
 # PORT and EXPOSE are CONTAINER_PORT of lib/redirector/service-contract.ts (test/redirector/service-contract.test.ts).

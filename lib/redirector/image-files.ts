@@ -11,6 +11,8 @@ export const IMAGE_FILES = {
   codeCache: 'redirector-main.cache',
   /** The range index of the donors' official files (range-index-file.ts). */
   rangeIndex: 'ip-ranges.bin',
+  /** The embedded default topology's routing tables, by redirector region (built-tables.ts). */
+  routingTables: 'routing-tables.json',
 } as const;
 
 /** The loader's flag that makes the code cache instead of serving. */

@@ -6,12 +6,12 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { donorById } from '../clouds/donors';
 import { RangeFileError } from '../clouds/ranges';
 import type { Env } from '../config/env';
 import { INDEX_SOURCE, type RangeSource } from './config/range-sources';
 import { RangeIndex, type CloudRanges } from './range-index';
 import { IMAGE_FILES } from './image-files';
+import { donorsModule } from './on-demand';
 import { decodeRangeIndex } from './range-index-file';
 
 /**
@@ -34,7 +34,7 @@ function readBytes(file: string): Buffer {
 
 /** A donor's published file, parsed by its donor's parser. */
 export function readCloudRanges(source: RangeSource): CloudRanges {
-  const donor = donorById(source.cloud);
+  const donor = donorsModule().donorById(source.cloud);
   const text = readBytes(source.file).toString('utf8');
   let json: unknown;
   try {

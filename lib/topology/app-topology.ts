@@ -5,7 +5,8 @@
  */
 import type { Env } from '../config/env';
 import { deployOutputsFromEnv, withDeployOutputs } from './deploy-outputs';
-import { loadTopology, type TopologySourceOptions } from './load';
+import { loadTopology } from './load';
+import type { TopologySourceOptions } from './source';
 import type { Topology } from './schema';
 
 export function appTopology(source: TopologySourceOptions & { readonly env: Env }): Topology {

@@ -7,16 +7,13 @@ import { extname } from 'node:path';
 import { parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { DEFAULT_TOPOLOGY } from './default';
-import type { Env } from '../config/env';
 import { formatPath } from '../config/paths';
 import { TopologyError, type TopologyProblem } from './errors';
 import type { Donor } from '../clouds/donor';
 import { DONORS } from '../clouds/donors';
 import { TopologySchema, topologySchema, type Topology } from './schema';
+import { DEFAULT_TOPOLOGY_SOURCE, topologyPathFrom, type TopologySourceOptions } from './source';
 import { validateTopology } from './validate';
-
-/** Name used in messages for the embedded default. */
-export const DEFAULT_TOPOLOGY_SOURCE = 'embedded default (registry.k8s.io)';
 
 function schemaProblems(error: z.ZodError): TopologyProblem[] {
   return error.issues.map((issue) => {
@@ -68,27 +65,6 @@ export function readTopologyFile(path: string, donors: readonly Donor[] = DONORS
     throw new TopologyError(path, [{ path: '', message: `cannot read file: ${(err as Error).message}` }]);
   }
   return parseTopology(parseTopologyText(text, path), path, donors);
-}
-
-/** The flag every entry point that loads a topology declares (parsed by lib/config/command-line). */
-export const TOPOLOGY_FLAG = { topology: { type: 'string' } } as const;
-
-/** Its line in those entry points' --help. */
-export const TOPOLOGY_FLAG_USAGE =
-  '  --topology FILE   the topology, YAML or JSON (default: $TOPOLOGY, else the embedded registry.k8s.io topology)';
-
-export interface TopologySourceOptions {
-  /** The value of the entry point's `--topology FILE` flag. */
-  readonly flag?: string;
-  /** Environment; `TOPOLOGY=FILE` is recognised. */
-  readonly env?: Env;
-  /** A path from elsewhere, e.g. the CDK context value `topology`. */
-  readonly contextPath?: string;
-}
-
-/** The topology file to use, by precedence: --topology, then cdk context, then TOPOLOGY; undefined = default. */
-export function topologyPathFrom(options: TopologySourceOptions): string | undefined {
-  return options.flag || options.contextPath || options.env?.TOPOLOGY || undefined;
 }
 
 export interface LoadedTopology {

@@ -9,9 +9,11 @@ import { join, resolve } from 'node:path';
 import { BUILD_FLAGS, buildOptions, buildRedirector } from '../../bin/build-redirector';
 import { FlagError, parseFlags } from '../../lib/config/command-line';
 import { ManagedChild, runToEnd, waitForHttp } from '../../lib/local/processes';
+import { decodeBuiltTables } from '../../lib/redirector/built-tables';
 import { IMAGE_FILES } from '../../lib/redirector/image-files';
 import { decodeRangeIndex } from '../../lib/redirector/range-index-file';
 import { tsxNodeArgs } from '../../lib/synth/tsx';
+import { loadTopology, redirectorRegions, routingTableFor } from '../../lib/topology';
 import { freePort } from '../support/ports';
 import { RANGE_FILES } from './fixtures';
 
@@ -58,7 +60,7 @@ describe('npm run build:redirector -- --out DIR --ranges ...', () => {
     stdout = child.tail().split('\n');
   }, 120_000);
 
-  it('writes the entry, the bundle, its code cache and the range index, and names them', () => {
+  it('writes the entry, the bundle, its code cache, the range index and the routing tables, and names them', () => {
     expect(readdirSync(out).sort()).toEqual(Object.values(IMAGE_FILES).sort());
     expect(stdout).toEqual(
       Object.values(IMAGE_FILES).map((name) => expect.stringMatching(new RegExp(`^${join(out, name)} \\(\\d+ KiB`))),
@@ -110,7 +112,7 @@ describe('npm run build:redirector -- --out DIR --ranges ...', () => {
     const logged = lines.map((line) => JSON.parse(line) as Record<string, unknown>);
     expect(logged.find((l) => 'intervals' in l)).toMatchObject({
       ranges: [{ cloud: 'index', file: join(out, IMAGE_FILES.rangeIndex) }],
-      table: expect.stringContaining('embedded default'),
+      table: `embedded default (registry.k8s.io) as built into ${join(out, IMAGE_FILES.routingTables)}, region us-central1`,
     });
     expect(logged.find((l) => 'clientCloud' in l)).toMatchObject({ clientCloud: 'aws', clientRegion: 'eu-west-1' });
   }, 60_000);
@@ -127,6 +129,48 @@ describe('npm run build:redirector -- --out DIR --ranges ...', () => {
     bytes[at(bytes.length)]! ^= 0xff;
     writeFileSync(file, bytes);
   };
+
+  it("the routing tables file holds, for every redirector region, the default topology's table", () => {
+    const { topology } = loadTopology();
+    const built = decodeBuiltTables(readFileSync(join(out, IMAGE_FILES.routingTables), 'utf8'), 'built');
+    expect(built.canonicalRegion).toBe(topology.gcp.canonicalRegion);
+    expect(Object.keys(built.tables).sort()).toEqual(redirectorRegions(topology));
+    for (const region of redirectorRegions(topology)) {
+      expect(built.tables[region]).toEqual(routingTableFor(topology, region));
+    }
+  });
+
+  it('with REGION set, the bundle serves that region of the built tables; one that runs no redirector exits 2', async () => {
+    const { topology } = loadTopology();
+    const region = redirectorRegions(topology).find((r) => r !== topology.gcp.canonicalRegion)!;
+    const port = await freePort();
+    const lines: string[] = [];
+    const server = await serve(
+      join(out, IMAGE_FILES.entry),
+      { PORT: String(port), ADMIN_PORT: '0', REGION: region },
+      lines,
+    );
+    try {
+      await waitForHttp(`http://127.0.0.1:${port}/-/ready`, server);
+      const manifest = await fetch(`http://127.0.0.1:${port}/v2/pause/manifests/3.10`, { redirect: 'manual' });
+      const { upstream } = routingTableFor(topology, region);
+      expect(manifest.headers.get('location')).toBe(`${upstream.endpoint}/v2/${upstream.path}/pause/manifests/3.10`);
+    } finally {
+      await server.stop();
+    }
+    const unknown: string[] = [];
+    const refused = await serve(join(out, IMAGE_FILES.entry), { PORT: '0', REGION: 'mars-north1' }, unknown);
+    expect((await refused.exited).code).toBe(2);
+    expect(unknown.join('\n')).toContain(`--region/REGION: "mars-north1" runs no redirector in embedded default`);
+  }, 60_000);
+
+  it('with a damaged routing tables file beside it, the bundle names the file and exits 1', async () => {
+    const entry = variant('tables', (dir) => writeFileSync(join(dir, IMAGE_FILES.routingTables), '{"format":1,'));
+    const lines: string[] = [];
+    const server = await serve(entry, { PORT: String(await freePort()) }, lines);
+    expect((await server.exited).code).toBe(1);
+    expect(lines.join('\n')).toMatch(/invalid routing tables file .*routing-tables\.json: not valid JSON/);
+  });
 
   it('without the index beside it and without IP_RANGES, the bundle names IP_RANGES and exits 2', async () => {
     const entry = variant('alone', (dir) => rmSync(join(dir, IMAGE_FILES.rangeIndex)));

@@ -1,6 +1,7 @@
 /** Shared fixtures of the redirector tests: the small topology's routing tables and the fixture range index. */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { BUILT_TABLES_FORMAT, type BuiltTables } from '../../lib/redirector/built-tables';
 import { ConfigError, configFromEnv, type TableFlags } from '../../lib/redirector/config';
 import { loadRangeIndex } from '../../lib/redirector/load-ranges';
 import type { RangeIndex } from '../../lib/redirector/range-index';
@@ -33,6 +34,12 @@ export function smallTopology(blobEndpointTemplate?: string): Topology {
 
 export function smallTable(region = 'us-central1', blobEndpointTemplate?: string): RoutingTable {
   return routingTableFor(smallTopology(blobEndpointTemplate), region);
+}
+
+/** The small topology's two regions as a build writes the default's (lib/redirector/built-tables.ts), from `file`. */
+export function builtSmallTables(file: string): BuiltTables {
+  const tables = { 'europe-west1': smallTable('europe-west1'), 'us-central1': smallTable('us-central1') };
+  return { format: BUILT_TABLES_FORMAT, canonicalRegion: 'us-central1', tables, file };
 }
 
 export function fixtureIndex(): RangeIndex {

@@ -8,6 +8,7 @@
  */
 import type { Env } from '../../config/env';
 import type { RoutingTable } from '../../topology';
+import type { BuiltTables } from '../built-tables';
 import type { ExistenceOptions } from '../existence';
 import { ConfigError, zodProblems, type ConfigProblem } from './problems';
 import { rangeSourcesFromEnv, type RangeSource } from './range-sources';
@@ -54,11 +55,12 @@ function collecting<T>(problems: ConfigProblem[], read: () => T): T | undefined 
   }
 }
 
-export function configFromEnv(env: Env, flags: TableFlags = {}): Config {
+/** `built`: the default topology's tables built beside the bundle (built-tables.ts), when there are. */
+export function configFromEnv(env: Env, flags: TableFlags = {}, built?: BuiltTables): Config {
   const problems: ConfigProblem[] = [];
   const settings = SettingsSchema.safeParse(env);
   if (!settings.success) problems.push(...zodProblems(settings.error, ''));
-  const table: ChosenTable | undefined = collecting(problems, () => routingTableFromEnv(env, flags));
+  const table: ChosenTable | undefined = collecting(problems, () => routingTableFromEnv(env, flags, built));
   const ipRanges = collecting(problems, () => rangeSourcesFromEnv(env));
   if (problems.length > 0 || !settings.success || !table || !ipRanges) throw new ConfigError(problems);
   const s = settings.data;

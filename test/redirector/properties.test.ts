@@ -359,7 +359,11 @@ describe('RangeIndex: an IPv6 text answers as parsing it, then a brute-force sca
     const family = parseIpInto(text, words, true);
     if (family === NOT_AN_IP) return 'invalid';
     if (family === 4) return bruteForce(prefixes, 4, words[0]!);
-    return bruteForce(prefixes, 6, [...words].reduce((value, w) => (value << 32n) | BigInt(w), 0n));
+    return bruteForce(
+      prefixes,
+      6,
+      [...words].reduce((value, w) => (value << 32n) | BigInt(w), 0n),
+    );
   }
 
   it('for every spelling of addresses with zero runs in any position', () => {

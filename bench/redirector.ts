@@ -162,7 +162,7 @@ interface Startup {
 
 /**
  * Spawn to the first `/v2/` answer of the bundle as the image starts it (only PORT and ADMIN_PORT: the index beside
- * the bundle, the embedded default topology) and of the bare server, alternately, STARTUPS times each.
+ * the bundle, with the default topology's routing tables) and of the bare server, alternately, STARTUPS times each.
  */
 async function startupRatio(script: string, bareScript: string, ports: number[]): Promise<Startup> {
   const [port, adminPort, barePort] = ports;

@@ -71,7 +71,8 @@ describe('decodeBuiltTables', () => {
 
   it.each([
     ['cut short', '{"format":1,', 'not valid JSON'],
-    ['not an object', '[]', 'format none, expected 1: rebuild it with npm run build:redirector'],
+    ['of a list', '[]', 'format none, expected 1: rebuild it with npm run build:redirector'],
+    ['of a string', '"tables"', 'format none, expected 1'],
     ['without a format', '{"tables":{}}', 'format undefined, expected 1'],
     ['of another format', JSON.stringify({ ...content, format: 2 }), 'format 2, expected 1: rebuild it'],
     ['with a numeric region', JSON.stringify({ ...content, canonicalRegion: 1 }), 'canonicalRegion is not a string'],
@@ -92,7 +93,12 @@ describe('decodeBuiltTables', () => {
       'tables.asia-east1 is not the routing table of asia-east1',
     ],
   ])('refuses a file %s', (_, text, problem) => {
-    expect(() => decodeBuiltTables(text, FILE)).toThrow(`invalid routing tables file ${FILE}: ${problem}`);
+    expect(() => decodeBuiltTables(text, FILE)).toThrow(
+      expect.objectContaining({
+        name: 'BuiltTablesError',
+        message: expect.stringContaining(`invalid routing tables file ${FILE}: ${problem}`),
+      }),
+    );
   });
 });
 

@@ -67,6 +67,11 @@ describe('configFromEnv', () => {
     expect(config.table.signatureUpstream).toEqual({ endpoint: 'https://sigs.example.org', path: 'proj/repo' });
   });
 
+  it('takes an empty production variable as unset, beside one that is set', () => {
+    const config = configFromEnv({ ...base, UPSTREAM_REGISTRY_ENDPOINT: '', UPSTREAM_REGISTRY_PATH: 'proj/repo' });
+    expect(config.table.upstream).toEqual({ endpoint: 'https://us-central1-docker.pkg.dev', path: 'proj/repo' });
+  });
+
   it.each(['k8s-infra-prod-registry', 'example.com:my-project'])('takes GOOGLE_CLOUD_PROJECT %s', (project) => {
     expect(configFromEnv({ ...base, GOOGLE_CLOUD_PROJECT: project }).projectId).toBe(project);
     expect(configFromEnv({ ...base, GOOGLE_CLOUD_PROJECT: '' }).projectId).toBeUndefined();
@@ -100,6 +105,8 @@ describe('configFromEnv', () => {
     [{ IP_RANGES: 'aws' }, 'IP_RANGES: "aws" is not cloud=FILE'],
     [{ IP_RANGES: 'oracle=x.json' }, 'IP_RANGES: unknown cloud "oracle" (known: aws, gcp, azure)'],
     [{ IP_RANGES: 'aws=a.json,aws=b.json' }, 'IP_RANGES: cloud "aws" is given twice'],
+    [{ IP_RANGES: '=a.json' }, 'IP_RANGES: "=a.json" is not cloud=FILE'],
+    [{ IP_RANGES: 'aws=' }, 'IP_RANGES: "aws=" is not cloud=FILE'],
   ])('%j -> %s', (env, problem) => {
     expect(problemsOf({ ...base, ...env }).join('\n')).toContain(problem);
   });
@@ -121,6 +128,10 @@ describe('configFromEnv', () => {
 });
 
 describe('parseRangeSources', () => {
+  it('takes an index file alone', () => {
+    expect(parseRangeSources('index=/ranges.bin', 'IP_RANGES')).toEqual([{ cloud: 'index', file: '/ranges.bin' }]);
+  });
+
   it('reads generic cloud=FILE pairs', () => {
     expect(parseRangeSources('aws=/a.json, gcp=/g.json', 'IP_RANGES')).toEqual([
       { cloud: 'aws', file: '/a.json' },

@@ -38,7 +38,8 @@ export function smallTable(region = 'us-central1', blobEndpointTemplate?: string
 
 /** The small topology's two regions as a build writes the default's (lib/redirector/built-tables.ts), from `file`. */
 export function builtSmallTables(file: string): BuiltTables {
-  const tables = { 'europe-west1': smallTable('europe-west1'), 'us-central1': smallTable('us-central1') };
+  // Not in order: messages list the regions sorted.
+  const tables = { 'us-central1': smallTable('us-central1'), 'europe-west1': smallTable('europe-west1') };
   return { format: BUILT_TABLES_FORMAT, canonicalRegion: 'us-central1', tables, file };
 }
 

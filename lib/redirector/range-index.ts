@@ -104,8 +104,8 @@ export class RangeIndex {
 
 /**
  * How many leading groups of an IPv6 address walk the trie as they are parsed: 64 bits, where the published prefixes
- * end (IPv6 subnets are /64; the three donors publish a handful of longer prefixes, which the lookup walks to after
- * the parse).
+ * end (IPv6 subnets are /64; of the three donors' 7,448 IPv6 prefixes as parsed, 18 are longer, and the lookup walks
+ * to those after the parse).
  */
 const WALKED_GROUPS = 4;
 

@@ -83,14 +83,18 @@ function tableFromBuilt(built: BuiltTables, env: Env, flags: TableFlags): Chosen
   return { table: built.tables[region]!, source: `${source}, region ${region}` };
 }
 
+/** ROUTING_TABLE; else, for the embedded default topology, the built tables when there are; else the topology's. */
+function baseTable(env: Env, flags: TableFlags, built: BuiltTables | undefined): ChosenTable {
+  const json = env[ROUTING_TABLE_ENV];
+  if (json) return { table: tableFromJson(json), source: ROUTING_TABLE_ENV };
+  const embeddedDefault = topologyPathFrom({ flag: flags.topology, env }) === undefined;
+  if (built && embeddedDefault) return tableFromBuilt(built, env, flags);
+  return tableFromTopology(env, flags);
+}
+
 /** The routing table this instance runs with (see the module comment for precedence). */
 export function routingTableFromEnv(env: Env, flags: TableFlags = {}, built?: BuiltTables): ChosenTable {
-  const json = env[ROUTING_TABLE_ENV];
-  const base = json
-    ? { table: tableFromJson(json), source: ROUTING_TABLE_ENV }
-    : built && topologyPathFrom({ flag: flags.topology, env }) === undefined
-      ? tableFromBuilt(built, env, flags)
-      : tableFromTopology(env, flags);
+  const base = baseTable(env, flags, built);
   // Upstream paths follow the OCI repository grammar (RoutingTableSchema), so no Location can carry dot segments.
   return { table: withLegacyOverrides(base.table, env), source: base.source };
 }

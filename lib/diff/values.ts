@@ -3,10 +3,8 @@
  * clouds' resource bodies go through here.
  */
 import { isDeepStrictEqual } from 'node:util';
+import { isJsonObject } from '../config/json';
 import type { ValueChange } from './model';
-
-const isObject = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
 
 const IDENTIFIER = /^[A-Za-z_][\w-]*$/;
 
@@ -21,7 +19,7 @@ function childPath(parent: string, key: string): string {
  */
 export function valueChanges(before: unknown, after: unknown, path = ''): ValueChange[] {
   if (isDeepStrictEqual(before, after)) return [];
-  if (isObject(before) && isObject(after)) {
+  if (isJsonObject(before) && isJsonObject(after)) {
     const keys = [...new Set([...Object.keys(before), ...Object.keys(after)])].sort();
     return keys.flatMap((key) => valueChanges(before[key], after[key], childPath(path, key)));
   }

@@ -7,6 +7,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { isJsonObject } from '../config/json';
 import type { RoutingTable } from '../topology/routing-table';
 import { IMAGE_FILES } from './image-files';
 
@@ -41,10 +42,6 @@ export function encodeBuiltTables(content: BuiltTablesContent): string {
   return `${JSON.stringify(content)}\n`;
 }
 
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
 /**
  * The file's text, checked for its format and shape; the tables' fields are the build's (not validated again here:
  * that would build the schemas this file exists to spare).
@@ -56,8 +53,8 @@ export function decodeBuiltTables(text: string, file: string): BuiltTables {
   } catch (err) {
     throw new BuiltTablesError(file, `not valid JSON: ${(err as Error).message}`);
   }
-  if (!isObject(raw) || raw.format !== BUILT_TABLES_FORMAT) {
-    const found = isObject(raw) ? JSON.stringify(raw.format) : 'none';
+  if (!isJsonObject(raw) || raw.format !== BUILT_TABLES_FORMAT) {
+    const found = isJsonObject(raw) ? JSON.stringify(raw.format) : 'none';
     throw new BuiltTablesError(
       file,
       `format ${found}, expected ${BUILT_TABLES_FORMAT}: rebuild it with npm run build:redirector`,
@@ -65,11 +62,11 @@ export function decodeBuiltTables(text: string, file: string): BuiltTables {
   }
   const { canonicalRegion, tables } = raw;
   if (typeof canonicalRegion !== 'string') throw new BuiltTablesError(file, 'canonicalRegion is not a string');
-  if (!isObject(tables) || Object.keys(tables).length === 0) {
+  if (!isJsonObject(tables) || Object.keys(tables).length === 0) {
     throw new BuiltTablesError(file, 'tables is not an object of tables by region');
   }
   for (const [region, table] of Object.entries(tables)) {
-    if (!isObject(table) || table.region !== region) {
+    if (!isJsonObject(table) || table.region !== region) {
       throw new BuiltTablesError(file, `tables.${region} is not the routing table of ${region}`);
     }
   }

@@ -370,9 +370,11 @@ describe('RangeIndex: an IPv6 text answers as parsing it, then a brute-force sca
     fc.assert(
       fc.property(caseArb, ({ addresses, prefixes }) => {
         const index = buildIndex(toCloudRanges(prefixes));
-        const wrong = addresses
-          .flatMap(spellings)
-          .filter((text) => JSON.stringify(locate(index, text)) !== JSON.stringify(reference(prefixes, text)));
+        // Against the address itself, not the parser's reading of the text: a spelling it misreads fails here too.
+        const wrong = addresses.flatMap((groups) => {
+          const expected = JSON.stringify(bruteForce(prefixes, 6, valueOf(groups)));
+          return spellings(groups).filter((text) => JSON.stringify(locate(index, text)) !== expected);
+        });
         expect(wrong).toEqual([]);
       }),
       { numRuns: runs(150) },

@@ -170,8 +170,8 @@ export async function buildRedirector({ out, ranges, fetchText }: BuildOptions):
 
 const USAGE = `Usage: npm run -s build:redirector -- --out DIR [--ranges aws=FILE,gcp=FILE,azure=FILE]
 Builds what the redirector image holds: the bundle, its V8 code cache, the range index of the donors' files, the
-default topology's routing tables and DIR/${IMAGE_FILES.entry}, which loads them from beside itself; then \`PORT=8080 node DIR/${IMAGE_FILES.entry}\` serves
-as the image does.
+default topology's routing tables and DIR/${IMAGE_FILES.entry}, which loads them from beside itself; then
+\`PORT=8080 node DIR/${IMAGE_FILES.entry}\` serves as the image does.
   --out DIR         where to write them (created if missing)
   --ranges LIST     the donors' published files to index, cloud=FILE comma-separated (default: download every
                     donor's official file)

@@ -108,6 +108,8 @@ export class RangeIndex {
  * to those after the parse).
  */
 const WALKED_GROUPS = 4;
+/** An IPv6 group: the root's width, then two child steps (ROOT_BITS = 2 x CHILD_BITS = 16). */
+const GROUP_BITS = 16;
 
 /**
  * The IPv6 trie walked with each leading group parseIpv6Into reads (the root with the first group, two child tables
@@ -135,8 +137,9 @@ class Ipv6TrieWalk implements LeadingGroups {
   group(index: number, value: number): void {
     // Stryker disable next-line ConditionalExpression,EqualityOperator: equivalent (see above)
     if (index >= WALKED_GROUPS) return;
-    this.entry = index === 0 ? this.root[value]! : this.step(this.step(this.entry, value >>> 8), value & CHILD_MASK);
-    this.bits = 16 * (index + 1);
+    this.entry =
+      index === 0 ? this.root[value]! : this.step(this.step(this.entry, value >>> CHILD_WIDTH), value & CHILD_MASK);
+    this.bits = GROUP_BITS * (index + 1);
   }
 
   /**

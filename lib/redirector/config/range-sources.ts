@@ -15,10 +15,13 @@ export interface RangeSource {
   readonly file: string;
 }
 
+/** The donors' ids: only published files need the registry (an index file holds every donor's ranges already). */
+function knownClouds(): string[] {
+  return donorsModule().DONORS.map((d) => d.id);
+}
+
 /** Parses `aws=FILE,gcp=FILE` (or repeated `cloud=FILE` values); `variable` names the origin in errors. */
 export function parseRangeSources(text: string, variable: string): RangeSource[] {
-  // Only published files need the donor registry (an index file holds every donor's ranges already).
-  const known = () => donorsModule().DONORS.map((d): string => d.id);
   const sources: RangeSource[] = [];
   const problems: ConfigProblem[] = [];
   for (const pair of text.split(',').map((p) => p.trim())) {
@@ -27,8 +30,9 @@ export function parseRangeSources(text: string, variable: string): RangeSource[]
     const file = pair.slice(eq + 1);
     if (eq <= 0 || file === '') {
       problems.push({ variable, message: `${JSON.stringify(pair)} is not cloud=FILE (e.g. aws=ranges/aws.json)` });
-    } else if (cloud !== INDEX_SOURCE && !known().includes(cloud)) {
-      problems.push({ variable, message: `unknown cloud ${JSON.stringify(cloud)} (known: ${known().join(', ')})` });
+    } else if (cloud !== INDEX_SOURCE && !knownClouds().includes(cloud)) {
+      const known = knownClouds().join(', ');
+      problems.push({ variable, message: `unknown cloud ${JSON.stringify(cloud)} (known: ${known})` });
     } else if (sources.some((s) => s.cloud === cloud)) {
       problems.push({ variable, message: `cloud ${JSON.stringify(cloud)} is given twice` });
     } else {

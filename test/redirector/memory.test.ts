@@ -1,7 +1,7 @@
 /**
  * Memory given back after a burst (lib/redirector/memory.ts): the decision as a table, the exposed gc leaving V8's
- * flags as they were (else the image's code cache is refused), and a real process whose heap a burst grew coming back
- * once idle.
+ * flags as they were (else the image's code cache is refused), and a real process whose heap and RSS a burst grew
+ * coming back once idle.
  */
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -12,6 +12,8 @@ import { Script } from 'node:vm';
 import {
   collectFully,
   exposedGc,
+  fullCollectionOptions,
+  LAST_RESORT,
   RELEASE_LIMITS,
   releaseMemoryWhenIdle,
   releaseStep,
@@ -104,6 +106,7 @@ const { getHeapStatistics } = require('node:v8');
 const { releaseMemoryWhenIdle, RELEASE_LIMITS } = require(process.env.MEMORY_MODULE);
 const heap = () => getHeapStatistics().total_heap_size;
 const before = heap();
+const rssBefore = process.memoryUsage().rss;
 // Collections from the first idle second on (the service waits 10 s): the same release, sooner.
 const stop = releaseMemoryWhenIdle({ limits: { ...RELEASE_LIMITS, quietIntervals: 1 } });
 let live = [];
@@ -114,12 +117,13 @@ while (Date.now() < until) {
 }
 live = [];
 const peak = heap();
+const rssPeak = process.memoryUsage().rss;
 const deadline = Date.now() + 15000;
 const poll = setInterval(() => {
   if (heap() > before + 4 * 1024 * 1024 && Date.now() < deadline) return;
   clearInterval(poll);
   stop();
-  console.log(JSON.stringify({ before, peak, after: heap() }));
+  console.log(JSON.stringify({ before, peak, after: heap(), rssBefore, rssPeak, rssAfter: process.memoryUsage().rss }));
 }, 100);
 `;
 
@@ -137,6 +141,21 @@ describe('releaseMemoryWhenIdle', () => {
       stop = releaseMemoryWhenIdle({ intervalMs: 10, limits: always, collect: resolve });
     });
     stop!();
+  });
+
+  it.each([
+    ['11.3.244.8-node.33', undefined],
+    ['12.4.254.21-node.33', LAST_RESORT],
+    ['13.6.233.10-node.20', LAST_RESORT],
+  ])("asks V8 %s for a full collection with %j (V8 12's regular one keeps the freed pages)", (version, options) => {
+    expect(fullCollectionOptions(version)).toEqual(options);
+  });
+
+  it("asks this process's V8 for its kind of full collection", () => {
+    const calls: unknown[] = [];
+    collectFully((options) => calls.push(options));
+    expect(calls).toEqual([fullCollectionOptions(process.versions.v8)]);
+    expect(LAST_RESORT).toEqual({ type: 'major', flavor: 'last-resort' });
   });
 
   it('collects with a real full collection, V8 gc obtained once', async () => {
@@ -170,9 +189,15 @@ describe('releaseMemoryWhenIdle', () => {
       env: { PATH: process.env.PATH, MEMORY_MODULE: join(__dirname, '../../lib/redirector/memory.ts') },
       timeout: 30_000,
     });
-    const { before, peak, after } = JSON.parse(stdout) as { before: number; peak: number; after: number };
-    expect(peak).toBeGreaterThan(before + 16 * MB);
-    expect(after).toBeLessThanOrEqual(before + 4 * MB);
+    const report = JSON.parse(stdout) as Record<
+      'before' | 'peak' | 'after' | 'rssBefore' | 'rssPeak' | 'rssAfter',
+      number
+    >;
+    expect(report.peak).toBeGreaterThan(report.before + 16 * MB);
+    expect(report.after).toBeLessThanOrEqual(report.before + 4 * MB);
+    // The pages too, not only the heap's count of them: on Node 22 a regular full collection keeps them.
+    expect(report.rssPeak).toBeGreaterThan(report.rssBefore + 16 * MB);
+    expect(report.rssAfter).toBeLessThanOrEqual(report.rssBefore + 8 * MB);
   }, 40_000);
 });
 

@@ -94,7 +94,8 @@ export type Gc = (options?: GcOptions) => void;
  * regular full collection empties the heap but keeps its freed pages: after a burst of short-lived objects the heap
  * went from 45 to 6 MB and RSS stayed at 95 MB, and the fuzz run's RSS stayed 28% above its warm value. The
  * last-resort collection also shrinks the young generation and gives the pages back at once (the same burst: RSS 95
- * -> 51 MB).
+ * -> 51 MB). It pauses about twice as long as a regular one (with 10 MB of live objects, 48 against 22 ms), and it is
+ * made once a quiet spell: the heap is back after it, where regular ones came 8 in a row without giving pages back.
  */
 export const LAST_RESORT: GcOptions = { type: 'major', flavor: 'last-resort' };
 

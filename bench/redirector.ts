@@ -12,7 +12,7 @@
  *    BENCH_MODE=concurrency instead runs Cloud Run's concurrency: 800 connections for 60 s (BENCH_SECONDS
  *    overrides) on the manifest path, bare then ours, and compares their error counts and p99s.
  * 2. Start-up: spawn to the first `/v2/` answer, ours and the bare server's alternately, BENCH_STARTUPS times each.
- * 3. RSS of the server, idle after start-up and after the load.
+ * 3. RSS of the server, idle after start-up, right after the load, and once the release after a burst has run.
  * 4. Lookup: CPU time per address with the three files' index loaded, on real addresses (drawn from inside the
  *    published prefixes): bench/redirector-lookups.ts, bundled and run in a child process (the code as the image runs
  *    it: under tsx, its module wrappers add about 15%).
@@ -27,6 +27,7 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { buildSync } from 'esbuild';
 import { buildRedirector } from '../bin/build-redirector';
+import { RELEASE_LIMITS } from '../lib/redirector/memory';
 import { DEFAULT_TOPOLOGY, parseTopology, routingTableFor } from '../lib/topology';
 import { freePort } from '../test/support/ports';
 import { HAVE_REAL_RANGES, REAL_RANGE_SOURCES, REAL_RANGES_DIR } from '../test/support/real-ranges';
@@ -400,8 +401,13 @@ async function main(): Promise<void> {
     }
     const rows = scenarios.map((scenario) => compare(scenario, servers));
     const loadedRss = rssMb(ours.pid!);
+    const loadEnded = performance.now();
     const bareRss = rssMb(bare.child.pid!);
     const lookup = lookupCost(work, built.index);
+    // Long enough for the release after a burst (lib/redirector/memory.ts): the quiet spell, then its collections.
+    const releaseSeconds = RELEASE_LIMITS.quietIntervals + RELEASE_LIMITS.collectionsPerIdle + 2;
+    await new Promise((resolve) => setTimeout(resolve, loadEnded + releaseSeconds * 1000 - performance.now()));
+    const releasedRss = rssMb(ours.pid!);
 
     console.log(
       `wrk -t1 -c50 -d${SECONDS}s --latency on 127.0.0.1, best of ${ROUNDS} alternating runs each (req/s: the best ` +
@@ -427,8 +433,8 @@ async function main(): Promise<void> {
         `${(lookup.v4ns / lookup.v4ScanNs).toFixed(1)}x / ${(lookup.v6ns / lookup.v6ScanNs).toFixed(1)}x of that)`,
     );
     console.log(
-      `RSS: ${idleRss} MB idle, ${loadedRss} MB after the load (bare server after its load: ${bareRss} MB; ` +
-        'target <= 100 MB)',
+      `RSS: ${idleRss} MB idle, ${loadedRss} MB after the load, ${releasedRss} MB ${releaseSeconds} s after it ` +
+        `(bare server after its load: ${bareRss} MB; target <= 100 MB)`,
     );
     console.log(`load average: ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`);
   } finally {

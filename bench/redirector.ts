@@ -27,7 +27,7 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { buildSync } from 'esbuild';
 import { buildRedirector } from '../bin/build-redirector';
-import { RELEASE_LIMITS } from '../lib/redirector/memory';
+import { RELEASE_INTERVAL_MS, RELEASE_LIMITS } from '../lib/redirector/memory';
 import { DEFAULT_TOPOLOGY, parseTopology, routingTableFor } from '../lib/topology';
 import { freePort } from '../test/support/ports';
 import { HAVE_REAL_RANGES, REAL_RANGE_SOURCES, REAL_RANGES_DIR } from '../test/support/real-ranges';
@@ -405,8 +405,9 @@ async function main(): Promise<void> {
     const bareRss = rssMb(bare.child.pid!);
     const lookup = lookupCost(work, built.index);
     // Long enough for the release after a burst (lib/redirector/memory.ts): the quiet spell, then its collections.
-    const releaseSeconds = RELEASE_LIMITS.quietIntervals + RELEASE_LIMITS.collectionsPerIdle + 2;
-    await new Promise((resolve) => setTimeout(resolve, loadEnded + releaseSeconds * 1000 - performance.now()));
+    const releaseMs = (RELEASE_LIMITS.quietIntervals + RELEASE_LIMITS.collectionsPerIdle + 2) * RELEASE_INTERVAL_MS;
+    const releaseSeconds = releaseMs / 1000;
+    await new Promise((resolve) => setTimeout(resolve, loadEnded + releaseMs - performance.now()));
     const releasedRss = rssMb(ours.pid!);
 
     console.log(

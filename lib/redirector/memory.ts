@@ -108,20 +108,21 @@ export function fullCollectionOptions(v8Version: string): GcOptions | undefined 
   return Number.parseInt(v8Version, 10) >= 12 ? LAST_RESORT : undefined;
 }
 
-const FULL_COLLECTION = fullCollectionOptions(process.versions.v8);
-
 let exposed: Gc | undefined;
 
 /**
- * A full collection (fullCollectionOptions), with V8's `gc` obtained at the first one: making the context that hands it
- * over took about 1 ms, which start-up (where releaseMemoryWhenIdle is started) need not pay.
+ * A full collection as `v8Version` needs it (fullCollectionOptions), with V8's `gc` obtained at the first one: making
+ * the context that hands it over took about 1 ms, which start-up (where releaseMemoryWhenIdle is started) need not pay.
  */
-export function collectFully(gc?: Gc): void {
-  (gc ?? (exposed ??= exposedGc()))(FULL_COLLECTION);
+export function collectFully(gc?: Gc, v8Version = process.versions.v8): void {
+  (gc ?? (exposed ??= exposedGc()))(fullCollectionOptions(v8Version));
 }
 
+/** How often the event loop's utilisation and the heap are sampled: RELEASE_LIMITS count in these intervals. */
+export const RELEASE_INTERVAL_MS = 1000;
+
 export interface ReleaseOptions {
-  /** @default 1000 */
+  /** @default RELEASE_INTERVAL_MS */
   readonly intervalMs?: number;
   readonly limits?: ReleaseLimits;
   /** @default a full collection (collectFully) */
@@ -141,7 +142,7 @@ export function releaseMemoryWhenIdle(options: ReleaseOptions = {}): () => void 
     const step = releaseStep(state, { utilization, heapBytes: heapBytes() }, options.limits);
     state = step.state;
     if (step.collect) collect();
-  }, options.intervalMs ?? 1000);
+  }, options.intervalMs ?? RELEASE_INTERVAL_MS);
   timer.unref();
   return () => clearInterval(timer);
 }

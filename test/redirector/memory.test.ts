@@ -151,11 +151,13 @@ describe('releaseMemoryWhenIdle', () => {
     expect(fullCollectionOptions(version)).toEqual(options);
   });
 
-  it("asks this process's V8 for its kind of full collection", () => {
+  it.each([
+    ['11.3.244.8-node.33', [undefined]],
+    ['12.4.254.21-node.33', [{ type: 'major', flavor: 'last-resort' }]],
+  ])('collects on V8 %s with %j', (version, expected) => {
     const calls: unknown[] = [];
-    collectFully((options) => calls.push(options));
-    expect(calls).toEqual([fullCollectionOptions(process.versions.v8)]);
-    expect(LAST_RESORT).toEqual({ type: 'major', flavor: 'last-resort' });
+    collectFully((options) => calls.push(options), version);
+    expect(calls).toEqual(expected);
   });
 
   it('collects with a real full collection, V8 gc obtained once', async () => {

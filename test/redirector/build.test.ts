@@ -13,7 +13,7 @@ import { decodeBuiltTables } from '../../lib/redirector/built-tables';
 import { IMAGE_FILES } from '../../lib/redirector/image-files';
 import { decodeRangeIndex } from '../../lib/redirector/range-index-file';
 import { tsxNodeArgs } from '../../lib/synth/tsx';
-import { loadTopology, redirectorRegions, routingTableFor } from '../../lib/topology';
+import { DEFAULT_TOPOLOGY_SOURCE, loadTopology, redirectorRegions, routingTableFor } from '../../lib/topology';
 import { freePort } from '../support/ports';
 import { RANGE_FILES } from './fixtures';
 
@@ -110,9 +110,11 @@ describe('npm run build:redirector -- --out DIR --ranges ...', () => {
     }
     // Every line is JSON: no warning about the code cache, which this Node made.
     const logged = lines.map((line) => JSON.parse(line) as Record<string, unknown>);
+    const { canonicalRegion } = loadTopology().topology.gcp;
+    const builtTables = join(out, IMAGE_FILES.routingTables);
     expect(logged.find((l) => 'intervals' in l)).toMatchObject({
       ranges: [{ cloud: 'index', file: join(out, IMAGE_FILES.rangeIndex) }],
-      table: `embedded default (registry.k8s.io) as built into ${join(out, IMAGE_FILES.routingTables)}, region us-central1`,
+      table: `${DEFAULT_TOPOLOGY_SOURCE} as built into ${builtTables}, region ${canonicalRegion}`,
     });
     expect(logged.find((l) => 'clientCloud' in l)).toMatchObject({ clientCloud: 'aws', clientRegion: 'eu-west-1' });
   }, 60_000);

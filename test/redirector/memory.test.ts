@@ -1,10 +1,11 @@
 /**
  * Memory given back after a burst (lib/redirector/memory.ts): the decision as a table, the exposed gc leaving V8's
- * flags as they were (else the image's code cache is refused), and a real process whose heap and RSS a burst grew
- * coming back once idle.
+ * flags as they were (else the image's code cache is refused), the collections leaving node's tick objects on V8's
+ * fast path, and a real process whose heap and RSS a burst grew coming back once idle.
  */
-import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { execFile, spawn } from 'node:child_process';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { constants, PerformanceObserver } from 'node:perf_hooks';
@@ -126,6 +127,75 @@ const poll = setInterval(() => {
   console.log(JSON.stringify({ before, peak, after: heap(), rssBefore, rssPeak, rssAfter: process.memoryUsage().rss }));
 }, 100);
 `;
+
+/**
+ * Makes tick objects, then full collections as the release makes them (at most collectionsPerIdle, with nothing else
+ * alive), then tick objects again, and prints V8's view of process.nextTick (%DebugPrint: its inline caches' states).
+ * COLLECT=plain calls V8's gc directly instead of collectFully: the shapes dropped, which shows the check can fail.
+ */
+const TICKS_AFTER_COLLECTIONS = `
+const { collectFully, fullCollectionOptions, RELEASE_LIMITS } = require(process.env.MEMORY_MODULE);
+const tick = () => new Promise((resolve) => process.nextTick((x) => resolve(x), 1));
+const collect = process.env.COLLECT === 'plain' ? () => gc(fullCollectionOptions(process.versions.v8)) : () => collectFully();
+(async () => {
+  for (let i = 0; i < 1000; i++) await tick();
+  for (let i = 0; i < RELEASE_LIMITS.collectionsPerIdle; i++) {
+    collect();
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+  for (let i = 0; i < 1000; i++) await tick();
+  new Function('f', '%DebugPrint(f)')(process.nextTick);
+})();
+`;
+
+/** The states of the inline caches that store a literal's computed keys, from %DebugPrint's text. */
+function keyedLiteralStores(debugPrint: string): string[] {
+  return [...debugPrint.matchAll(/DefineKeyedOwnPropertyInLiteral (\w+)/g)].map((match) => match[1]!);
+}
+
+describe("collectFully and node's tick objects", () => {
+  // To a file, not a pipe: V8 prints with C's stdio, which loses what a non-blocking pipe cannot take at once.
+  const run = async (collect: 'collectFully' | 'plain') => {
+    const dir = mkdtempSync(join(tmpdir(), 'tick-shapes-'));
+    const printed = join(dir, 'debug-print.txt');
+    const fd = openSync(printed, 'w');
+    try {
+      const child = spawn(
+        process.execPath,
+        ['--allow-natives-syntax', '--expose-gc', '--import', 'tsx', '-e', TICKS_AFTER_COLLECTIONS],
+        {
+          env: {
+            PATH: process.env.PATH,
+            MEMORY_MODULE: join(__dirname, '../../lib/redirector/memory.ts'),
+            COLLECT: collect,
+          },
+          stdio: ['ignore', fd, 'inherit'],
+          timeout: 30_000,
+        },
+      );
+      const exitCode = await new Promise((resolve, reject) => {
+        child.on('error', reject);
+        child.on('exit', resolve);
+      });
+      expect(exitCode).toBe(0);
+      return keyedLiteralStores(readFileSync(printed, 'utf8'));
+    } finally {
+      closeSync(fd);
+      rmSync(dir, { recursive: true, force: true });
+    }
+  };
+
+  it("keeps process.nextTick's keyed stores monomorphic across the release's collections", async () => {
+    const states = await run('collectFully');
+    // nextTick's literal has two computed keys; fewer states means V8 printed no feedback to judge by.
+    expect(states.length).toBeGreaterThanOrEqual(2);
+    expect(states.every((state) => state === 'MONOMORPHIC')).toBe(true);
+  }, 40_000);
+
+  it('without a tick object alive, the same collections turn them megamorphic (the check can fail)', async () => {
+    expect(await run('plain')).toContain('MEGAMORPHIC');
+  }, 40_000);
+});
 
 describe('releaseMemoryWhenIdle', () => {
   it('samples on its interval and collects when the step says so', async () => {

@@ -8,8 +8,11 @@
  * the event loop has been idle for 10 s and the heap is well above the size it came back to last time, this runs
  * one full collection a second until the heap is back, 8 at most. Nothing runs while the process is busy, and a
  * pause between bursts shorter than the quiet period changes nothing: collecting from the first idle second on
- * (tried) made the next burst cost 20% more CPU per request on the benchmark, whose bursts are 5 s apart.
+ * (tried) made the next burst cost 20% more CPU per request on the benchmark, whose bursts are 5 s apart. Starting
+ * it also holds one of node's tick objects for good (holdTickShapes): without one, a collection in a quiet process
+ * puts every later request on a slow path.
  */
+import { executionAsyncResource } from 'node:async_hooks';
 import { performance } from 'node:perf_hooks';
 import { getHeapStatistics, setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
@@ -111,24 +114,26 @@ export function fullCollectionOptions(v8Version: string): GcOptions | undefined 
 let exposed: Gc | undefined;
 
 /**
- * A full collection as `v8Version` needs it (fullCollectionOptions), with a tick object alive during it
- * (keepsTickShapes), and V8's `gc` obtained at the first one: making the context that hands it over took about 1 ms,
- * which start-up (where releaseMemoryWhenIdle is started) need not pay.
+ * A full collection as `v8Version` needs it (fullCollectionOptions), with V8's `gc` obtained at the first one: making
+ * the context that hands it over took about 1 ms, which start-up (where releaseMemoryWhenIdle is started) need not pay.
  */
 export function collectFully(gc?: Gc, v8Version = process.versions.v8): void {
-  const collect = gc ?? (exposed ??= exposedGc());
-  process.nextTick(keepsTickShapes);
-  collect(fullCollectionOptions(v8Version));
+  (gc ?? (exposed ??= exposedGc()))(fullCollectionOptions(v8Version));
 }
 
+/** One of node's tick objects, held for the life of the process (holdTickShapes). */
+let heldTick: object | undefined;
+
 /**
- * Scheduled before each collection so that one of node's tick objects is alive during it. A tick object is a literal
- * with computed keys (process.nextTick's); when a full collection finds none alive, V8 drops the hidden classes its
- * keys lead through, and the literal's keyed stores turn megamorphic for good: every tick object, two or more a
- * request, is then built in V8's runtime. Measured at 800 connections on the bare node:http server after one
- * last-resort collection: 15% fewer requests a second, still so 50 s into the load; on Node 20 after regular ones too.
+ * Holds one of node's tick objects (process.nextTick's literal, with computed keys) for good. A full collection that
+ * finds none alive (ours once idle, or V8's own memory reducer after it) drops the hidden classes the literal's keys
+ * lead through, and its keyed stores turn megamorphic for good: every tick object, two or more a request, is then
+ * built in V8's runtime. Measured at 800 connections: the bare node:http server after one last-resort collection made
+ * 15% fewer requests a second, still so 50 s into the load; ours after a minute idle 29.8k against 40.7-42.1k.
  */
-function keepsTickShapes(): void {}
+export function holdTickShapes(): void {
+  if (heldTick === undefined) process.nextTick(() => (heldTick ??= executionAsyncResource()));
+}
 
 /** How often the event loop's utilisation and the heap are sampled: RELEASE_LIMITS count in these intervals. */
 export const RELEASE_INTERVAL_MS = 1000;
@@ -144,6 +149,7 @@ export interface ReleaseOptions {
 /** Starts watching (a timer that does not keep the process alive); returns the function that stops it. */
 export function releaseMemoryWhenIdle(options: ReleaseOptions = {}): () => void {
   const collect = options.collect ?? (() => collectFully());
+  holdTickShapes();
   const heapBytes = () => getHeapStatistics().total_heap_size;
   let state: ReleaseState = { floorBytes: heapBytes(), idleIntervals: 0, collections: 0 };
   let last = performance.eventLoopUtilization();

@@ -133,7 +133,8 @@ let heldTick: object | undefined;
  * 41.7k with it.
  */
 export function holdTickShapes(): void {
-  if (heldTick === undefined) process.nextTick(() => (heldTick ??= executionAsyncResource()));
+  // The resource of a tick's callback is its tick object; a second call before that tick runs only replaces it.
+  if (heldTick === undefined) process.nextTick(() => (heldTick = executionAsyncResource()));
 }
 
 /** How often the event loop's utilisation and the heap are sampled: RELEASE_LIMITS count in these intervals. */

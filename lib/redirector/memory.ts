@@ -126,7 +126,7 @@ let heldTick: object | undefined;
 
 /**
  * Holds one of node's tick objects (process.nextTick's literal, with computed keys) for good. A full collection that
- * finds none alive (ours once idle, or V8's own memory reducer after it) drops the hidden classes the literal's keys
+ * finds none alive (ours once idle, or one V8 makes on its own in a quiet process) drops the hidden classes the literal's keys
  * lead through, and its keyed stores turn megamorphic for good: every tick object, two or more a request, is then
  * built in V8's runtime. Measured at 800 connections: the bare node:http server after one last-resort collection made
  * 15% fewer requests a second, still so 50 s into the load; ours after a minute idle 29.8k without the held object,

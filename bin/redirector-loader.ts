@@ -2,8 +2,8 @@
  * What the image runs as redirector.js (npm run build:redirector writes it beside the bundle, redirector-main.js):
  * compiles the bundle with the V8 code cache made at build time (redirector-main.cache), so that start-up skips most
  * of parsing and compiling it, then runs it as node runs a CommonJS file. V8 itself checks the cache against its
- * version, its flags and the source; a cache it rejects (made by another Node, or with other V8 flags in NODE_OPTIONS)
- * costs nothing but the time it would have saved, and a warning on stderr says so.
+ * version, its flags and the source; a cache it rejects (made by another Node, with other V8 flags in NODE_OPTIONS,
+ * or for a bundle since changed) costs nothing but the time it would have saved, and a warning on stderr says so.
  *
  * `node redirector.js --write-code-cache` makes the cache: it starts the service on a free loopback port with the
  * environment it is given, asks it for /-/ready, /v2/ and a manifest (so that the request path is compiled too),
@@ -25,7 +25,10 @@ const source = `(function (exports, require, module, __filename, __dirname) {${r
 const cachedData = !writing && existsSync(cacheFile) ? readFileSync(cacheFile) : undefined;
 const script = new Script(source, { filename: main, cachedData });
 if (script.cachedDataRejected) {
-  process.stderr.write(`redirector: ${cacheFile} was made by another V8 or with other V8 flags: compiling instead\n`);
+  process.stderr.write(
+    `redirector: V8 rejected ${cacheFile} (made by another Node, with other V8 flags, or for another ` +
+      `${IMAGE_FILES.bundle}): compiling instead\n`,
+  );
 }
 
 function status(port: number, path: string): Promise<number> {

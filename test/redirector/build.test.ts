@@ -3,7 +3,16 @@
  * serves with only PORT and ADMIN_PORT set, from any working directory: its ranges are the index beside it, its
  * bundle is compiled with the code cache beside it.
  */
-import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  copyFileSync,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { BUILD_FLAGS, buildOptions, buildRedirector } from '../../bin/build-redirector';
@@ -200,7 +209,13 @@ describe('npm run build:redirector -- --out DIR --ranges ...', () => {
       // The cache's header holds a hash of the V8 version that made it.
       'a code cache of another V8',
       (dir: string) => flipByte(join(dir, IMAGE_FILES.codeCache), () => 4),
-      /was made by another V8/,
+      /V8 rejected .*redirector-main\.cache \(made by another Node, with other V8 flags, or for another redirector-main\.js\)/,
+    ],
+    [
+      // V8 checks the cache against the source's length too.
+      'a bundle changed after its code cache was made',
+      (dir: string) => appendFileSync(join(dir, IMAGE_FILES.bundle), '\n// changed\n'),
+      /V8 rejected .*redirector-main\.cache/,
     ],
     ['no code cache', (dir: string) => rmSync(join(dir, IMAGE_FILES.codeCache)), undefined],
   ])(

@@ -20,12 +20,11 @@
  * errors and p99 at most 1.5x the bare server's; start-up at most 2x the bare server's, RSS at most 100 MB idle and
  * after the load, lookup at most 50 ns per IPv4 and 135 ns per IPv6 address.
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
-import { buildSync } from 'esbuild';
 import { buildRedirector } from '../bin/build-redirector';
 import { RELEASE_INTERVAL_MS, RELEASE_LIMITS } from '../lib/redirector/memory';
 import { DEFAULT_TOPOLOGY, parseTopology, routingTableFor } from '../lib/topology';
@@ -33,6 +32,17 @@ import { freePort } from '../test/support/ports';
 import { HAVE_REAL_RANGES, REAL_RANGE_SOURCES, REAL_RANGES_DIR } from '../test/support/real-ranges';
 import type { LookupCost } from './redirector-lookups';
 import { AWS_CLIENT_XFF, BENCH_DIGEST, BENCH_PROJECT, GCP_CLIENT_XFF, TRACE_HEADER } from './redirector-requests';
+import {
+  BARE_SERVER,
+  bundleForNode,
+  get,
+  loadAverage,
+  rssMb,
+  startAndTime,
+  stop,
+  wrk,
+  type WrkResult,
+} from './servers';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
@@ -48,109 +58,6 @@ if (!(MODES as readonly string[]).includes(MODE)) {
   throw new Error(`BENCH_MODE ${JSON.stringify(MODE)} is not one of ${MODES.join(', ')}`);
 }
 const CONCURRENCY_SECONDS = Number(process.env.BENCH_SECONDS ?? 60);
-
-const BARE_SERVER = `
-const http = require('node:http');
-const location = process.env.LOCATION;
-http.createServer((req, res) => { res.writeHead(307, { location, 'content-length': 0 }); res.end(); })
-  .listen(Number(process.env.PORT), '127.0.0.1');
-`;
-
-interface WrkResult {
-  readonly requestsPerSecond: number;
-  readonly p99Ms: number;
-  readonly non3xx: number;
-  /** Socket errors wrk counted: connect, read, write and timeout (no answer within its 2 s). */
-  readonly errors: number;
-  readonly errorText: string;
-  /** CPU time the server process spent per request (user + system): robust to other load on the machine. */
-  readonly cpuMicrosPerRequest: number;
-}
-
-const CLOCK_TICKS_PER_SECOND = 100;
-
-/** utime + stime of a process, in seconds. */
-function cpuSeconds(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
-}
-
-const WRK_UNITS_MS: Record<string, number> = { us: 0.001, ms: 1, s: 1000, m: 60_000 };
-
-/** wrk's latency text (`812.00us`, `2.31ms`, `1.02s`) in milliseconds. */
-function wrkMs(text: string | undefined): number {
-  const match = /^([\d.]+)(us|ms|s|m)$/.exec(text ?? '');
-  if (!match) throw new Error(`cannot read wrk latency ${JSON.stringify(text)}`);
-  return Number(match[1]) * WRK_UNITS_MS[match[2]!]!;
-}
-
-function wrk(url: string, xff: string | undefined, serverPid: number, connections = 50, seconds = SECONDS): WrkResult {
-  const headers = [
-    '-H',
-    `${TRACE_HEADER.name}: ${TRACE_HEADER.value}`,
-    ...(xff ? ['-H', `X-Forwarded-For: ${xff}`] : []),
-  ];
-  const args = ['-t1', `-c${connections}`, `-d${seconds}s`, '--latency', ...headers, url];
-  const cpuBefore = cpuSeconds(serverPid);
-  const out = execFileSync('wrk', args, { encoding: 'utf8' });
-  const cpu = cpuSeconds(serverPid) - cpuBefore;
-  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1]);
-  const total = Number(/(\d+) requests in/.exec(out)?.[1]);
-  const non3xx = Number(/Non-2xx or 3xx responses:\s+(\d+)/.exec(out)?.[1] ?? 0);
-  const socketErrors = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out);
-  const errors = socketErrors ? socketErrors.slice(1).reduce((sum, n) => sum + Number(n), 0) : 0;
-  if (!Number.isFinite(rps) || !Number.isFinite(total)) throw new Error(`cannot read wrk output:\n${out}`);
-  return {
-    requestsPerSecond: rps,
-    // The latency distribution row, not a "...99%" in the thread stats columns above it.
-    p99Ms: wrkMs(/^\s+99%\s+(\S+)/m.exec(out)?.[1]),
-    non3xx,
-    errors,
-    errorText: socketErrors?.[0] ?? 'no socket errors',
-    cpuMicrosPerRequest: (cpu * 1e6) / total,
-  };
-}
-
-function rssMb(pid: number): number {
-  const kb = Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]);
-  return Math.round(kb / 102.4) / 10;
-}
-
-function get(port: number, path: string, xff?: string): Promise<http.IncomingMessage> {
-  return new Promise((resolvePromise, reject) => {
-    const req = http.get(
-      { host: '127.0.0.1', port, path, agent: false, headers: xff ? { 'x-forwarded-for': xff } : {} },
-      (res) => {
-        res.resume();
-        resolvePromise(res);
-      },
-    );
-    req.on('error', reject);
-  });
-}
-
-/**
- * Starts a process with only `env` (and PATH) and polls until it answers; returns the time from spawn to the first
- * response.
- */
-async function startAndTime(command: string, args: string[], env: NodeJS.ProcessEnv, port: number, path: string) {
-  const started = performance.now();
-  const child = spawn(command, args, {
-    env: { PATH: process.env.PATH, ...env },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  const deadline = started + 15_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`${args.join(' ')} exited with ${child.exitCode}`);
-    try {
-      await get(port, path);
-      return { child, startupMs: performance.now() - started };
-    } catch {
-      if (performance.now() > deadline) throw new Error(`${args.join(' ')} did not answer within 15 s`);
-      await new Promise((r) => setTimeout(r, 2));
-    }
-  }
-}
 
 const median = (values: readonly number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 
@@ -197,25 +104,9 @@ async function startupRatio(script: string, bareScript: string, ports: number[])
   return { oursMs: median(ours), bareMs: median(bare), ratio: median(ours.map((ms, i) => ms / bare[i]!)) };
 }
 
-function stop(child: ChildProcess): Promise<void> {
-  return new Promise((resolvePromise) => {
-    if (child.exitCode !== null) return resolvePromise();
-    child.once('exit', () => resolvePromise());
-    child.kill('SIGTERM');
-  });
-}
-
 /** bench/redirector-lookups.ts bundled by esbuild, in a child: the lookup code as the image runs it. */
 function lookupCost(work: string, indexFile: string): LookupCost {
-  const outfile = join(work, 'bench-lookups.js');
-  buildSync({
-    entryPoints: [join(__dirname, 'redirector-lookups.ts')],
-    bundle: true,
-    platform: 'node',
-    target: 'node20',
-    outfile,
-    logLevel: 'error',
-  });
+  const outfile = bundleForNode(join(__dirname, 'redirector-lookups.ts'), join(work, 'bench-lookups.js'));
   const out = execFileSync(process.execPath, [outfile, indexFile], {
     encoding: 'utf8',
     env: { ...process.env, IP_RANGES_DIR: REAL_RANGES_DIR },
@@ -250,8 +141,10 @@ interface Comparison {
   readonly p99Ratio: number;
 }
 
-function load(server: Server, scenario: Scenario, connections?: number, seconds?: number): WrkResult {
-  return wrk(`http://127.0.0.1:${server.port}${scenario.path}`, scenario.xff, server.pid, connections, seconds);
+function load(server: Server, scenario: Scenario, connections = 50, seconds = SECONDS): WrkResult {
+  const headers = [`${TRACE_HEADER.name}: ${TRACE_HEADER.value}`];
+  if (scenario.xff) headers.push(`X-Forwarded-For: ${scenario.xff}`);
+  return wrk(`http://127.0.0.1:${server.port}${scenario.path}`, server.pid, { connections, seconds, headers });
 }
 
 /**
@@ -325,7 +218,7 @@ function concurrencyReport(scenario: Scenario, servers: Servers): string[] {
     `errors: ${ours.errors} vs ${bare.errors} (target <= ${TARGET_CONCURRENCY_RATIO}x: ${verdict(errorsMet)}); ` +
       `p99 ratio ${p99Ratio.toFixed(2)}x (target <= ${TARGET_CONCURRENCY_RATIO}x: ` +
       `${verdict(p99Ratio <= TARGET_CONCURRENCY_RATIO)})`,
-    `load average: ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`,
+    `load average: ${loadAverage()}`,
   ];
 }
 
@@ -437,7 +330,7 @@ async function main(): Promise<void> {
       `RSS: ${idleRss} MB idle, ${loadedRss} MB after the load, ${releasedRss} MB ${releaseSeconds} s after it ` +
         `(bare server after its load: ${bareRss} MB; target <= 100 MB)`,
     );
-    console.log(`load average: ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`);
+    console.log(`load average: ${loadAverage()}`);
   } finally {
     for (const child of children) await stop(child);
     mirror.close();

@@ -104,6 +104,26 @@ describe('exposedGc', () => {
   });
 });
 
+/** The release with its default collect for half a second, under LIMITS; prints the full collections V8 made. */
+const DEFAULT_COLLECTIONS = `
+const { constants, PerformanceObserver } = require('node:perf_hooks');
+const { releaseMemoryWhenIdle } = require(process.env.MEMORY_MODULE);
+let full = 0;
+const observer = new PerformanceObserver((list) => {
+  for (const entry of list.getEntries()) if (entry.detail.kind === constants.NODE_PERFORMANCE_GC_MAJOR) full++;
+});
+observer.observe({ entryTypes: ['gc'] });
+const stop = releaseMemoryWhenIdle({ intervalMs: 10, limits: JSON.parse(process.env.LIMITS) });
+setTimeout(() => {
+  stop();
+  // The entries of the last collections are delivered after this task.
+  setImmediate(() => {
+    observer.disconnect();
+    console.log(JSON.stringify({ full }));
+  });
+}, 500);
+`;
+
 /** Grows the heap with a burst of short-lived objects, goes idle, and reports the heap before, at peak, after. */
 const BURST = `
 const { getHeapStatistics } = require('node:v8');
@@ -199,14 +219,15 @@ describe("node's tick objects across a quiet process's collections", () => {
 });
 
 describe('releaseMemoryWhenIdle', () => {
+  /** Limits under which every sample is idle and above the floor: the first step collects. */
+  const always = {
+    idleUtilization: 2,
+    quietIntervals: 1,
+    growthBytes: -Number.MAX_SAFE_INTEGER,
+    collectionsPerIdle: 1,
+  };
+
   it('samples on its interval and collects when the step says so', async () => {
-    // Limits under which every sample is idle and above the floor: the first step collects.
-    const always = {
-      idleUtilization: 2,
-      quietIntervals: 1,
-      growthBytes: -Number.MAX_SAFE_INTEGER,
-      collectionsPerIdle: 1,
-    };
     let stop: (() => void) | undefined;
     await new Promise<void>((resolve) => {
       stop = releaseMemoryWhenIdle({ intervalMs: 10, limits: always, collect: resolve });
@@ -252,10 +273,15 @@ describe('releaseMemoryWhenIdle', () => {
     }
   });
 
-  it('starts with the defaults (a real gc, a one-second interval) and stops', () => {
-    const stop = releaseMemoryWhenIdle();
-    stop();
-  });
+  it('makes real full collections when given no collect function', async () => {
+    // In a small child of its own: a collection of a jest worker's heap can take longer than the window.
+    const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', '-e', DEFAULT_COLLECTIONS], {
+      env: { PATH: process.env.PATH, MEMORY_MODULE, LIMITS: JSON.stringify(always) },
+      timeout: 30_000,
+    });
+    // At a sample every 10 ms, dozens; V8 on its own makes none in a quiet half second of a new process.
+    expect((JSON.parse(stdout) as { full: number }).full).toBeGreaterThanOrEqual(5);
+  }, 40_000);
 
   it('gives back what a burst grew the heap into once the process is idle', async () => {
     const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', '-e', BURST], {

@@ -16,6 +16,7 @@ import {
   exposedGc,
   fullCollectionOptions,
   LAST_RESORT,
+  RELEASE_INTERVAL_MS,
   RELEASE_LIMITS,
   releaseMemoryWhenIdle,
   releaseStep,
@@ -270,6 +271,19 @@ describe('releaseMemoryWhenIdle', () => {
       expect(fullCollections.length).toBeGreaterThanOrEqual(2);
     } finally {
       observer.disconnect();
+    }
+  });
+
+  it('samples every RELEASE_INTERVAL_MS by default, on a timer that does not keep the process alive', () => {
+    const setInterval = jest.spyOn(global, 'setInterval');
+    try {
+      const stop = releaseMemoryWhenIdle();
+      expect(setInterval).toHaveBeenCalledWith(expect.any(Function), RELEASE_INTERVAL_MS);
+      const timer = setInterval.mock.results[0]!.value as NodeJS.Timeout;
+      expect(timer.hasRef()).toBe(false);
+      stop();
+    } finally {
+      setInterval.mockRestore();
     }
   });
 

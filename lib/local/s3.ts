@@ -3,12 +3,13 @@
  * `const s3 = await startS3(['bucket-a']); ... await s3.stop();`. Path-style addressing (`/<bucket>/<key>`).
  *
  * Around s3rver's own request handler: every request is recorded (what the bucket served, for tests), one bucket
- * can be taken down (its requests get their connection reset, as from a region in outage), and s3rver's event
+ * can be taken down (its requests get their connection reset, or 503, or no answer at all), and s3rver's event
  * notifications are offered as "object created" callbacks (the cross-region replication emulation listens to them).
  */
 import { randomUUID } from 'node:crypto';
 import { createReadStream, createWriteStream, mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
+import type { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -77,17 +78,22 @@ export interface LocalS3 {
   readonly client: S3Client;
   /** The server's object store, for tests of the stand-in itself. */
   readonly store: FilesystemStorePrototype;
-  /** Every request it answered (status 0: the connection was reset, see setBucketDown). */
+  /** Every request it received (status 0: not answered, its connection reset or held; see setBucketDown). */
   readonly requests: RequestLog;
   /**
    * Takes a bucket down or brings it back (`false`). `true`: every request to it gets its connection reset, as from
-   * a region in outage; `503`: every request is answered `503 Slow Down`, as S3 does when it sheds load.
+   * a region in outage; `503`: every request is answered `503 Slow Down`, as S3 does when it sheds load; `'silent'`:
+   * every request is read and never answered, as from servers that hang (the client's own timeout is all it gets),
+   * its connection held until the bucket comes back or the server stops.
    */
-  setBucketDown(bucket: string, down: boolean | 503): void;
+  setBucketDown(bucket: string, down: BucketOutage | false): void;
   /** Calls `listener` after each object is created (PUT, copy, completed multipart upload). */
   onObjectCreated(listener: (bucket: string, key: string) => void): void;
   stop(): Promise<void>;
 }
+
+/** How a bucket that is down fails its requests (LocalS3.setBucketDown). */
+export type BucketOutage = true | 503 | 'silent';
 
 /** S3's answer when it sheds load. */
 const SLOW_DOWN =
@@ -116,7 +122,9 @@ export async function startS3(buckets: readonly string[] = [], options: S3Option
   const directory = mkdtempSync(join(options.parentDir ?? tmpdir(), 's3rver-'));
   const s3rver = new S3rver({ silent: true, directory, configureBuckets: buckets.map((name) => ({ name })) });
   const requests = new RequestLog();
-  const down = new Map<string, true | 503>();
+  const down = new Map<string, BucketOutage>();
+  /** The connections of requests to a silent bucket, by bucket: closed when it comes back. */
+  const held = new Map<string, Set<Socket>>();
   let server: http.Server | undefined;
   let port: number;
   const removeDirectory = () => rmSync(directory, { recursive: true, force: true });
@@ -130,6 +138,15 @@ export async function startS3(buckets: readonly string[] = [], options: S3Option
       if (outage === true) {
         requests.record({ method: request.method ?? '', path, query, status: 0 });
         request.socket.destroy();
+        return;
+      }
+      if (outage === 'silent') {
+        requests.record({ method: request.method ?? '', path, query, status: 0 });
+        request.resume();
+        let sockets = held.get(bucket!);
+        if (!sockets) held.set(bucket!, (sockets = new Set()));
+        sockets.add(request.socket);
+        request.socket.once('close', () => sockets.delete(request.socket));
         return;
       }
       if (outage === 503) {
@@ -167,8 +184,13 @@ export async function startS3(buckets: readonly string[] = [], options: S3Option
     store: s3rver.store,
     requests,
     setBucketDown(bucket, state) {
-      if (state === false) down.delete(bucket);
-      else down.set(bucket, state);
+      if (state !== false) {
+        down.set(bucket, state);
+        return;
+      }
+      down.delete(bucket);
+      for (const socket of held.get(bucket) ?? []) socket.destroy();
+      held.delete(bucket);
     },
     onObjectCreated(listener) {
       s3rver.on('event', (event) => {

@@ -4,6 +4,7 @@
  * standing for the upstream, the S3 stand-in (s3rver) as the AWS eu-west-1 mirror, the load balancer's front door,
  * and skopeo pulling as an AWS client in eu-west-1.
  *
+ * The outages: connections refused, `503 Slow Down`, and no answer at all (the HEAD's time-out).
  * Each outage: a pull warms the instance (every blob confirmed in the mirror and cached); the mirror goes dark;
  * the time until a cached blob is no longer sent there is measured (the promise: under 5 s); a pull then gets
  * everything from the registry; the mirror comes back and gets its clients again, not before the cool-down; a pull
@@ -105,15 +106,17 @@ async function stoppedMirror(): Promise<Mirror> {
   };
 }
 
-/** Running, but answering every request to the bucket `503 Slow Down`. */
-async function unavailableMirror(): Promise<Mirror> {
-  const s3 = await startMirrorS3();
-  return {
-    endpoint: s3.endpoint,
-    s3,
-    goDark: async () => s3.setBucketDown(BUCKET, 503),
-    comeBack: async () => s3.setBucketDown(BUCKET, false),
-    stop: () => s3.stop(),
+/** Running, but failing every request to the bucket: answering `503 Slow Down`, or not answering at all. */
+function runningMirror(outage: 503 | 'silent'): () => Promise<Mirror> {
+  return async () => {
+    const s3 = await startMirrorS3();
+    return {
+      endpoint: s3.endpoint,
+      s3,
+      goDark: async () => s3.setBucketDown(BUCKET, outage),
+      comeBack: async () => s3.setBucketDown(BUCKET, false),
+      stop: () => s3.stop(),
+    };
   };
 }
 
@@ -175,7 +178,8 @@ async function pull(host: string, mirror: Mirror) {
 
 describe.each([
   ['stopped (connections refused)', stoppedMirror],
-  ['answering 503 Slow Down', unavailableMirror],
+  ['answering 503 Slow Down', runningMirror(503)],
+  ['accepting connections and never answering (HEADs time out)', runningMirror('silent')],
 ])('a mirror %s under a warm redirector', (kind, startMirror) => {
   let mirror: Mirror;
   let instance: Awaited<ReturnType<typeof startInstance>>;

@@ -49,4 +49,25 @@ describe('local S3 stand-in', () => {
       await s3.stop();
     }
   });
+
+  it('holds the requests to a silent bucket unanswered, and closes them when it comes back', async () => {
+    const s3 = await startS3(['bucket-c', 'bucket-d']);
+    try {
+      await s3.client.send(new PutObjectCommand({ Bucket: 'bucket-c', Key: 'k', Body: 'hello' }));
+      s3.setBucketDown('bucket-c', 'silent');
+      // Only that bucket: the other still answers.
+      expect((await fetch(`${s3.endpoint}/bucket-d/k`, { method: 'HEAD' })).status).toBe(404);
+      await expect(
+        fetch(`${s3.endpoint}/bucket-c/k`, { method: 'HEAD', signal: AbortSignal.timeout(300) }),
+      ).rejects.toMatchObject({ name: 'TimeoutError' });
+      const arrived = s3.requests.waitFor((entry) => entry.path === '/bucket-c/k', 5000);
+      const waiting = fetch(`${s3.endpoint}/bucket-c/k`, { method: 'HEAD' });
+      expect(await arrived).toMatchObject({ method: 'HEAD', status: 0 });
+      s3.setBucketDown('bucket-c', false);
+      await expect(waiting).rejects.toThrow('fetch failed');
+      expect((await fetch(`${s3.endpoint}/bucket-c/k`, { method: 'HEAD' })).status).toBe(200);
+    } finally {
+      await s3.stop();
+    }
+  });
 });

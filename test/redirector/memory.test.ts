@@ -3,11 +3,10 @@
  * flags as they were (else the image's code cache is refused), the collections leaving node's tick objects on V8's
  * fast path, and a real process whose heap and RSS a burst grew coming back once idle.
  */
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { constants, PerformanceObserver } from 'node:perf_hooks';
 import { Script } from 'node:vm';
 import { tsxNodeArgs } from '../../lib/synth/tsx';
@@ -27,6 +26,35 @@ import {
 const MB = 1024 * 1024;
 /** The module the child processes below require (through tsx). */
 const MEMORY_MODULE = join(__dirname, '../../lib/redirector/memory.ts');
+
+/**
+ * Runs `script` (CommonJS; MEMORY_MODULE in its environment) in a node of its own through tsx and returns what it
+ * printed. Its stdout goes to a file: V8's %DebugPrint writes through C's stdio, and through a pipe 3 KB of its 12 KB
+ * arrived (measured).
+ */
+async function runChild(script: string, env: NodeJS.ProcessEnv = {}, nodeArgs: string[] = []): Promise<string> {
+  const dir = mkdtempSync(join(tmpdir(), 'memory-child-'));
+  const file = join(dir, 'child.cjs');
+  const printed = join(dir, 'stdout.txt');
+  writeFileSync(file, script);
+  const fd = openSync(printed, 'w');
+  try {
+    const child = spawn(process.execPath, [...nodeArgs, ...tsxNodeArgs(file)], {
+      env: { PATH: process.env.PATH, MEMORY_MODULE, ...env },
+      stdio: ['ignore', fd, 'inherit'],
+      timeout: 30_000,
+    });
+    const exitCode = await new Promise((resolve, reject) => {
+      child.on('error', reject);
+      child.on('exit', resolve);
+    });
+    expect(exitCode).toBe(0);
+    return readFileSync(printed, 'utf8');
+  } finally {
+    closeSync(fd);
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
 const FLOOR = 10 * MB;
 const ABOVE = FLOOR + RELEASE_LIMITS.growthBytes + MB;
 const MAX = RELEASE_LIMITS.collectionsPerIdle;
@@ -178,34 +206,10 @@ function keyedLiteralStores(debugPrint: string): string[] {
 }
 
 describe("node's tick objects across a quiet process's collections", () => {
-  // V8 prints to a file, not a pipe: through a child's stdout pipe 3 KB of its 12 KB arrived (measured).
-  const run = async (hold: 'release' | 'none') => {
-    const dir = mkdtempSync(join(tmpdir(), 'tick-shapes-'));
-    const script = join(dir, 'ticks-after-collections.cjs');
-    const printed = join(dir, 'debug-print.txt');
-    writeFileSync(script, TICKS_AFTER_COLLECTIONS);
-    const fd = openSync(printed, 'w');
-    try {
-      const child = spawn(process.execPath, ['--allow-natives-syntax', '--expose-gc', ...tsxNodeArgs(script)], {
-        env: {
-          PATH: process.env.PATH,
-          MEMORY_MODULE,
-          HOLD: hold,
-        },
-        stdio: ['ignore', fd, 'inherit'],
-        timeout: 30_000,
-      });
-      const exitCode = await new Promise((resolve, reject) => {
-        child.on('error', reject);
-        child.on('exit', resolve);
-      });
-      expect(exitCode).toBe(0);
-      return keyedLiteralStores(readFileSync(printed, 'utf8'));
-    } finally {
-      closeSync(fd);
-      rmSync(dir, { recursive: true, force: true });
-    }
-  };
+  const run = async (hold: 'release' | 'none') =>
+    keyedLiteralStores(
+      await runChild(TICKS_AFTER_COLLECTIONS, { HOLD: hold }, ['--allow-natives-syntax', '--expose-gc']),
+    );
 
   it("keep process.nextTick's keyed stores monomorphic once the release has started", async () => {
     const states = await run('release');
@@ -289,19 +293,13 @@ describe('releaseMemoryWhenIdle', () => {
 
   it('makes real full collections when given no collect function', async () => {
     // In a small child of its own: a collection of a jest worker's heap can take longer than the window.
-    const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', '-e', DEFAULT_COLLECTIONS], {
-      env: { PATH: process.env.PATH, MEMORY_MODULE, LIMITS: JSON.stringify(always) },
-      timeout: 30_000,
-    });
+    const stdout = await runChild(DEFAULT_COLLECTIONS, { LIMITS: JSON.stringify(always) });
     // At a sample every 10 ms, dozens; V8 on its own makes none in a quiet half second of a new process.
     expect((JSON.parse(stdout) as { full: number }).full).toBeGreaterThanOrEqual(5);
   }, 40_000);
 
   it('gives back what a burst grew the heap into once the process is idle', async () => {
-    const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', '-e', BURST], {
-      env: { PATH: process.env.PATH, MEMORY_MODULE },
-      timeout: 30_000,
-    });
+    const stdout = await runChild(BURST);
     const report = JSON.parse(stdout) as Record<
       'before' | 'peak' | 'after' | 'rssBefore' | 'rssPeak' | 'rssAfter',
       number

@@ -19,8 +19,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { DEFAULT_TOPOLOGY, parseTopology, routingTableFor } from '../lib/topology';
 import { freePort } from '../test/support/ports';
-import { bundleForNode, loadAverage, startAndTime, stop, wrk, type WrkResult } from './servers';
+import { bareServerLocation, bundleForNode, loadAverage, startAndTime, stop, wrk, type WrkResult } from './servers';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 15);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
@@ -58,10 +59,9 @@ async function collect(server: ChildProcess): Promise<string> {
   }
 }
 
-async function run(script: string, variant: Variant): Promise<Run> {
+async function run(script: string, location: string, variant: Variant): Promise<Run> {
   const port = await freePort();
-  const env = { PORT: String(port), LOCATION: 'https://us-central1-docker.pkg.dev/v2/x', HOLD_TICK_SHAPES: '' };
-  if (variant.hold) env.HOLD_TICK_SHAPES = '1';
+  const env = { PORT: String(port), LOCATION: location, HOLD_TICK_SHAPES: variant.hold ? '1' : '' };
   const { child } = await startAndTime(process.execPath, [script], env, port, '/', { stdout: 'pipe' });
   try {
     const url = `http://127.0.0.1:${port}${PATH}`;
@@ -79,9 +79,11 @@ async function main(): Promise<void> {
   const work = mkdtempSync(join(tmpdir(), 'bench-idle-collections-'));
   try {
     const script = bundleForNode(join(__dirname, 'idle-collections-server.ts'), join(work, 'server.js'));
+    const topology = parseTopology(DEFAULT_TOPOLOGY, 'bench');
+    const location = bareServerLocation(routingTableFor(topology, topology.gcp.canonicalRegion));
     const runs = VARIANTS.map(() => [] as Run[]);
     for (let round = 0; round < ROUNDS; round++) {
-      for (const [i, variant] of VARIANTS.entries()) runs[i]!.push(await run(script, variant));
+      for (const [i, variant] of VARIANTS.entries()) runs[i]!.push(await run(script, location, variant));
     }
     const best = runs.map((variantRuns) => ({
       requestsPerSecond: Math.max(...variantRuns.map((r) => r.result.requestsPerSecond)),

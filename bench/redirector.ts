@@ -34,6 +34,7 @@ import type { LookupCost } from './redirector-lookups';
 import { AWS_CLIENT_XFF, BENCH_DIGEST, BENCH_PROJECT, GCP_CLIENT_XFF, TRACE_HEADER } from './redirector-requests';
 import {
   BARE_SERVER,
+  bareServerLocation,
   bundleForNode,
   get,
   loadAverage,
@@ -259,7 +260,7 @@ async function main(): Promise<void> {
     const bare = await startAndTime(
       process.execPath,
       [bareScript],
-      { PORT: String(barePort), LOCATION: `${table.upstream.endpoint}/v2/x` },
+      { PORT: String(barePort), LOCATION: bareServerLocation(table) },
       barePort,
       '/',
     );

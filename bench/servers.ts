@@ -6,6 +6,7 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import { buildSync } from 'esbuild';
+import type { RoutingTable } from '../lib/topology';
 
 /** The reference: a node:http server answering every request with a fixed 307 to LOCATION, on 127.0.0.1:PORT. */
 export const BARE_SERVER = `
@@ -14,6 +15,11 @@ const location = process.env.LOCATION;
 http.createServer((req, res) => { res.writeHead(307, { location, 'content-length': 0 }); res.end(); })
   .listen(Number(process.env.PORT), '127.0.0.1');
 `;
+
+/** The bare server's LOCATION under load: the upstream a redirector with `table` sends manifests to. */
+export function bareServerLocation(table: RoutingTable): string {
+  return `${table.upstream.endpoint}/v2/x`;
+}
 
 export interface WrkResult {
   readonly requestsPerSecond: number;

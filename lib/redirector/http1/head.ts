@@ -1,0 +1,163 @@
+/**
+ * The head of an HTTP/1.1 request, read strictly (RFC 9112). The redirector answers GET and HEAD without a body, so
+ * the public edge parses a request line and header fields and nothing else: no body is ever read, no chunked
+ * coding decoded. Anything a lenient parser would have to interpret (a bare CR or LF, whitespace before a colon, a
+ * folded line, two Host or Content-Length fields, a control character) is refused with 400 instead, so no
+ * proxy in front of us can read one request where we read another.
+ */
+
+/** A request head that passed every rule. */
+export interface RequestHead {
+  readonly method: string;
+  /** The request-target as sent (origin, absolute or authority form, or `*`). */
+  readonly target: string;
+  readonly version: 'HTTP/1.1' | 'HTTP/1.0';
+  /** Names and values alternately, as sent (values without their surrounding blanks), like node's `rawHeaders`. */
+  readonly rawHeaders: string[];
+  /**
+   * The connection may carry another request after this one: HTTP/1.1 without `Connection: close`, HTTP/1.0 with
+   * `Connection: keep-alive`, and in both cases no body announced (a body is never read, so its bytes must not be
+   * read as the next request).
+   */
+  readonly keepAlive: boolean;
+}
+
+/** Why a head was refused (answered 400, then the connection is closed), for the client. */
+export interface HeadRejection {
+  readonly reason: string;
+}
+
+export function isRejection(head: RequestHead | HeadRejection): head is HeadRejection {
+  return 'reason' in head;
+}
+
+/** Characters no head may hold: controls other than HTAB, CR and LF; DEL; a CR not before LF; an LF not after CR. */
+const FORBIDDEN = /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]|\r(?!\n)|(?<!\r)\n/;
+/** `tchar` of RFC 9110 5.6.2, by character code. */
+const TOKEN = tokenTable();
+/** Request-target characters: visible ASCII (the line was split on spaces already). */
+const TARGET_OUTSIDE = /[^!-~]/;
+const HTTP_VERSION = /^HTTP\/\d\.\d$/;
+const CONTENT_LENGTH = /^\d+$/;
+
+/**
+ * Reads `head`: from the request line to the CRLF ending the last field line (the empty line not included), as
+ * latin1 text, one character per byte.
+ */
+export function parseRequestHead(head: string): RequestHead | HeadRejection {
+  const forbidden = FORBIDDEN.exec(head);
+  if (forbidden) return refuse(`character 0x${hex(forbidden[0])} at byte ${forbidden.index} of the request head`);
+  const lineEnd = head.indexOf('\r\n');
+  const line = head.slice(0, lineEnd);
+  const methodEnd = line.indexOf(' ');
+  const targetEnd = line.indexOf(' ', methodEnd + 1);
+  if (methodEnd <= 0 || targetEnd < 0 || line.indexOf(' ', targetEnd + 1) >= 0 || targetEnd === methodEnd + 1) {
+    return refuse('the request line is not "METHOD TARGET HTTP/1.1"');
+  }
+  const method = line.slice(0, methodEnd);
+  if (method !== 'GET' && method !== 'HEAD' && !isToken(method)) return refuse('the method is not a token');
+  const target = line.slice(methodEnd + 1, targetEnd);
+  if (TARGET_OUTSIDE.test(target)) return refuse('the request target holds a character outside visible ASCII');
+  const version = line.slice(targetEnd + 1);
+  if (version !== 'HTTP/1.1' && version !== 'HTTP/1.0') {
+    // Not 505 for another version: a 5xx reads as our failure, to clients and to the load balancer alike.
+    return refuse(
+      HTTP_VERSION.test(version)
+        ? `${version} is not supported: HTTP/1.1 only`
+        : 'the request line is not "METHOD TARGET HTTP/1.1"',
+    );
+  }
+  return readFields(head, lineEnd + 2, method, target, version);
+}
+
+/** The field lines from `start` on, and what they say about the connection. */
+function readFields(
+  head: string,
+  start: number,
+  method: string,
+  target: string,
+  version: 'HTTP/1.1' | 'HTTP/1.0',
+): RequestHead | HeadRejection {
+  const http11 = version === 'HTTP/1.1';
+  const rawHeaders: string[] = [];
+  let hosts = 0;
+  let contentLength: string | undefined;
+  let body = false;
+  let close = !http11;
+  for (let at = start; at < head.length;) {
+    const end = head.indexOf('\r\n', at);
+    const colon = head.indexOf(':', at);
+    if (colon < 0 || colon > end) return refuse(`field line ${rawHeaders.length / 2 + 1} has no colon`);
+    const name = head.slice(at, colon);
+    if (!isToken(name)) {
+      return refuse(`field line ${rawHeaders.length / 2 + 1} does not start with a field name and a colon`);
+    }
+    const value = trimBlanks(head, colon + 1, end);
+    rawHeaders.push(name, value);
+    at = end + 2;
+    // Only four fields matter to the connection; their names are told apart by length before any lower-casing.
+    switch (name.length) {
+      case 4:
+        if (name.toLowerCase() === 'host') hosts++;
+        break;
+      case 10:
+        if (name.toLowerCase() === 'connection') close = closes(value, close, http11);
+        break;
+      case 14:
+        if (name.toLowerCase() !== 'content-length') break;
+        if (!CONTENT_LENGTH.test(value)) return refuse('Content-Length is not a number');
+        if (contentLength !== undefined) return refuse('more than one Content-Length');
+        contentLength = value;
+        if (!/^0+$/.test(value)) body = true;
+        break;
+      case 17:
+        if (name.toLowerCase() === 'transfer-encoding') body = true;
+        break;
+    }
+  }
+  if (hosts > 1) return refuse('more than one Host field');
+  if (hosts === 0 && http11) return refuse('an HTTP/1.1 request without a Host field');
+  return { method, target, version, rawHeaders, keepAlive: !close && !body };
+}
+
+/** Whether the connection closes after this request, given its `Connection` field's tokens. */
+function closes(value: string, closing: boolean, http11: boolean): boolean {
+  for (const option of value.split(',')) {
+    const token = option.trim().toLowerCase();
+    if (token === 'close') return true;
+    if (token === 'keep-alive' && !http11) closing = false;
+  }
+  return closing;
+}
+
+function trimBlanks(text: string, start: number, end: number): string {
+  while (start < end && isBlank(text.charCodeAt(start))) start++;
+  while (end > start && isBlank(text.charCodeAt(end - 1))) end--;
+  return text.slice(start, end);
+}
+
+function isBlank(code: number): boolean {
+  return code === 0x20 || code === 0x09;
+}
+
+function isToken(text: string): boolean {
+  if (text.length === 0) return false;
+  for (let i = 0; i < text.length; i++) if (TOKEN[text.charCodeAt(i)] !== 1) return false;
+  return true;
+}
+
+function tokenTable(): Uint8Array {
+  const table = new Uint8Array(256);
+  for (const char of "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ") {
+    table[char.charCodeAt(0)] = 1;
+  }
+  return table;
+}
+
+function refuse(reason: string): HeadRejection {
+  return { reason };
+}
+
+function hex(char: string): string {
+  return char.charCodeAt(0).toString(16).padStart(2, '0');
+}

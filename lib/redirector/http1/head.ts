@@ -32,6 +32,7 @@ export function isRejection(head: RequestHead | HeadRejection): head is HeadReje
 }
 
 /** Characters no head may hold: controls other than HTAB, CR and LF; DEL; a CR not before LF; an LF not after CR. */
+// eslint-disable-next-line no-control-regex -- finding control characters is this expression's purpose
 const FORBIDDEN = /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]|\r(?!\n)|(?<!\r)\n/;
 /** `tchar` of RFC 9110 5.6.2, by character code. */
 const TOKEN = tokenTable();

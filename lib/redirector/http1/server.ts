@@ -174,7 +174,7 @@ class Connection {
     if (this.socket.destroyed) return;
     const flowing = this.socket.write(text);
     if (this.done) {
-      this.socket.end();
+      this.finish();
       return;
     }
     this.expires = this.owner.deadline(this.owner.limits.keepAliveTimeoutMs);
@@ -216,8 +216,7 @@ class Connection {
     if (this.done) return;
     if (!this.busy && this.pending.length === 0 && this.readEnded) {
       // The client sent everything, and every request of it was answered.
-      this.done = true;
-      this.socket.end();
+      this.finish();
       return;
     }
     // Requests wait unread while one is answered or the client does not take our answers; past a head's worth of
@@ -249,8 +248,17 @@ class Connection {
 
   /** Answers a request that will not be handled (without a body if it looks like a HEAD: `text`), and closes. */
   private refuse(status: number, reason: string, text: string): void {
+    this.finish(refusalText(status, reason, text.startsWith('HEAD '), this.owner.date));
+  }
+
+  /**
+   * Ends our side after `last`. Bytes the client still sends are read and dropped (closing with them unread would
+   * reset the connection and could lose the answer), for at most a head's time-out.
+   */
+  private finish(last = ''): void {
     this.done = true;
     this.pending = '';
-    this.socket.end(refusalText(status, reason, text.startsWith('HEAD '), this.owner.date));
+    this.expires = this.owner.deadline(this.owner.limits.headersTimeoutMs);
+    this.socket.end(last);
   }
 }

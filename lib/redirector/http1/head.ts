@@ -46,8 +46,8 @@ const CONTENT_LENGTH = /^\d+$/;
  * latin1 text, one character per byte.
  */
 export function parseRequestHead(head: string): RequestHead | HeadRejection {
-  const forbidden = FORBIDDEN.exec(head);
-  if (forbidden) return refuse(`character 0x${hex(forbidden[0])} at byte ${forbidden.index} of the request head`);
+  const forbidden = forbiddenIn(head);
+  if (forbidden) return forbidden;
   const lineEnd = head.indexOf('\r\n');
   const line = head.slice(0, lineEnd);
   const methodEnd = line.indexOf(' ');
@@ -69,6 +69,21 @@ export function parseRequestHead(head: string): RequestHead | HeadRejection {
     );
   }
   return readFields(head, lineEnd + 2, method, target, version);
+}
+
+/**
+ * A refusal for a head still arriving, when what came so far already breaks a rule that no later byte can mend (a
+ * forbidden character; a CR at its very end may still be followed by LF), else undefined.
+ */
+export function refusalOfPartialHead(partial: string): HeadRejection | undefined {
+  return forbiddenIn(partial.endsWith('\r') ? partial.slice(0, -1) : partial);
+}
+
+function forbiddenIn(text: string): HeadRejection | undefined {
+  const forbidden = FORBIDDEN.exec(text);
+  return forbidden
+    ? refuse(`character 0x${hex(forbidden[0])} at byte ${forbidden.index} of the request head`)
+    : undefined;
 }
 
 /** The field lines from `start` on, and what they say about the connection. */

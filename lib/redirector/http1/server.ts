@@ -10,7 +10,7 @@
  */
 import net from 'node:net';
 import { answerText, refusalText, type Answer, type Persistence } from './answer';
-import { isRejection, parseRequestHead, type RequestHead } from './head';
+import { isRejection, parseRequestHead, refusalOfPartialHead, type HeadRejection, type RequestHead } from './head';
 
 export interface Http1Limits {
   /** Largest request head, in bytes, request line and empty line included; a larger one is answered 431. */
@@ -20,6 +20,8 @@ export interface Http1Limits {
   /** Time a connection may stay idle between answers. */
   readonly keepAliveTimeoutMs: number;
 }
+
+const CUT_SHORT: HeadRejection = { reason: 'the connection was half-closed inside a request head' };
 
 /** One request and the means to answer it, once. */
 export class Http1Exchange {
@@ -235,8 +237,12 @@ class Connection {
     const max = this.owner.limits.maxHeaderSize;
     const end = text.indexOf('\r\n\r\n');
     if (end < 0 || end + 4 > max) {
-      if (text.length > max || end >= 0) this.refuse(431, `the request head is larger than ${max} bytes`, text);
-      else if (this.readEnded) this.pending = '';
+      if (text.length > max || end >= 0) {
+        this.refuse(431, `the request head is larger than ${max} bytes`, text);
+        return undefined;
+      }
+      const early = refusalOfPartialHead(text) ?? (this.readEnded && text.length > 0 ? CUT_SHORT : undefined);
+      if (early) this.refuse(400, early.reason, text);
       return undefined;
     }
     this.pending = end + 4 === text.length ? '' : text.slice(end + 4);

@@ -292,12 +292,13 @@ describe('the HTTP/1.1 edge', () => {
         await client.end();
       }));
 
-    it('closes without an answer when a half-closed client left its head unfinished', () =>
+    it('answers 400 when a client half-closed inside a head', () =>
       withServer(async ({ connect, seen }) => {
         const client = connect();
         client.socket.end(Buffer.from('GET / HTTP/1.1\r\nHost: x\r\n', 'latin1'));
+        const [answer] = await client.answers(1);
+        expect(answer).toMatchObject({ status: 400, body: 'the connection was half-closed inside a request head\n' });
         await client.end();
-        expect(client.received).toBe('');
         expect(seen).toHaveLength(0);
       }));
   });
@@ -326,6 +327,30 @@ describe('the HTTP/1.1 edge', () => {
         expect(seen).toHaveLength(0);
       }),
     );
+
+    it.each([
+      ['a bare LF', 'GET / HTTP/1.1\nHost: x\n', /character 0x0a at byte 14/],
+      ['a NUL', 'GET /\0', /character 0x00 at byte 5/],
+    ])('refuses %s before the head ends, without waiting for it', (_, partial, reason) =>
+      withServer(async ({ connect }) => {
+        const client = connect();
+        client.send(partial);
+        const [answer] = await client.answers(1);
+        expect(answer!.status).toBe(400);
+        expect(answer!.body).toMatch(reason);
+        await client.end();
+      }),
+    );
+
+    it('waits for the LF of a CR that ends what has arrived', () =>
+      withServer(async ({ connect }) => {
+        const client = connect();
+        const request = get('/split');
+        client.send(request.slice(0, request.indexOf('\r') + 1));
+        await new Promise((resolve) => client.socket.write('', resolve));
+        client.send(request.slice(request.indexOf('\r') + 1));
+        expect((await client.answers(1))[0]!.body).toBe('/split');
+      }));
 
     it('refuses a head that outgrows the limit before its end arrives, without waiting for it', () =>
       withServer(async ({ connect }) => {

@@ -9,7 +9,7 @@
 /** A request head that passed every rule. */
 export interface RequestHead {
   readonly method: string;
-  /** The request-target as sent (origin, absolute or authority form, or `*`). */
+  /** The request-target: as sent, except that an absolute-form http(s) target is reduced to its path and query. */
   readonly target: string;
   readonly version: 'HTTP/1.1' | 'HTTP/1.0';
   /** Names and values alternately, as sent (values without their surrounding blanks), like node's `rawHeaders`. */
@@ -39,6 +39,8 @@ const TOKEN = tokenTable();
 /** Request-target characters: visible ASCII (the line was split on spaces already). */
 const TARGET_OUTSIDE = /[^!-~]/;
 const HTTP_VERSION = /^HTTP\/\d\.\d$/;
+/** An absolute-form target's scheme and authority (RFC 9112 3.2.2). */
+const ABSOLUTE_HTTP = /^https?:\/\/[^/?#]*/i;
 const CONTENT_LENGTH = /^\d+$/;
 
 /**
@@ -57,8 +59,9 @@ export function parseRequestHead(head: string): RequestHead | HeadRejection {
   }
   const method = line.slice(0, methodEnd);
   if (method !== 'GET' && method !== 'HEAD' && !isToken(method)) return refuse('the method is not a token');
-  const target = line.slice(methodEnd + 1, targetEnd);
-  if (TARGET_OUTSIDE.test(target)) return refuse('the request target holds a character outside visible ASCII');
+  const sent = line.slice(methodEnd + 1, targetEnd);
+  if (TARGET_OUTSIDE.test(sent)) return refuse('the request target holds a character outside visible ASCII');
+  const target = originForm(sent);
   const version = line.slice(targetEnd + 1);
   if (version !== 'HTTP/1.1' && version !== 'HTTP/1.0') {
     // Not 505 for another version: a 5xx reads as our failure, to clients and to the load balancer alike.
@@ -69,6 +72,18 @@ export function parseRequestHead(head: string): RequestHead | HeadRejection {
     );
   }
   return readFields(head, lineEnd + 2, method, target, version);
+}
+
+/**
+ * An absolute-form http(s) target as its path and query (RFC 9112 3.2.2: a server must accept it, and the host in it
+ * replaces Host, which the redirector does not read); any other target as sent.
+ */
+function originForm(target: string): string {
+  if (target.charCodeAt(0) === 0x2f) return target;
+  const authority = ABSOLUTE_HTTP.exec(target);
+  if (!authority) return target;
+  const rest = target.slice(authority[0].length);
+  return rest.startsWith('/') ? rest : `/${rest}`;
 }
 
 /**
@@ -98,8 +113,10 @@ function readFields(
   const rawHeaders: string[] = [];
   let hosts = 0;
   let contentLength: string | undefined;
-  let body = false;
-  let close = !http11;
+  let closeAsked = false;
+  let keepAliveAsked = false;
+  /** The last transfer coding named, lower-cased; undefined without Transfer-Encoding. */
+  let lastCoding: string | undefined;
   for (let at = start; at < head.length;) {
     const end = head.indexOf('\r\n', at);
     const colon = head.indexOf(':', at);
@@ -117,33 +134,40 @@ function readFields(
         if (name.toLowerCase() === 'host') hosts++;
         break;
       case 10:
-        if (name.toLowerCase() === 'connection') close = closes(value, close, http11);
+        if (name.toLowerCase() !== 'connection') break;
+        for (const option of listElements(value)) {
+          if (option === 'close') closeAsked = true;
+          else if (option === 'keep-alive') keepAliveAsked = true;
+        }
         break;
       case 14:
         if (name.toLowerCase() !== 'content-length') break;
         if (!CONTENT_LENGTH.test(value)) return refuse('Content-Length is not a number');
         if (contentLength !== undefined) return refuse('more than one Content-Length');
         contentLength = value;
-        if (!/^0+$/.test(value)) body = true;
         break;
       case 17:
-        if (name.toLowerCase() === 'transfer-encoding') body = true;
+        if (name.toLowerCase() === 'transfer-encoding') lastCoding = listElements(value).pop() ?? '';
         break;
     }
   }
   if (hosts > 1) return refuse('more than one Host field');
   if (hosts === 0 && http11) return refuse('an HTTP/1.1 request without a Host field');
+  // RFC 9112 6.3: a request's body is only ever framed by a final chunked coding; anything else must be refused.
+  if (lastCoding !== undefined && lastCoding !== 'chunked') return refuse('Transfer-Encoding does not end in chunked');
+  const body = lastCoding !== undefined || (contentLength !== undefined && !/^0+$/.test(contentLength));
+  const close = closeAsked || (!http11 && !keepAliveAsked);
   return { method, target, version, rawHeaders, keepAlive: !close && !body };
 }
 
-/** Whether the connection closes after this request, given its `Connection` field's tokens. */
-function closes(value: string, closing: boolean, http11: boolean): boolean {
-  for (const option of value.split(',')) {
-    const token = option.trim().toLowerCase();
-    if (token === 'close') return true;
-    if (token === 'keep-alive' && !http11) closing = false;
+/** A comma-separated field value's elements, trimmed and lower-cased, empty ones left out (RFC 9110 5.6.1). */
+function listElements(value: string): string[] {
+  const elements: string[] = [];
+  for (const element of value.split(',')) {
+    const trimmed = element.trim();
+    if (trimmed !== '') elements.push(trimmed.toLowerCase());
   }
-  return closing;
+  return elements;
 }
 
 function trimBlanks(text: string, start: number, end: number): string {

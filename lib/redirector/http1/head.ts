@@ -42,6 +42,7 @@ const HTTP_VERSION = /^HTTP\/\d\.\d$/;
 /** An absolute-form target's scheme and authority (RFC 9112 3.2.2). */
 const ABSOLUTE_HTTP = /^https?:\/\/[^/?#]*/i;
 const CONTENT_LENGTH = /^\d+$/;
+const REQUEST_LINE = 'the request line is not "METHOD TARGET HTTP/1.1"';
 
 /**
  * Reads `head`: from the request line to the CRLF ending the last field line (the empty line not included), as
@@ -54,10 +55,11 @@ export function parseRequestHead(head: string): RequestHead | HeadRejection {
   const line = head.slice(0, lineEnd);
   const methodEnd = line.indexOf(' ');
   const targetEnd = line.indexOf(' ', methodEnd + 1);
-  if (methodEnd <= 0 || targetEnd < 0 || line.indexOf(' ', targetEnd + 1) >= 0 || targetEnd === methodEnd + 1) {
-    return refuse('the request line is not "METHOD TARGET HTTP/1.1"');
-  }
+  // No method, no second space, or an empty target. A third space, or anything after the version, leaves a version
+  // that is not one: refused below, with the same reason.
+  if (methodEnd <= 0 || targetEnd <= methodEnd + 1) return refuse(REQUEST_LINE);
   const method = line.slice(0, methodEnd);
+  // Stryker disable next-line ConditionalExpression,LogicalOperator,StringLiteral: equivalent, a fast path (both are tokens)
   if (method !== 'GET' && method !== 'HEAD' && !isToken(method)) return refuse('the method is not a token');
   const sent = line.slice(methodEnd + 1, targetEnd);
   if (TARGET_OUTSIDE.test(sent)) return refuse('the request target holds a character outside visible ASCII');
@@ -65,11 +67,7 @@ export function parseRequestHead(head: string): RequestHead | HeadRejection {
   const version = line.slice(targetEnd + 1);
   if (version !== 'HTTP/1.1' && version !== 'HTTP/1.0') {
     // Not 505 for another version: a 5xx reads as our failure, to clients and to the load balancer alike.
-    return refuse(
-      HTTP_VERSION.test(version)
-        ? `${version} is not supported: HTTP/1.1 only`
-        : 'the request line is not "METHOD TARGET HTTP/1.1"',
-    );
+    return refuse(HTTP_VERSION.test(version) ? `${version} is not supported: HTTP/1.1 only` : REQUEST_LINE);
   }
   return readFields(head, lineEnd + 2, method, target, version);
 }
@@ -79,6 +77,7 @@ export function parseRequestHead(head: string): RequestHead | HeadRejection {
  * replaces Host, which the redirector does not read); any other target as sent.
  */
 function originForm(target: string): string {
+  // Stryker disable next-line ConditionalExpression: equivalent, a fast path (ABSOLUTE_HTTP matches no target from "/")
   if (target.charCodeAt(0) === 0x2f) return target;
   const authority = ABSOLUTE_HTTP.exec(target);
   if (!authority) return target;
@@ -120,6 +119,7 @@ function readFields(
   for (let at = start; at < head.length;) {
     const end = head.indexOf('\r\n', at);
     const colon = head.indexOf(':', at);
+    // Stryker disable next-line EqualityOperator: equivalent, a colon is never at 0 (the request line comes first) nor at a CR
     if (colon < 0 || colon > end) return refuse(`field line ${rawHeaders.length / 2 + 1} has no colon`);
     const name = head.slice(at, colon);
     if (!isToken(name)) {
@@ -147,6 +147,7 @@ function readFields(
         contentLength = value;
         break;
       case 17:
+        // Stryker disable next-line StringLiteral: equivalent, any stand-in for "no coding" is not chunked
         if (name.toLowerCase() === 'transfer-encoding') lastCoding = listElements(value).pop() ?? '';
         break;
     }
@@ -162,6 +163,7 @@ function readFields(
 
 /** A comma-separated field value's elements, trimmed and lower-cased, empty ones left out (RFC 9110 5.6.1). */
 function listElements(value: string): string[] {
+  // Stryker disable next-line ArrayDeclaration: equivalent, a stray first element is neither close, keep-alive nor last
   const elements: string[] = [];
   for (const element of value.split(',')) {
     const trimmed = element.trim();
@@ -170,8 +172,11 @@ function listElements(value: string): string[] {
   return elements;
 }
 
+/** `text` from `start` to `end` without blanks at either side; a CR follows `end`, and a colon precedes `start`. */
 function trimBlanks(text: string, start: number, end: number): string {
+  // Stryker disable next-line ConditionalExpression,EqualityOperator: equivalent, the CR at `end` stops the loop
   while (start < end && isBlank(text.charCodeAt(start))) start++;
+  // Stryker disable next-line ConditionalExpression,EqualityOperator: equivalent, an end below start slices to ''
   while (end > start && isBlank(text.charCodeAt(end - 1))) end--;
   return text.slice(start, end);
 }

@@ -105,6 +105,11 @@ describe('parseRequestHead: accepted heads', () => {
       GET(['Host', 'a', 'Connection', 'upgrade'], true),
     ],
     [
+      'HTTP/1.0 with a connection option that is neither close nor keep-alive closes',
+      head('GET / HTTP/1.0', 'Connection: upgrade'),
+      { method: 'GET', target: '/', version: 'HTTP/1.0', rawHeaders: ['Connection', 'upgrade'], keepAlive: false },
+    ],
+    [
       'Content-Length: 0 keeps alive',
       head('GET /v2/ HTTP/1.1', 'Host: a', 'Content-Length: 0'),
       GET(['Host', 'a', 'Content-Length', '0'], true),
@@ -216,6 +221,11 @@ describe('parseRequestHead: accepted heads', () => {
       { method: 'GET', target: '/?n=1', version: 'HTTP/1.1', rawHeaders: ['Host', 'a'], keepAlive: true },
     ],
     [
+      'a target with a scheme not at its start, as sent',
+      head('GET xhttp://ex.com/v2/ HTTP/1.1', 'Host: a'),
+      { method: 'GET', target: 'xhttp://ex.com/v2/', version: 'HTTP/1.1', rawHeaders: ['Host', 'a'], keepAlive: true },
+    ],
+    [
       'an absolute-form target of another scheme, as sent',
       head('GET ftp://ex.com/v2/ HTTP/1.1', 'Host: a'),
       { method: 'GET', target: 'ftp://ex.com/v2/', version: 'HTTP/1.1', rawHeaders: ['Host', 'a'], keepAlive: true },
@@ -282,6 +292,7 @@ describe('parseRequestHead: refused heads', () => {
     ['an empty request line', head('', 'Host: a'), REQUEST_LINE],
     ['a request line without spaces', head('GET', 'Host: a'), REQUEST_LINE],
     ['a request line with one space', head('GET /', 'Host: a'), REQUEST_LINE],
+    ['one space, then a TAB in what follows', head('GET /a\tb', 'Host: a'), REQUEST_LINE],
     ['a request line of three parts and an extra space', head('GET / HTTP/1.1 x', 'Host: a'), REQUEST_LINE],
     ['a space after the version', head('GET / HTTP/1.1 ', 'Host: a'), REQUEST_LINE],
     ['a space inside the target', head('GET /a b HTTP/1.1', 'Host: a'), REQUEST_LINE],
@@ -302,6 +313,7 @@ describe('parseRequestHead: refused heads', () => {
     ['HTTP/1.2', head('GET / HTTP/1.2', 'Host: a'), 'HTTP/1.2 is not supported: HTTP/1.1 only'],
     ['version HTTP/1.1x', head('GET / HTTP/1.1x', 'Host: a'), REQUEST_LINE],
     ['version http/1.1', head('GET / http/1.1', 'Host: a'), REQUEST_LINE],
+    ['a version after other characters', head('GET / xHTTP/2.0', 'Host: a'), REQUEST_LINE],
     ['version HTTP/11', head('GET / HTTP/11', 'Host: a'), REQUEST_LINE],
     ['version HTTP/1.10', head('GET / HTTP/1.10', 'Host: a'), REQUEST_LINE],
     ['version HTTPS/1.1', head('GET / HTTPS/1.1', 'Host: a'), REQUEST_LINE],

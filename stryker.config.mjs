@@ -18,8 +18,6 @@ export default {
     'lib/redirector/range-index.ts',
     'lib/redirector/share.ts',
     'lib/redirector/murmur3.ts',
-    // The public edge's head parser: what it accepts decides what a request is, and where one ends.
-    'lib/redirector/http1/head.ts',
   ],
   testRunner: 'jest',
   jest: {
@@ -32,7 +30,6 @@ export default {
         '<rootDir>/test/redirector/properties.test.ts',
         '<rootDir>/test/redirector/share.test.ts',
         '<rootDir>/test/redirector/murmur3.test.ts',
-        '<rootDir>/test/redirector/http1/head.test.ts',
       ],
     },
     enableFindRelatedTests: false,

@@ -508,6 +508,22 @@ describe('redirector over HTTP', () => {
       ]);
     });
 
+    it('cuts the connection when it throws after an answer that waited for an existence check', async () => {
+      jest.spyOn(failing.existence, 'exists').mockResolvedValue({ present: true, cache: 'miss' });
+      jest.spyOn(failing.metrics, 'request').mockImplementation(() => {
+        throw new Error('count exploded late');
+      });
+      const outcome = await request(failingPort, `/v2/pause/blobs/${digest(51)}`, { xff: AWS_EU_WEST_1 }).then(
+        (res) => `answered ${res.status}`,
+        (err: NodeJS.ErrnoException) => err.code,
+      );
+      expect(['answered 307', 'ECONNRESET']).toContain(outcome);
+      // Not an unhandled rejection: the failure is logged, as on the synchronous path.
+      expect(errors()).toEqual([
+        expect.objectContaining({ err: expect.objectContaining({ message: 'count exploded late' }) }),
+      ]);
+    });
+
     it('answers 500 on the admin port when the metrics cannot be collected, 404 elsewhere', async () => {
       jest.spyOn(failing.metrics.registry, 'metrics').mockRejectedValue(new Error('collect exploded'));
       expect((await request(failingAdmin, '/metrics?x=1')).status).toBe(500);

@@ -173,7 +173,6 @@ class Connection {
     const text = answerText(answer, head.method === 'HEAD', persistence, this.owner.date);
     if (!keepAlive) this.done = true;
     this.busy = false;
-    if (this.socket.destroyed) return;
     const flowing = this.socket.write(text);
     if (this.done) {
       this.finish();

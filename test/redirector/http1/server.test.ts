@@ -25,8 +25,9 @@ class RawClient {
   private isClosed = false;
   private waiters: (() => void)[] = [];
 
-  constructor(port: number) {
-    this.socket = net.connect(port, '127.0.0.1');
+  /** `lingering`: the client keeps its side open after the server ends its own (node's default ends it too). */
+  constructor(port: number, lingering = false) {
+    this.socket = net.connect({ port, host: '127.0.0.1', allowHalfOpen: lingering });
     this.socket.setEncoding('latin1');
     this.socket.on('data', (chunk: string) => {
       this.received += chunk;
@@ -128,8 +129,8 @@ async function startServer(
   return {
     server,
     seen,
-    connect: () => {
-      const client = new RawClient(port);
+    connect: (lingering = false) => {
+      const client = new RawClient(port, lingering);
       clients.push(client);
       return client;
     },
@@ -266,13 +267,30 @@ describe('the HTTP/1.1 edge', () => {
         expect(seen).toHaveLength(1);
       }));
 
-    it("cuts a client that lingers after a connection: close answer, after a head's time-out", () =>
-      withServer(async ({ connect }) => {
-        const client = connect();
-        client.send(get('/', 'Connection: close\r\n'));
-        await client.answers(1);
-        await client.end();
-      }, QUICK));
+    it("cuts a client that lingers after a connection: close answer a head's time-out after that answer", () => {
+      let release: () => void = () => undefined;
+      return withServer(
+        async ({ connect, seen, server }) => {
+          const client = connect(true);
+          client.send(get('/', 'Connection: close\r\n'));
+          await until(() => seen.length === 1);
+          // Answered only after the request's own head deadline has passed: the linger counts from the answer.
+          const clock = server.clock;
+          await until(() => server.clock >= clock + 8);
+          release();
+          await client.answers(1);
+          const answered = Date.now();
+          // The server's side: a client that keeps its own side open sees nothing of the cut until it writes.
+          await until(() => socketOf(seen[0]!).destroyed);
+          // QUICK's head time-out is 100 ms; a cut from the request's deadline would come within a sweep (25 ms).
+          expect(Date.now() - answered).toBeGreaterThanOrEqual(75);
+        },
+        QUICK,
+        (exchange) => {
+          release = () => exchange.answer({ status: 204 });
+        },
+      );
+    });
 
     it('never reads a body as the next request (no smuggling)', () =>
       withServer(async ({ connect, seen }) => {

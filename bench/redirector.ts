@@ -26,6 +26,7 @@ import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { buildRedirector } from '../bin/build-redirector';
+import type { CacheResult } from '../lib/redirector/existence';
 import { RELEASE_INTERVAL_MS, RELEASE_LIMITS } from '../lib/redirector/memory';
 import { DEFAULT_TOPOLOGY, parseTopology, routingTableFor } from '../lib/topology';
 import { freePort } from '../test/support/ports';
@@ -34,6 +35,7 @@ import type { LookupCost } from './redirector-lookups';
 import { AWS_CLIENT_XFF, BENCH_DIGEST, BENCH_PROJECT, GCP_CLIENT_XFF, TRACE_HEADER } from './redirector-requests';
 import {
   BARE_SERVER,
+  MIRROR_SERVER,
   bareServerLocation,
   bundleForNode,
   get,
@@ -178,6 +180,32 @@ function compare(scenario: Scenario, servers: Servers): Comparison {
   };
 }
 
+/**
+ * Our server's existence-check lookups by result, from its admin port's metrics: what shows that the AWS blob
+ * scenario measured cache hits, not the answers of an open breaker (a mirror that stopped answering sends clients to
+ * the upstream, a different path).
+ */
+async function existenceChecks(adminPort: number): Promise<Record<CacheResult, number>> {
+  const text = await new Promise<string>((resolve, reject) => {
+    http
+      .get({ host: '127.0.0.1', port: adminPort, path: '/metrics', agent: false }, (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => (body += chunk));
+        res.on('end', () => resolve(body));
+      })
+      .on('error', reject);
+  });
+  const count = (result: CacheResult) =>
+    Number(new RegExp(`^redirector_existence_cache_total\\{result="${result}"\\} (\\d+)$`, 'm').exec(text)?.[1] ?? 0);
+  return {
+    hit: count('hit'),
+    miss: count('miss'),
+    coalesced: count('coalesced'),
+    'breaker-open': count('breaker-open'),
+  };
+}
+
 const verdict = (met: boolean) => (met ? 'met' : 'MISSED');
 
 function throughputTable(rows: readonly Comparison[]): string[] {
@@ -227,14 +255,17 @@ async function main(): Promise<void> {
   if (!HAVE_REAL_RANGES) throw new Error(`real range files not found in ${REAL_RANGES_DIR} (set IP_RANGES_DIR)`);
   const work = mkdtempSync(join(tmpdir(), 'bench-redirector-'));
   const children: ChildProcess[] = [];
-  const mirror = http.createServer((_req, res) => res.end());
   try {
     const built = await buildRedirector({ out: join(work, 'image'), ranges: REAL_RANGE_SOURCES });
     const script = built.entry;
     const bareScript = join(work, 'bare.js');
     writeFileSync(bareScript, BARE_SERVER);
-    await new Promise<void>((r) => mirror.listen(0, '127.0.0.1', r));
-    const mirrorPort = (mirror.address() as { port: number }).port;
+    const mirrorScript = join(work, 'mirror.js');
+    writeFileSync(mirrorScript, MIRROR_SERVER);
+    const mirrorPort = await freePort();
+    children.push(
+      (await startAndTime(process.execPath, [mirrorScript], { PORT: String(mirrorPort) }, mirrorPort, '/')).child,
+    );
     const topology = parseTopology(
       {
         ...DEFAULT_TOPOLOGY,
@@ -294,6 +325,12 @@ async function main(): Promise<void> {
       return;
     }
     const rows = scenarios.map((scenario) => compare(scenario, servers));
+    const checks = await existenceChecks(adminPort);
+    if (checks['breaker-open'] > 0 || checks.hit === 0) {
+      throw new Error(
+        `the AWS blob scenario did not measure cached mirror checks: ${JSON.stringify(checks)} (is the mirror answering?)`,
+      );
+    }
     const loadedRss = rssMb(ours.pid!);
     const loadEnded = performance.now();
     const bareRss = rssMb(bare.child.pid!);
@@ -331,10 +368,13 @@ async function main(): Promise<void> {
       `RSS: ${idleRss} MB idle, ${loadedRss} MB after the load, ${releasedRss} MB ${releaseSeconds} s after it ` +
         `(bare server after its load: ${bareRss} MB; target <= 100 MB)`,
     );
+    console.log(
+      `existence checks during the load: ${checks.hit} cache hits, ${checks.miss} HEADs, ${checks['breaker-open']} ` +
+        'refused by an open breaker (the AWS blob scenario measures cache hits only)',
+    );
     console.log(`load average: ${loadAverage()}`);
   } finally {
     for (const child of children) await stop(child);
-    mirror.close();
     rmSync(work, { recursive: true, force: true });
   }
 }

@@ -16,6 +16,15 @@ http.createServer((req, res) => { res.writeHead(307, { location, 'content-length
   .listen(Number(process.env.PORT), '127.0.0.1');
 `;
 
+/**
+ * The AWS client's mirror: answers every request (the redirector's HEAD of a blob) with an empty 200, on
+ * 127.0.0.1:PORT. A process of its own: a mirror inside the bench would go unanswered while wrk runs (the bench waits
+ * for it synchronously), and the redirector's probe would open the mirror's breaker mid-load.
+ */
+export const MIRROR_SERVER = `
+require('node:http').createServer((req, res) => res.end()).listen(Number(process.env.PORT), '127.0.0.1');
+`;
+
 /** The bare server's LOCATION under load: the upstream a redirector with `table` sends manifests to. */
 export function bareServerLocation(table: RoutingTable): string {
   return `${table.upstream.endpoint}/v2/x`;

@@ -6,13 +6,14 @@
  * can be taken down (its requests get their connection reset, or 503, or no answer at all), and s3rver's event
  * notifications are offered as "object created" callbacks (the cross-region replication emulation listens to them).
  */
-import { randomUUID } from 'node:crypto';
-import { createReadStream, createWriteStream, mkdtempSync, rmSync } from 'node:fs';
+import { createHash, randomUUID } from 'node:crypto';
+import { createWriteStream, mkdtempSync, rmSync } from 'node:fs';
+import { mkdir, rename, rm } from 'node:fs/promises';
 import http from 'node:http';
 import type { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import type { Readable } from 'node:stream';
+import { dirname, join } from 'node:path';
+import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { S3Client } from '@aws-sdk/client-s3';
 import { listenLocally } from './ports';
@@ -20,7 +21,7 @@ import { RequestLog, splitTarget } from './request-log';
 
 // s3rver ships no types; this is the part of its API we use (it is a Koa application).
 interface S3rverInstance {
-  readonly store: FilesystemStorePrototype;
+  readonly store: FilesystemStore;
   readonly logger: { close(): void };
   configureBuckets(): Promise<void>;
   callback(): (request: http.IncomingMessage, response: http.ServerResponse) => void;
@@ -36,36 +37,58 @@ interface S3EventNotification {
   }>;
 }
 
+/** An object as s3rver hands it to its store. */
 export interface StoredObject {
-  content: Buffer | Readable;
+  readonly bucket: string;
+  readonly key: string;
+  readonly content: Buffer | Readable;
+  readonly metadata: Record<string, string>;
 }
-export interface FilesystemStorePrototype {
-  putObject(this: unknown, object: StoredObject): Promise<unknown>;
+
+/** The part of s3rver's filesystem store used here. */
+export interface FilesystemStore {
+  /** Where one of an object's files lives (`resource`: 'object', 'metadata.json', ...). */
+  getResourcePath(bucket: string, key: string, resource: string): string;
+  /** Writes an object's metadata and MD5 files. */
+  putMetadata(bucket: string, key: string, metadata: Record<string, string>, md5: string): Promise<void>;
+  putObject(object: StoredObject): Promise<{ size: number; md5: string }>;
+  /** Set once putObject is the atomic one (makePutsAtomic). */
   atomicPuts?: true;
 }
 
 /**
- * s3rver streams a PUT straight into the object's final file, so a client that dies mid-upload leaves a truncated
- * object behind. Real S3 makes an object visible only once its PUT completed, and the crash-safety tests depend on
- * exactly that: so the stand-in first receives the whole body into a scratch file, and stores nothing if the
- * request ends early.
+ * s3rver streams a PUT straight into the object's final file, where listings and reads see it grow, and a client
+ * that dies mid-upload leaves it truncated. Real S3 makes an object visible only once its PUT completed, and the
+ * crash-safety tests depend on exactly that. So the stand-in's store receives the whole body into a scratch file
+ * beside the final one (a name no listing matches), writes the metadata, and only then renames the file into place:
+ * one atomic step. A body that ends early stores nothing.
  */
 function makePutsAtomic(): void {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const store = (require('s3rver/lib/stores/filesystem') as { prototype: FilesystemStorePrototype }).prototype;
+  const store = (require('s3rver/lib/stores/filesystem') as { prototype: FilesystemStore }).prototype;
   if (store.atomicPuts) return;
-  const storeCompletedObject = store.putObject;
-  store.putObject = async function putObjectAtomically(object) {
-    if (Buffer.isBuffer(object.content)) return storeCompletedObject.call(this, object);
-    const scratch = join(tmpdir(), `s3rver-put-${randomUUID()}`);
+  store.putObject = async function putObjectAtomically(this: FilesystemStore, object: StoredObject) {
+    const objectPath = this.getResourcePath(object.bucket, object.key, 'object');
+    await mkdir(dirname(objectPath), { recursive: true });
+    const scratch = `${objectPath}.${randomUUID()}.receiving`;
+    const md5 = createHash('md5');
+    let size = 0;
+    const measure = new Transform({
+      transform(chunk: Buffer, _encoding, done) {
+        md5.update(chunk);
+        size += chunk.length;
+        done(null, chunk);
+      },
+    });
+    const content = Buffer.isBuffer(object.content) ? Readable.from([object.content]) : object.content;
     try {
-      await pipeline(object.content, createWriteStream(scratch)); // rejects when the request is cut short
-      const received = Object.assign(Object.create(Object.getPrototypeOf(object) as object) as StoredObject, object, {
-        content: createReadStream(scratch),
-      });
-      return await storeCompletedObject.call(this, received);
+      await pipeline(content, measure, createWriteStream(scratch)); // rejects when the request is cut short
+      const digest = md5.digest('hex');
+      await this.putMetadata(object.bucket, object.key, object.metadata, digest);
+      await rename(scratch, objectPath);
+      return { size, md5: digest };
     } finally {
-      rmSync(scratch, { force: true });
+      await rm(scratch, { force: true });
     }
   };
   store.atomicPuts = true;
@@ -77,7 +100,7 @@ export interface LocalS3 {
   /** A client for this server (path-style, dummy credentials, checksums only when required). */
   readonly client: S3Client;
   /** The server's object store, for tests of the stand-in itself. */
-  readonly store: FilesystemStorePrototype;
+  readonly store: FilesystemStore;
   /** Every request it received (status 0: not answered, its connection reset or held; see setBucketDown). */
   readonly requests: RequestLog;
   /**

@@ -1,5 +1,5 @@
 import { Readable } from 'node:stream';
-import { GetObjectCommand, HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import { startS3, type StoredObject } from './s3';
 
 describe('local S3 stand-in', () => {
@@ -45,6 +45,33 @@ describe('local S3 stand-in', () => {
           $metadata: { httpStatusCode: 404 },
         },
       );
+    } finally {
+      await s3.stop();
+    }
+  });
+
+  it('shows an object only whole: a listing or HEAD made while its PUT is being stored sees nothing or all of it', async () => {
+    const s3 = await startS3(['bucket-e']);
+    const size = 32 * 1024 * 1024;
+    try {
+      const seen: number[] = [];
+      let stored = false;
+      const put = s3.client
+        .send(new PutObjectCommand({ Bucket: 'bucket-e', Key: 'big', Body: Buffer.alloc(size, 7) }))
+        .finally(() => (stored = true));
+      // Until the PUT is answered, and once after: every size the store shows for the key.
+      for (let last = false; !last;) {
+        last = stored;
+        const [listing, head] = await Promise.all([
+          s3.client.send(new ListObjectsV2Command({ Bucket: 'bucket-e' })),
+          s3.client.send(new HeadObjectCommand({ Bucket: 'bucket-e', Key: 'big' })).catch(() => undefined),
+        ]);
+        for (const object of listing.Contents ?? []) seen.push(object.Size!);
+        if (head) seen.push(head.ContentLength!);
+      }
+      await put;
+      expect(seen.length).toBeGreaterThan(0);
+      expect(seen.filter((length) => length !== size)).toEqual([]);
     } finally {
       await s3.stop();
     }

@@ -24,6 +24,7 @@ module.exports = {
   testEnvironment: 'node',
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
+  setupFiles: ['<rootDir>/test/support/wasm-baseline.ts'],
   transform: { '^.+\\.ts$': ['@swc/jest', { jsc: { target: 'es2022' } }] },
   // Synth tests load aws-cdk-lib and cdktf; two workers match the two cores of the CI machines.
   maxWorkers: 2,

@@ -6,16 +6,17 @@
  * can be taken down (its requests get their connection reset, or 503, or no answer at all), and s3rver's event
  * notifications are offered as "object created" callbacks (the cross-region replication emulation listens to them).
  */
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { createWriteStream, mkdtempSync, rmSync } from 'node:fs';
 import { mkdir, rename, rm } from 'node:fs/promises';
 import http from 'node:http';
 import type { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { Readable, Transform } from 'node:stream';
+import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { S3Client } from '@aws-sdk/client-s3';
+import { HashingStream } from '../oci/digest';
 import { listenLocally } from './ports';
 import { RequestLog, splitTarget } from './request-log';
 
@@ -71,22 +72,14 @@ function makePutsAtomic(): void {
     const objectPath = this.getResourcePath(object.bucket, object.key, 'object');
     await mkdir(dirname(objectPath), { recursive: true });
     const scratch = `${objectPath}.${randomUUID()}.receiving`;
-    const md5 = createHash('md5');
-    let size = 0;
-    const measure = new Transform({
-      transform(chunk: Buffer, _encoding, done) {
-        md5.update(chunk);
-        size += chunk.length;
-        done(null, chunk);
-      },
-    });
+    const md5 = new HashingStream('md5');
     const content = Buffer.isBuffer(object.content) ? Readable.from([object.content]) : object.content;
     try {
-      await pipeline(content, measure, createWriteStream(scratch)); // rejects when the request is cut short
-      const digest = md5.digest('hex');
+      await pipeline(content, md5, createWriteStream(scratch)); // rejects when the request is cut short
+      const digest = md5.hex();
       await this.putMetadata(object.bucket, object.key, object.metadata, digest);
       await rename(scratch, objectPath);
-      return { size, md5: digest };
+      return { size: md5.size, md5: digest };
     } finally {
       await rm(scratch, { force: true });
     }

@@ -4,10 +4,9 @@
  * request it makes, with which scopes, and which statuses answer it; how a request reaches the registry
  * (authentication, retries, redirects, rate limit) is the transport stack's business (transport.ts).
  */
-import { createHash } from 'node:crypto';
-import { Readable, Transform } from 'node:stream';
+import { Readable } from 'node:stream';
 import { pullScope, pushScope } from './auth';
-import { DigestMismatchError, digestWithAlgorithmOf, sha256Digest, verifying } from './digest';
+import { DigestMismatchError, digestWithAlgorithmOf, HashingStream, sha256Digest, verifying } from './digest';
 import { isDigest } from './grammar';
 import {
   contentLength,
@@ -244,15 +243,7 @@ export class RegistryClient {
   async pushBlobChunked(repository: string, body: Readable): Promise<{ digest: string; size: number }> {
     const start = await this.startUpload(repository);
     if (start.mounted) throw new Error('registry mounted a blob nobody asked for');
-    const hash = createHash('sha256');
-    let size = 0;
-    const hashing = new Transform({
-      transform(chunk: Buffer, _encoding, callback) {
-        hash.update(chunk);
-        size += chunk.length;
-        callback(null, chunk);
-      },
-    });
+    const hashing = new HashingStream('sha256');
     body.on('error', (error) => hashing.destroy(error));
     try {
       const patched = await this.call({
@@ -264,10 +255,10 @@ export class RegistryClient {
         ok: [202],
       });
       discard(patched);
-      const digest = `sha256:${hash.digest('hex')}`;
+      const digest = `sha256:${hashing.hex()}`;
       // Every byte went with the PATCH: the closing PUT names the digest and carries an empty body.
       await this.putBlob(repository, uploadLocation(patched), digest, 0, Readable.from([]));
-      return { digest, size };
+      return { digest, size: hashing.size };
     } catch (error) {
       await this.cancelUpload(repository, start.location);
       throw error;

@@ -37,6 +37,33 @@ export function sha256DigestToBase64(digest: string): string {
 }
 
 /**
+ * Passes bytes through unchanged while hashing and counting them: for content whose digest is learnt as it flows
+ * (an upload that names its digest at the end), not checked against one (VerifyingStream does that).
+ */
+export class HashingStream extends Transform {
+  private readonly hash: Hash;
+  /** Bytes passed through so far. */
+  size = 0;
+
+  /** `algorithm`: any node:crypto hash name (sha256, md5, ...). */
+  constructor(algorithm: string) {
+    super();
+    this.hash = createHash(algorithm);
+  }
+
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
+    this.hash.update(chunk);
+    this.size += chunk.length;
+    callback(null, chunk);
+  }
+
+  /** The hex digest of every byte passed through; call it once, after the stream has ended. */
+  hex(): string {
+    return this.hash.digest('hex');
+  }
+}
+
+/**
  * Passes bytes through while hashing them. It always holds back the latest chunk and releases it only once the
  * stream ended with the right digest (and size, when known): whoever consumes it (an HTTP request body, an S3 upload)
  * never receives the complete content of a wrong blob, and is destroyed with DigestMismatchError instead.

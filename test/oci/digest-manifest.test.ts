@@ -2,6 +2,7 @@ import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import {
   DigestMismatchError,
+  HashingStream,
   isCosignTag,
   MediaType,
   parseChallenge,
@@ -61,6 +62,29 @@ describe('VerifyingStream', () => {
 
   it('converts digests to S3 checksums', () => {
     expect(sha256DigestToBase64(sha256Digest(''))).toBe('47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=');
+  });
+});
+
+describe('HashingStream', () => {
+  it.each([
+    ['sha256', sha256Digest('hello blob world').slice('sha256:'.length)],
+    ['md5', '4c499f536e2e6db50ff8fa36110206ad'],
+  ])('passes the bytes through unchanged, counting them and learning their %s', async (algorithm, hex) => {
+    const hashing = new HashingStream(algorithm);
+    const received: Buffer[] = [];
+    await pipeline(
+      Readable.from([Buffer.from('hello '), Buffer.from('blob '), Buffer.from('world')]),
+      hashing,
+      new Writable({
+        write(chunk: Buffer, _encoding, callback) {
+          received.push(chunk);
+          callback();
+        },
+      }),
+    );
+    expect(Buffer.concat(received).toString()).toBe('hello blob world');
+    expect(hashing.size).toBe(16);
+    expect(hashing.hex()).toBe(hex);
   });
 });
 

@@ -22,7 +22,6 @@
  */
 import { execFileSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { buildRedirector } from '../bin/build-redirector';
@@ -197,24 +196,11 @@ function compare(scenario: Scenario, servers: Servers): Comparison {
  * the upstream, a different path).
  */
 async function existenceChecks(adminPort: number): Promise<Record<CacheResult, number>> {
-  const text = await new Promise<string>((resolve, reject) => {
-    http
-      .get({ host: '127.0.0.1', port: adminPort, path: '/metrics', agent: false }, (res) => {
-        let body = '';
-        res.setEncoding('utf8');
-        res.on('data', (chunk: string) => (body += chunk));
-        res.on('end', () => resolve(body));
-      })
-      .on('error', reject);
-  });
-  const count = (result: CacheResult) =>
-    Number(new RegExp(`^redirector_existence_cache_total\\{result="${result}"\\} (\\d+)$`, 'm').exec(text)?.[1] ?? 0);
-  return {
-    hit: count('hit'),
-    miss: count('miss'),
-    coalesced: count('coalesced'),
-    'breaker-open': count('breaker-open'),
-  };
+  const text = await (await fetch(`http://127.0.0.1:${adminPort}/metrics`)).text();
+  const counts: Record<CacheResult, number> = { hit: 0, miss: 0, coalesced: 0, 'breaker-open': 0 };
+  for (const [, result, count] of text.matchAll(/^redirector_existence_cache_total\{result="([a-z-]+)"\} (\d+)$/gm))
+    counts[result as CacheResult] = Number(count);
+  return counts;
 }
 
 const verdict = (met: boolean) => (met ? 'met' : 'MISSED');

@@ -1,5 +1,5 @@
 /**
- * Redirector benchmark: `npm run bench:redirector` (options: BENCH_SECONDS=5, BENCH_ROUNDS=2, BENCH_STARTUPS=10,
+ * Redirector benchmark: `npm run bench:redirector` (options: BENCH_SECONDS=5, BENCH_ROUNDS=4, BENCH_STARTUPS=10,
  * IP_RANGES_DIR=<real range files>, default ../shared/data/ip-ranges).
  *
  * What is measured is what the image runs: `npm run build:redirector` with the real AWS + GCP + Azure files (the
@@ -11,6 +11,8 @@
  *    GOOGLE_CLOUD_PROJECT set, as on Cloud Run (so the pull line carries the trace).
  *    BENCH_MODE=concurrency instead runs Cloud Run's concurrency: 800 connections for 60 s (BENCH_SECONDS
  *    overrides) on the manifest path, bare then ours, and compares their error counts and p99s.
+ *    BENCH_MODE=calibration instead runs the throughput comparison of two bare servers (an A/A test): how far this
+ *    machine's noise alone moves the ratios, and how often it alone would miss the targets.
  * 2. Start-up: spawn to the first `/v2/` answer, ours and the bare server's alternately, BENCH_STARTUPS times each.
  * 3. RSS of the server, idle after start-up, right after the load, and once the release after a burst has run.
  * 4. Lookup: CPU time per address with the three files' index loaded, on real addresses (drawn from inside the
@@ -47,21 +49,25 @@ import {
 } from './servers';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 4);
 const STARTUPS = Number(process.env.BENCH_STARTUPS ?? 10);
 const TARGET_RPS_RATIO = 0.9;
 const TARGET_P99_RATIO = 1.3;
 /** Cloud Run's concurrency: the connections of BENCH_MODE=concurrency, and its target for errors and p99. */
 const CLOUD_RUN_CONNECTIONS = 800;
 const TARGET_CONCURRENCY_RATIO = 1.5;
-const MODES = ['throughput', 'concurrency'] as const;
+const MODES = ['throughput', 'concurrency', 'calibration'] as const;
 const MODE = process.env.BENCH_MODE || 'throughput';
 if (!(MODES as readonly string[]).includes(MODE)) {
   throw new Error(`BENCH_MODE ${JSON.stringify(MODE)} is not one of ${MODES.join(', ')}`);
 }
 const CONCURRENCY_SECONDS = Number(process.env.BENCH_SECONDS ?? 60);
 
-const median = (values: readonly number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+}
 
 interface Startup {
   readonly oursMs: number;
@@ -139,6 +145,8 @@ interface Comparison {
   readonly scenario: Scenario;
   readonly bare: WrkResult;
   readonly ours: WrkResult;
+  /** Each round's ours / bare, req/s and p99. */
+  readonly rounds: { readonly rps: readonly number[]; readonly p99: readonly number[] };
   /** The median of the rounds' ours / bare req/s: each round runs both servers back to back, under one load. */
   readonly rpsRatio: number;
   /** The median of the rounds' ours / bare p99. */
@@ -165,8 +173,10 @@ function load(server: Server, scenario: Scenario, connections = 50, seconds = SE
 function compare(scenario: Scenario, servers: Servers): Comparison {
   const runs = { bare: [] as WrkResult[], ours: [] as WrkResult[] };
   for (let round = 0; round < ROUNDS; round++) {
-    runs.bare.push(load(servers.bare, scenario));
-    runs.ours.push(load(servers.ours, scenario));
+    // Which goes first alternates (bare, ours, ours, bare, ...): a drift of the machine's load within a round then
+    // favours neither.
+    const order = round % 2 === 0 ? (['bare', 'ours'] as const) : (['ours', 'bare'] as const);
+    for (const which of order) runs[which].push(load(servers[which], scenario));
   }
   const least = (results: WrkResult[]) => ({
     requestsPerSecond: Math.max(...results.map((r) => r.requestsPerSecond)),
@@ -179,12 +189,17 @@ function compare(scenario: Scenario, servers: Servers): Comparison {
   const bare = least(runs.bare);
   const ours = least(runs.ours);
   if (ours.non3xx > 0) throw new Error(`${scenario.name}: ${ours.non3xx} non-2xx/3xx answers`);
+  const rounds = {
+    rps: runs.ours.map((run, round) => run.requestsPerSecond / runs.bare[round]!.requestsPerSecond),
+    p99: runs.ours.map((run, round) => run.p99Ms / runs.bare[round]!.p99Ms),
+  };
   return {
     scenario,
     bare,
     ours,
-    rpsRatio: median(runs.ours.map((run, round) => run.requestsPerSecond / runs.bare[round]!.requestsPerSecond)),
-    p99Ratio: median(runs.ours.map((run, round) => run.p99Ms / runs.bare[round]!.p99Ms)),
+    rounds,
+    rpsRatio: median(rounds.rps),
+    p99Ratio: median(rounds.p99),
     bestRpsRatio: ours.requestsPerSecond / bare.requestsPerSecond,
     lowestP99Ratio: ours.p99Ms / bare.p99Ms,
   };
@@ -205,10 +220,14 @@ async function existenceChecks(adminPort: number): Promise<Record<CacheResult, n
 
 const verdict = (met: boolean) => (met ? 'met' : 'MISSED');
 
-function throughputTable(rows: readonly Comparison[]): string[] {
+/** The two servers' names in the table: the bare server against ours, or against a second bare one (calibration). */
+const COLUMNS = { bare: 'bare node:http 307', ours: 'redirector', pair: 'bare / ours' };
+const CALIBRATION_COLUMNS = { bare: 'bare node:http 307 (A)', ours: 'bare node:http 307 (B)', pair: 'A / B' };
+
+function throughputTable(rows: readonly Comparison[], columns = COLUMNS): string[] {
   return [
-    '| scenario | bare node:http 307 req/s (p99) | redirector req/s (p99) | req/s ratio (>= 0.9): median of rounds; ' +
-      'best vs best | p99 ratio (<= 1.3): median of rounds; lowest vs lowest | CPU µs/request bare / ours |',
+    `| scenario | ${columns.bare} req/s (p99) | ${columns.ours} req/s (p99) | req/s ratio (>= 0.9): median of ` +
+      `rounds; best vs best | p99 ratio (<= 1.3): median of rounds; lowest vs lowest | CPU µs/request ${columns.pair} |`,
     '| --- | --- | --- | --- | --- | --- |',
     ...rows.map(
       ({ scenario, bare, ours, rpsRatio, p99Ratio, bestRpsRatio, lowestP99Ratio }) =>
@@ -220,6 +239,22 @@ function throughputTable(rows: readonly Comparison[]): string[] {
     ),
     '',
   ];
+}
+
+function throughputMethod(): string {
+  return (
+    `wrk -t1 -c50 -d${SECONDS}s --latency on 127.0.0.1, ${ROUNDS} rounds, the first server of a round alternating ` +
+    "(ratios: the median of the rounds' ratios, then best or lowest of each server against the other's; req/s: the " +
+    'best run; p99 and CPU: the lowest)'
+  );
+}
+
+/** Each round's ratios, the spread behind each median. */
+function roundRatios(rows: readonly Comparison[]): string[] {
+  const list = (ratios: readonly number[]) => ratios.map((ratio) => ratio.toFixed(2)).join(' ');
+  return rows.map(
+    ({ scenario, rounds }) => `${scenario.name}, each round: req/s ${list(rounds.rps)}; p99 ${list(rounds.p99)}`,
+  );
 }
 
 /**
@@ -321,6 +356,25 @@ async function main(): Promise<void> {
       for (const line of concurrencyReport(scenarios[1]!, servers)) console.log(line);
       return;
     }
+    if (MODE === 'calibration') {
+      const secondBarePort = await freePort();
+      const secondBare = (
+        await startAndTime(
+          process.execPath,
+          [bareScript],
+          { PORT: String(secondBarePort), LOCATION: bareServerLocation(table) },
+          secondBarePort,
+          '/',
+        )
+      ).child;
+      children.push(secondBare);
+      const pair = { bare: servers.bare, ours: { port: secondBarePort, pid: secondBare.pid! } };
+      const rows = scenarios.map((scenario) => compare(scenario, pair));
+      console.log(`${throughputMethod()}; A/A: two bare servers, each path answered with the same fixed 307`);
+      for (const line of [...throughputTable(rows, CALIBRATION_COLUMNS), ...roundRatios(rows)]) console.log(line);
+      console.log(`load average: ${loadAverage()}`);
+      return;
+    }
     const rows = scenarios.map((scenario) => compare(scenario, servers));
     const checks = await existenceChecks(adminPort);
     if (checks['breaker-open'] > 0 || checks.hit === 0) {
@@ -339,12 +393,10 @@ async function main(): Promise<void> {
     const releasedRss = rssMb(ours.pid!);
 
     console.log(
-      `wrk -t1 -c50 -d${SECONDS}s --latency on 127.0.0.1, ${ROUNDS} alternating rounds (ratios: the median of ` +
-        "the rounds' ratios, then best or lowest of each server against the other's; req/s: the best run; p99 and " +
-        'CPU: the lowest); server: what npm run build:redirector builds, LOG_LEVEL=info, ' +
+      `${throughputMethod()}; server: what npm run build:redirector builds, LOG_LEVEL=info, ` +
         'GOOGLE_CLOUD_PROJECT set, stdout to /dev/null',
     );
-    for (const line of throughputTable(rows)) console.log(line);
+    for (const line of [...throughputTable(rows), ...roundRatios(rows)]) console.log(line);
     console.log(
       `build: ${Object.values(built.files)
         .map(({ path, bytes }) => `${basename(path)} ${Math.round(bytes / 1024)} KiB`)

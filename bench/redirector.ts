@@ -18,6 +18,9 @@
  * 4. Lookup: CPU time per address with the three files' index loaded, on real addresses (drawn from inside the
  *    published prefixes): bench/redirector-lookups.ts, bundled and run in a child process (the code as the image runs
  *    it: under tsx, its module wrappers add about 15%).
+ * Each server (not wrk, nor the mirror's stand-in) runs in a memory cgroup of its own, limited as the redirector's
+ * Cloud Run container is (BENCH_MEMORY_LIMIT, default the default topology's redirector memory; `none` for this
+ * machine's): V8 sizes its heap by that limit.
  * Targets (issue 9): every path at >= 0.9x the bare server's req/s and p99 at most 1.3x its p99; at 800 connections,
  * errors and p99 at most 1.5x the bare server's; start-up at most 2x the bare server's, RSS at most 100 MB idle and
  * after the load, lookup at most 50 ns per IPv4 and 135 ns per IPv6 address.
@@ -29,9 +32,11 @@ import { basename, join } from 'node:path';
 import { buildRedirector } from '../bin/build-redirector';
 import type { CacheResult } from '../lib/redirector/existence';
 import { RELEASE_INTERVAL_MS, RELEASE_LIMITS } from '../lib/redirector/memory';
+import { cloudRunMemoryBytes } from '../lib/clouds/gcp/section';
 import { DEFAULT_TOPOLOGY, parseTopology, routingTableFor } from '../lib/topology';
 import { freePort } from '../test/support/ports';
 import { HAVE_REAL_RANGES, REAL_RANGE_SOURCES, REAL_RANGES_DIR } from '../test/support/real-ranges';
+import { createMemoryCgroup, type MemoryCgroup } from './memory-cgroup';
 import type { LookupCost } from './redirector-lookups';
 import { AWS_CLIENT_XFF, BENCH_DIGEST, BENCH_PROJECT, GCP_CLIENT_XFF, TRACE_HEADER } from './redirector-requests';
 import {
@@ -69,6 +74,51 @@ function median(values: readonly number[]): number {
   return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 }
 
+/** The servers measured: ours, the bare reference, and in calibration a second bare one. */
+type ServerName = 'ours' | 'bare' | 'bare-b';
+
+/** Starts node with `args` as server `name` (in its own memory cgroup, if there is a limit) and times its first answer. */
+type Launcher = (
+  name: ServerName,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  port: number,
+  path: string,
+) => ReturnType<typeof startAndTime>;
+
+/**
+ * The memory each server runs with (BENCH_MEMORY_LIMIT): by default the redirector's Cloud Run memory in the default
+ * topology, each server in a cgroup of its own as in a container of its own (bench/memory-cgroup.ts says why);
+ * `none` for this machine's whole memory.
+ */
+function memoryLimit(): { label: string; bytes: number | undefined } {
+  const value = process.env.BENCH_MEMORY_LIMIT || parseTopology(DEFAULT_TOPOLOGY, 'bench').gcp.redirector.memory;
+  if (value === 'none') return { label: "none (this machine's memory)", bytes: undefined };
+  try {
+    return { label: `${value} a server, each in a memory cgroup of its own`, bytes: cloudRunMemoryBytes(value) };
+  } catch (err) {
+    throw new Error(`BENCH_MEMORY_LIMIT: ${(err as Error).message}, or none`);
+  }
+}
+
+/** A Launcher, and what ends its cgroups once every server it started has stopped. */
+function launcher(limitBytes: number | undefined): { launch: Launcher; removeCgroups: () => void } {
+  const cgroups = new Map<ServerName, MemoryCgroup>();
+  const launch: Launcher = async (name, args, env, port, path) => {
+    if (limitBytes === undefined) return startAndTime(process.execPath, args, env, port, path);
+    let cgroup = cgroups.get(name);
+    if (!cgroup) {
+      cgroup = createMemoryCgroup(`bench-redirector-${process.pid}-${name}`, limitBytes);
+      cgroups.set(name, cgroup);
+    }
+    const wrapped = cgroup.wrap(process.execPath, args);
+    const started = await startAndTime(wrapped.command, wrapped.args, env, port, path);
+    if (!cgroup.holds(started.child.pid!)) throw new Error(`${name} did not start in its memory cgroup`);
+    return started;
+  };
+  return { launch, removeCgroups: () => cgroups.forEach((cgroup) => cgroup.remove()) };
+}
+
 interface Startup {
   readonly oursMs: number;
   readonly bareMs: number;
@@ -80,24 +130,12 @@ interface Startup {
  * Spawn to the first `/v2/` answer of the bundle as the image starts it (only PORT and ADMIN_PORT: the index beside
  * the bundle, with the default topology's routing tables) and of the bare server, alternately, STARTUPS times each.
  */
-async function startupRatio(script: string, bareScript: string, ports: number[]): Promise<Startup> {
+async function startupRatio(launch: Launcher, script: string, bareScript: string, ports: number[]): Promise<Startup> {
   const [port, adminPort, barePort] = ports;
   const once = async (ours: boolean) => {
     const { child, startupMs } = ours
-      ? await startAndTime(
-          process.execPath,
-          [script],
-          { PORT: String(port), ADMIN_PORT: String(adminPort) },
-          port!,
-          '/v2/',
-        )
-      : await startAndTime(
-          process.execPath,
-          [bareScript],
-          { PORT: String(barePort), LOCATION: '/' },
-          barePort!,
-          '/v2/',
-        );
+      ? await launch('ours', [script], { PORT: String(port), ADMIN_PORT: String(adminPort) }, port!, '/v2/')
+      : await launch('bare', [bareScript], { PORT: String(barePort), LOCATION: '/' }, barePort!, '/v2/');
     await stop(child);
     return startupMs;
   };
@@ -285,8 +323,10 @@ function concurrencyReport(scenario: Scenario, servers: Servers): string[] {
 
 async function main(): Promise<void> {
   if (!HAVE_REAL_RANGES) throw new Error(`real range files not found in ${REAL_RANGES_DIR} (set IP_RANGES_DIR)`);
+  const memory = memoryLimit();
   const work = mkdtempSync(join(tmpdir(), 'bench-redirector-'));
   const children: ChildProcess[] = [];
+  const { launch, removeCgroups } = launcher(memory.bytes);
   try {
     const built = await buildRedirector({ out: join(work, 'image'), ranges: REAL_RANGE_SOURCES });
     const script = built.entry;
@@ -308,7 +348,7 @@ async function main(): Promise<void> {
     const table = routingTableFor(topology, topology.gcp.canonicalRegion);
 
     const [port, adminPort, barePort] = await Promise.all([freePort(), freePort(), freePort()]);
-    const startup = await startupRatio(script, bareScript, [port, adminPort, barePort]);
+    const startup = await startupRatio(launch, script, bareScript, [port, adminPort, barePort]);
     // For the load, the table as Cloud Run sets it, with the mirrors on the local HEAD server; ranges from the index.
     const env = {
       ROUTING_TABLE: JSON.stringify(table),
@@ -318,10 +358,10 @@ async function main(): Promise<void> {
     };
     // e.g. BENCH_SERVER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile our server under load.
     const nodeArgs = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean);
-    const ours = (await startAndTime(process.execPath, [...nodeArgs, script], env, port, '/v2/')).child;
+    const ours = (await launch('ours', [...nodeArgs, script], env, port, '/v2/')).child;
     children.push(ours);
-    const bare = await startAndTime(
-      process.execPath,
+    const bare = await launch(
+      'bare',
       [bareScript],
       { PORT: String(barePort), LOCATION: bareServerLocation(table) },
       barePort,
@@ -352,6 +392,7 @@ async function main(): Promise<void> {
       }
     }
     const servers = { bare: { port: barePort, pid: bare.child.pid! }, ours: { port, pid: ours.pid! } };
+    console.log(`memory limit: ${memory.label}`);
     if (MODE === 'concurrency') {
       for (const line of concurrencyReport(scenarios[1]!, servers)) console.log(line);
       return;
@@ -359,8 +400,8 @@ async function main(): Promise<void> {
     if (MODE === 'calibration') {
       const secondBarePort = await freePort();
       const secondBare = (
-        await startAndTime(
-          process.execPath,
+        await launch(
+          'bare-b',
           [bareScript],
           { PORT: String(secondBarePort), LOCATION: bareServerLocation(table) },
           secondBarePort,
@@ -425,6 +466,7 @@ async function main(): Promise<void> {
     console.log(`load average: ${loadAverage()}`);
   } finally {
     for (const child of children) await stop(child);
+    removeCgroups();
     rmSync(work, { recursive: true, force: true });
   }
 }

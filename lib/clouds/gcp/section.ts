@@ -26,6 +26,16 @@ export const RedirectorRegionSchema = z.strictObject({
   defaultBlobBackend: z.string().min(1),
 });
 
+/** A Cloud Run memory value as the redirector's schema accepts it: mebibytes or gibibytes. */
+const CLOUD_RUN_MEMORY = /^(\d+)(Mi|Gi)$/;
+
+/** The bytes of a Cloud Run memory value ("512Mi", "1Gi"): the limit its container, and so V8, sees. */
+export function cloudRunMemoryBytes(value: string): number {
+  const match = CLOUD_RUN_MEMORY.exec(value);
+  if (!match) throw new Error(`${JSON.stringify(value)} is not a Cloud Run memory value like "512Mi" or "1Gi"`);
+  return Number(match[1]) * (match[2] === 'Gi' ? 1024 ** 3 : 1024 ** 2);
+}
+
 export const RedirectorSchema = z.strictObject({
   /** Cloud Run regions running the redirector, each with its own defaults. */
   regions: z.record(gcpRegionName, RedirectorRegionSchema),
@@ -37,7 +47,7 @@ export const RedirectorSchema = z.strictObject({
   /** @default '512Mi' */
   memory: z
     .string()
-    .regex(/^\d+(Mi|Gi)$/, { error: 'must be a Cloud Run memory value like "512Mi"' })
+    .regex(CLOUD_RUN_MEMORY, { error: 'must be a Cloud Run memory value like "512Mi"' })
     .default('512Mi'),
   /** Requests one instance serves at once. @default 800 */
   concurrency: z.number().int().min(1).max(1000).default(800),

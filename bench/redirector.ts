@@ -27,7 +27,7 @@
  */
 import { execFileSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { buildRedirector } from '../bin/build-redirector';
 import type { CacheResult } from '../lib/redirector/existence';
@@ -78,7 +78,10 @@ function median(values: readonly number[]): number {
 /** The servers measured: ours, the bare reference, and in calibration a second bare one. */
 type ServerName = 'ours' | 'bare' | 'bare-b';
 
-/** Starts node with `args` as server `name` (in its own memory cgroup, if there is a limit) and times its first answer. */
+/**
+ * Starts node with `args` as server `name`, on the servers' CPU (CPUS) and in its own memory cgroup if there is a limit,
+ * and times its first answer.
+ */
 type Launcher = (
   name: ServerName,
   args: string[],
@@ -102,17 +105,31 @@ function memoryLimit(): { label: string; bytes: number | undefined } {
   }
 }
 
+/**
+ * Every server runs on one CPU, the last, as on Cloud Run's default of one (the topology's redirector cpu), and wrk on
+ * another, the first. Pinned, the servers measured against each other always share one CPU: otherwise each kept to the
+ * CPU the scheduler gave it, and a CPU slower for a while slowed one server alone (seen: a bare server against another
+ * bare server at 0.59-0.76x of its req/s for three rounds in a row, 35.7 against 20.9 µs of CPU a request).
+ */
+const CPUS = (() => {
+  const count = availableParallelism();
+  if (count < 2)
+    throw new Error(`the bench needs 2 CPUs (wrk on one, the servers on another); this machine has ${count}`);
+  return { load: 0, servers: count - 1 };
+})();
+
 /** A Launcher, and what ends its cgroups once every server it started has stopped. */
 function launcher(limitBytes: number | undefined): { launch: Launcher; removeCgroups: () => void } {
   const cgroups = new Map<ServerName, MemoryCgroup>();
-  const launch: Launcher = async (name, args, env, port, path) => {
-    if (limitBytes === undefined) return startAndTime(process.execPath, args, env, port, path);
+  const launch: Launcher = async (name, nodeArgs, env, port, path) => {
+    const args = ['-c', String(CPUS.servers), process.execPath, ...nodeArgs];
+    if (limitBytes === undefined) return startAndTime('taskset', args, env, port, path);
     let cgroup = cgroups.get(name);
     if (!cgroup) {
       cgroup = createMemoryCgroup(`bench-redirector-${process.pid}-${name}`, limitBytes);
       cgroups.set(name, cgroup);
     }
-    const wrapped = cgroup.wrap(process.execPath, args);
+    const wrapped = cgroup.wrap('taskset', args);
     const started = await startAndTime(wrapped.command, wrapped.args, env, port, path);
     if (!cgroup.holds(started.child.pid!)) throw new Error(`${name} did not start in its memory cgroup`);
     return started;
@@ -199,7 +216,12 @@ interface Comparison {
 function load(server: Server, scenario: Scenario, connections = 50, seconds = SECONDS): WrkResult {
   const headers = [`${TRACE_HEADER.name}: ${TRACE_HEADER.value}`];
   if (scenario.xff) headers.push(`X-Forwarded-For: ${scenario.xff}`);
-  return wrk(`http://127.0.0.1:${server.port}${scenario.path}`, server.pid, { connections, seconds, headers });
+  return wrk(`http://127.0.0.1:${server.port}${scenario.path}`, server.pid, {
+    connections,
+    seconds,
+    headers,
+    cpu: CPUS.load,
+  });
 }
 
 /**

@@ -46,6 +46,8 @@ export interface WrkLoad {
   readonly seconds: number;
   /** Request headers, as `Name: value`. */
   readonly headers?: readonly string[];
+  /** The CPU wrk runs on (taskset), away from the server's. @default any */
+  readonly cpu?: number;
 }
 
 const CLOCK_TICKS_PER_SECOND = 100;
@@ -70,7 +72,10 @@ export function wrk(url: string, serverPid: number, load: WrkLoad): WrkResult {
   const headers = (load.headers ?? []).flatMap((header) => ['-H', header]);
   const args = ['-t1', `-c${load.connections}`, `-d${load.seconds}s`, '--latency', ...headers, url];
   const cpuBefore = cpuSeconds(serverPid);
-  const out = execFileSync('wrk', args, { encoding: 'utf8' });
+  const out =
+    load.cpu === undefined
+      ? execFileSync('wrk', args, { encoding: 'utf8' })
+      : execFileSync('taskset', ['-c', String(load.cpu), 'wrk', ...args], { encoding: 'utf8' });
   const cpu = cpuSeconds(serverPid) - cpuBefore;
   const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1]);
   const total = Number(/(\d+) requests in/.exec(out)?.[1]);

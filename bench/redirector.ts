@@ -107,9 +107,10 @@ function memoryLimit(): { label: string; bytes: number | undefined } {
 
 /**
  * Every server runs on one CPU, the last, as on Cloud Run's default of one (the topology's redirector cpu), and wrk on
- * another, the first. Pinned, the servers measured against each other always share one CPU: otherwise each kept to the
- * CPU the scheduler gave it, and a CPU slower for a while slowed one server alone (seen: a bare server against another
- * bare server at 0.59-0.76x of its req/s for three rounds in a row, 35.7 against 20.9 µs of CPU a request).
+ * another, the first. Pinned, the servers measured against each other always share one CPU. Unpinned, a bare server
+ * measured against another bare server made 0.59-0.76x of its req/s for three rounds in a row (35.7 against 20.9 µs of
+ * CPU a request): identical code, so the machine; most likely one CPU slower for a while under the server the scheduler
+ * kept there (which CPU each ran on was not recorded).
  */
 const CPUS = (() => {
   const count = availableParallelism();

@@ -20,7 +20,7 @@
  *    it: under tsx, its module wrappers add about 15%).
  * Each server (not wrk, nor the mirror's stand-in) runs in a memory cgroup of its own, limited as the redirector's
  * Cloud Run container is (BENCH_MEMORY_LIMIT, default the default topology's redirector memory; `none` for this
- * machine's): V8 sizes its heap by that limit.
+ * machine's): V8 sizes its heap by that limit. Every server runs on one CPU and wrk on another (CPUS).
  * Targets (issue 9): every path at >= 0.9x the bare server's req/s and p99 at most 1.3x its p99; at 800 connections,
  * errors and p99 at most 1.5x the bare server's; start-up at most 2x the bare server's, RSS at most 100 MB idle and
  * after the load, lookup at most 50 ns per IPv4 and 135 ns per IPv6 address.
@@ -234,8 +234,8 @@ function load(server: Server, scenario: Scenario, connections = 50, seconds = SE
  */
 function compare(scenario: Scenario, servers: Servers): Comparison {
   const runs = { bare: [] as WrkResult[], ours: [] as WrkResult[] };
-  // Unmeasured: without it, a round's first load of a path was also V8's first optimizing of that path's code (ours'
-  // p99 in the first round was 1.4-1.7x bare's, then about 1x).
+  // Unmeasured: without it, a path's first round was also V8's first optimizing of that path's code (ours' p99 in
+  // the first round: 1.07-1.74x bare's, median 1.45; in the later rounds a median of 0.98x).
   for (const which of ['bare', 'ours'] as const) load(servers[which], scenario, 50, WARMUP_SECONDS);
   for (let round = 0; round < ROUNDS; round++) {
     // Which goes first alternates (bare, ours, ours, bare, ...): a drift of the machine's load within a round then

@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { tsxNodeArgs } from '../lib/synth/tsx';
+import { median } from './stats';
 
 const REPO = resolve(__dirname, '..');
 const TARGETS = { cold: 2, warm: 1.2 };
@@ -31,8 +32,6 @@ function seconds(work: () => void): number {
   work();
   return Number(process.hrtime.bigint() - started) / 1e9;
 }
-
-const median = (values: number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 
 function throwawayRepository(): { dir: string; remove: () => void } {
   const work = mkdtempSync(join(tmpdir(), 'bench-diff-'));

@@ -52,6 +52,7 @@ import {
   wrk,
   type WrkResult,
 } from './servers';
+import { median } from './stats';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 4);
@@ -68,12 +69,6 @@ if (!(MODES as readonly string[]).includes(MODE)) {
   throw new Error(`BENCH_MODE ${JSON.stringify(MODE)} is not one of ${MODES.join(', ')}`);
 }
 const CONCURRENCY_SECONDS = Number(process.env.BENCH_SECONDS ?? 60);
-
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
-}
 
 /** The servers measured: ours, the bare reference, and in calibration a second bare one. */
 type ServerName = 'ours' | 'bare' | 'bare-b';

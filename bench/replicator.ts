@@ -30,6 +30,7 @@ import { pushImage, pushPrngBlob } from '../test/support/images';
 import { startRegistry } from '../test/support/registry';
 import { startS3 } from '../test/support/s3';
 import { benchCatalogue, benchTasks } from './replicator-scale';
+import { median } from './stats';
 
 const ROOT = join(__dirname, '..');
 const MiB = 1024 * 1024;
@@ -167,12 +168,14 @@ function printResults(
 ): void {
   const values = (cli: Cli, run: RunName, of: (result: RunResult) => number) =>
     results.get(cli)!.map((measured) => of(measured[run]));
-  const median = (cli: Cli, run: RunName, of: (result: RunResult) => number) => medianOf(values(cli, run, of));
+  // Rounded for the table: a mean of two middle values can have many digits.
+  const medianOf = (cli: Cli, run: RunName, of: (result: RunResult) => number) =>
+    Number(median(values(cli, run, of)).toFixed(2));
   const wall = (result: RunResult) => result.seconds;
   const cpu = (result: RunResult) => result.cpuSeconds;
   const rss = (result: RunResult) => result.summary.maxRssMiB;
   const ratio = (run: RunName, of: (result: RunResult) => number) =>
-    `${(median(ours, run, of) / median(baseline!, run, of)).toFixed(2)}x`;
+    `${(medianOf(ours, run, of) / medianOf(baseline!, run, of)).toFixed(2)}x`;
   const rounds = results.get(ours)!.length;
   console.log(`\nmedians of ${rounds} round(s)${baseline ? ', ours and the baseline alternating' : ''}\n`);
   const columns = baseline
@@ -184,26 +187,28 @@ function printResults(
   for (const run of runs) {
     const cells = baseline
       ? [
-          median(ours, run, wall),
-          median(baseline, run, wall),
+          medianOf(ours, run, wall),
+          medianOf(baseline, run, wall),
           ratio(run, wall),
-          median(ours, run, cpu),
-          median(baseline, run, cpu),
+          medianOf(ours, run, cpu),
+          medianOf(baseline, run, cpu),
           ratio(run, cpu),
-          median(ours, run, rss),
-          median(baseline, run, rss),
+          medianOf(ours, run, rss),
+          medianOf(baseline, run, rss),
         ]
-      : [median(ours, run, wall), median(ours, run, cpu), median(ours, run, rss)];
+      : [medianOf(ours, run, wall), medianOf(ours, run, cpu), medianOf(ours, run, rss)];
     console.log(`| replicate ${run} | ${cells.join(' | ')} | ${results.get(ours)![0]![run].summary.blobs.copied} |`);
   }
   const firstRuns = (['registry', 'S3'] as const).filter((run) => runs.includes(run));
   if (firstRuns.includes('registry')) {
-    const versusSkopeo = median(ours, 'registry', wall) / skopeo;
+    const versusSkopeo = medianOf(ours, 'registry', wall) / skopeo;
     console.log(`\nregistry -> registry vs skopeo: ${versusSkopeo.toFixed(2)}x skopeo's wall time (target <= 1.0x)`);
   }
-  const reruns = firstRuns.map((run) => `${run} ${pct(median(ours, `${run} rerun`, wall), median(ours, run, wall))}`);
+  const reruns = firstRuns.map(
+    (run) => `${run} ${pct(medianOf(ours, `${run} rerun`, wall), medianOf(ours, run, wall))}`,
+  );
   console.log(`rerun / first run: ${reruns.join(', ')} (target < 5%)`);
-  console.log(`peak RSS: ${Math.max(...firstRuns.map((run) => median(ours, run, rss)))} MiB (target < 200 MiB)`);
+  console.log(`peak RSS: ${Math.max(...firstRuns.map((run) => medianOf(ours, run, rss)))} MiB (target < 200 MiB)`);
   if (!baseline) return;
   // Other work on a shared machine only ever adds time: the fastest round is the least disturbed one.
   const fastest = (cli: Cli, run: RunName) => Math.min(...values(cli, run, wall));
@@ -258,12 +263,6 @@ async function emptyBucket(client: S3Client, bucket: string): Promise<void> {
     if (keys.length === 0) return;
     await client.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: keys } }));
   }
-}
-
-function medianOf(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[middle]! : Number(((sorted[middle - 1]! + sorted[middle]!) / 2).toFixed(2));
 }
 
 function seconds(since: number): string {

@@ -12,6 +12,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { SYNTH_TARGETS } from '../lib/synth/targets';
 import { tsxNodeArgs } from '../lib/synth/tsx';
+import { median } from './stats';
 
 const REPO = resolve(__dirname, '..');
 const REPORTER = join(REPO, 'bench', 'report-max-rss.cjs');
@@ -41,11 +42,6 @@ function measure(args: string[], env: Record<string, string> = {}, cwd = REPO): 
   rmSync(reportDir, { recursive: true, force: true });
   return { seconds, maxProcessMb: Math.max(...rssKb) / 1024, sumMb: rssKb.reduce((a, b) => a + b, 0) / 1024 };
 }
-
-const median = (values: number[]): number => {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)]!;
-};
 
 function medianOf(runs: number, make: () => Measurement): Measurement {
   const all = Array.from({ length: runs }, make);

@@ -26,7 +26,7 @@
  * after the load, lookup at most 50 ns per IPv4 and 135 ns per IPv6 address.
  */
 import { execFileSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { buildRedirector } from '../bin/build-redirector';
@@ -86,12 +86,12 @@ type Launcher = (
 ) => ReturnType<typeof startAndTime>;
 
 /**
- * The memory each server runs with (BENCH_MEMORY_LIMIT): by default the redirector's Cloud Run memory in the default
+ * The memory each server runs with (BENCH_MEMORY_LIMIT): by default the redirector's Cloud Run memory in the
  * topology, each server in a cgroup of its own as in a container of its own (bench/memory-cgroup.ts says why);
  * `none` for this machine's whole memory.
  */
-function memoryLimit(): { label: string; bytes: number | undefined } {
-  const value = process.env.BENCH_MEMORY_LIMIT || parseTopology(DEFAULT_TOPOLOGY, 'bench').gcp.redirector.memory;
+function memoryLimit(redirectorMemory: string): { label: string; bytes: number | undefined } {
+  const value = process.env.BENCH_MEMORY_LIMIT || redirectorMemory;
   if (value === 'none') return { label: "none (this machine's memory)", bytes: undefined };
   try {
     return { label: `${value} a server, each in a memory cgroup of its own`, bytes: cloudRunMemoryBytes(value) };
@@ -101,8 +101,8 @@ function memoryLimit(): { label: string; bytes: number | undefined } {
 }
 
 /**
- * Every server runs on one CPU, the last, as on Cloud Run's default of one (the topology's redirector cpu), and wrk on
- * another, the first. Pinned, the servers measured against each other always share one CPU. Unpinned, a bare server
+ * Every server runs on one CPU, the last, as the redirector does with its default of one (not read from the topology:
+ * this 2-CPU machine has no more to give while wrk has the other), and wrk on another, the first. Pinned, the servers measured against each other always share one CPU. Unpinned, a bare server
  * measured against another bare server made 0.59-0.76x of its req/s for three rounds in a row (35.7 against 20.9 µs of
  * CPU a request): identical code, so the machine; most likely one CPU slower for a while under the server the scheduler
  * kept there (which CPU each ran on was not recorded).
@@ -119,18 +119,37 @@ function launcher(limitBytes: number | undefined): { launch: Launcher; removeCgr
   const cgroups = new Map<ServerName, MemoryCgroup>();
   const launch: Launcher = async (name, nodeArgs, env, port, path) => {
     const args = ['-c', String(CPUS.servers), process.execPath, ...nodeArgs];
-    if (limitBytes === undefined) return startAndTime('taskset', args, env, port, path);
     let cgroup = cgroups.get(name);
-    if (!cgroup) {
+    if (!cgroup && limitBytes !== undefined) {
       cgroup = createMemoryCgroup(`bench-redirector-${process.pid}-${name}`, limitBytes);
       cgroups.set(name, cgroup);
     }
-    const wrapped = cgroup.wrap('taskset', args);
-    const started = await startAndTime(wrapped.command, wrapped.args, env, port, path);
-    if (!cgroup.holds(started.child.pid!)) throw new Error(`${name} did not start in its memory cgroup`);
+    const command = cgroup ? cgroup.wrap('taskset', args) : { command: 'taskset', args };
+    const started = await startAndTime(command.command, command.args, env, port, path);
+    const pid = started.child.pid!;
+    const cpus = /^Cpus_allowed_list:\s*(\S+)$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+    const wrong =
+      cgroup && !cgroup.holds(pid)
+        ? 'did not start in its memory cgroup'
+        : cpus !== String(CPUS.servers)
+          ? `runs on CPUs ${cpus}, not ${CPUS.servers} alone`
+          : undefined;
+    if (wrong) {
+      await stop(started.child); // not yet among the children the bench stops
+      throw new Error(`${name} ${wrong}`);
+    }
     return started;
   };
-  return { launch, removeCgroups: () => cgroups.forEach((cgroup) => cgroup.remove()) };
+  // After a failure, a cgroup left behind must not hide the failure: said on stderr, not thrown.
+  const removeCgroups = () =>
+    cgroups.forEach((cgroup, name) => {
+      try {
+        cgroup.remove();
+      } catch (err) {
+        console.error(`the memory cgroup of ${name} is left behind: ${(err as Error).message}`);
+      }
+    });
+  return { launch, removeCgroups };
 }
 
 interface Startup {
@@ -346,7 +365,15 @@ function concurrencyReport(scenario: Scenario, servers: Servers): string[] {
 
 async function main(): Promise<void> {
   if (!HAVE_REAL_RANGES) throw new Error(`real range files not found in ${REAL_RANGES_DIR} (set IP_RANGES_DIR)`);
-  const memory = memoryLimit();
+  const mirrorPort = await freePort();
+  const topology = parseTopology(
+    {
+      ...DEFAULT_TOPOLOGY,
+      aws: { ...DEFAULT_TOPOLOGY.aws, blobEndpointTemplate: `http://127.0.0.1:${mirrorPort}/{bucket}` },
+    },
+    'bench',
+  );
+  const memory = memoryLimit(topology.gcp.redirector.memory);
   const work = mkdtempSync(join(tmpdir(), 'bench-redirector-'));
   const children: ChildProcess[] = [];
   const { launch, removeCgroups } = launcher(memory.bytes);
@@ -357,16 +384,8 @@ async function main(): Promise<void> {
     writeFileSync(bareScript, BARE_SERVER);
     const mirrorScript = join(work, 'mirror.js');
     writeFileSync(mirrorScript, MIRROR_SERVER);
-    const mirrorPort = await freePort();
     children.push(
       (await startAndTime(process.execPath, [mirrorScript], { PORT: String(mirrorPort) }, mirrorPort, '/')).child,
-    );
-    const topology = parseTopology(
-      {
-        ...DEFAULT_TOPOLOGY,
-        aws: { ...DEFAULT_TOPOLOGY.aws, blobEndpointTemplate: `http://127.0.0.1:${mirrorPort}/{bucket}` },
-      },
-      'bench',
     );
     const table = routingTableFor(topology, topology.gcp.canonicalRegion);
 

@@ -256,11 +256,11 @@ function load(server: Server, scenario: Scenario, connections = 50, seconds = SE
  *
  * In turn, each server waits one run's length (BENCH_SECONDS) between its runs, both alike, and that wait stays
  * under the 8-9 s of quiet after which V8's memory reducer makes its memory-reducing full collections. The next burst
- * after those is slow on any node server (measured, Node 22 under 512 MiB, manifest path, 5-s loads: the bare
- * server's p99 14.6 ms after them against 1.7-2.8 ms without; ours 4.3-7.0 against 2.4-2.6). The order used before
- * (bare, ours, ours, bare, ...) left one server 10 s idle before some runs and the other none, so a round's ratio
- * depended on whose wait the reducer fell in (ours' runs after 10 s idle held most of Node 22's large p99 ratios).
- * BENCH_MODE=idle measures that burst after a long quiet spell on its own.
+ * after those is slower on any node server (by hand, Node 22 under 512 MiB, manifest path, 5-s loads, p99: the bare
+ * server 14.6 ms after them against 1.7-2.8 without; ours 4.1-7.1 against a median of 2.5). The order used before
+ * (bare, ours, ours, bare, ...) left one server 10 s quiet before some runs and the other none, so a round's ratio
+ * depended on whose wait the reducer fell in: ours' runs after 10 s quiet held most of Node 22's large p99 ratios.
+ * BENCH_MODE=idle measures the burst after a quiet spell on its own.
  */
 function compare(scenario: Scenario, servers: Servers): Comparison {
   const runs = { bare: [] as WrkResult[], ours: [] as WrkResult[] };
@@ -345,8 +345,8 @@ function throughputMethod(): string {
   return (
     `wrk -t1 -c50 -d${SECONDS}s --latency on 127.0.0.1 after ${WARMUP_SECONDS} s of warm-up a path and server, ` +
     `${ROUNDS} runs of ours, each between two of the bare server's ` +
-    "(ratios: the median of ours' runs against the mean of the bare runs around each, then best or lowest of each server against the other's; req/s: the " +
-    'best run; p99 and CPU: the lowest)'
+    "(ratios: the median of ours' runs against the mean of the bare runs around each, then best or lowest of " +
+    "each server against the other's; req/s: the best run; p99 and CPU: the lowest)"
   );
 }
 
@@ -385,9 +385,9 @@ function concurrencyReport(scenario: Scenario, servers: Servers): string[] {
 }
 
 /**
- * A burst after a quiet spell (BENCH_MODE=idle), on one path: after the warm-up, each round loads the bare server and ours (the warm
- * bursts), waits, and loads them again in the same order, so that each is quiet for IDLE_SECONDS before its second
- * burst. 12 s by default: past the 8-9 s after which V8's memory reducer makes its full collections, and past the
+ * A burst after a quiet spell (BENCH_MODE=idle), on one path: after the warm-up, each round loads the bare server
+ * and ours (the warm bursts), waits, and loads them again in the same order, so that each is quiet for IDLE_SECONDS
+ * before its second burst. 12 s by default: past the 8-9 s after which V8's memory reducer makes its full collections, and past the
  * release after a burst (lib/redirector/memory.ts, 10 s). Informative: issue 9's targets are for a steady load.
  */
 async function idleReport(scenario: Scenario, servers: Servers): Promise<string[]> {

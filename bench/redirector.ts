@@ -254,10 +254,11 @@ function load(server: Server, scenario: Scenario, connections = 50, seconds = SE
  * minimum over a few runs favours whichever server had one lucky run (a p99 of 1.65 against 2.4-2.9 ms in the bare
  * server's other rounds, seen).
  *
- * In turn, each server waits one run's length (BENCH_SECONDS) between its runs, both alike, and that wait stays
- * under the 8-9 s of quiet after which V8's memory reducer makes its memory-reducing full collections. The next burst
- * after those is slower on any node server (by hand, Node 22 under 512 MiB, manifest path, 5-s loads, p99: the bare
- * server 14.6 ms after them against 1.7-2.8 without; ours 4.1-7.1 against a median of 2.5). The order used before
+ * In turn, each server waits one run's length (BENCH_SECONDS) between its measured runs, both alike, and that wait
+ * stays under the quiet spell after which V8's memory reducer made its memory-reducing full collections in traces of
+ * both servers (6-9.5 s; the 7 s between two paths end in an unmeasured warm-up). The next burst after those is
+ * slower on any node server (by hand, Node 22 under 512 MiB, manifest path, 5-s loads, p99: the bare server 14.6 ms
+ * after them against 1.7-2.8 without; ours 4.1-7.1 against a median of 2.5). The order used before
  * (bare, ours, ours, bare, ...) left one server 10 s quiet before some runs and the other none, so a round's ratio
  * depended on whose wait the reducer fell in: ours' runs after 10 s quiet held most of Node 22's large p99 ratios.
  * BENCH_MODE=idle measures the burst after a quiet spell on its own.
@@ -387,8 +388,9 @@ function concurrencyReport(scenario: Scenario, servers: Servers): string[] {
 /**
  * A burst after a quiet spell (BENCH_MODE=idle), on one path: after the warm-up, each round loads the bare server
  * and ours (the warm bursts), waits, and loads them again in the same order, so that each is quiet for IDLE_SECONDS
- * before its second burst. 12 s by default: past the 8-9 s after which V8's memory reducer makes its full collections, and past the
- * release after a burst (lib/redirector/memory.ts, 10 s). Informative: issue 9's targets are for a steady load.
+ * before its second burst. 12 s by default: past the 6-9.5 s after which V8's memory reducer made its full collections
+ * in traces (compare), and past the release after a burst (lib/redirector/memory.ts, 10 s). Informative: issue 9's
+ * targets are for a steady load.
  */
 async function idleReport(scenario: Scenario, servers: Servers): Promise<string[]> {
   const order = ['bare', 'ours'] as const;

@@ -108,10 +108,11 @@ function memoryLimit(redirectorMemory: string): { label: string; bytes: number |
 
 /**
  * Every server runs on one CPU, the last, as the redirector does with its default of one (not read from the topology:
- * this 2-CPU machine has no more to give while wrk has the other), and wrk on another, the first. Pinned, the servers measured against each other always share one CPU. Unpinned, a bare server
- * measured against another bare server made 0.59-0.76x of its req/s for three rounds in a row (35.7 against 20.9 µs of
- * CPU a request): identical code, so the machine; most likely one CPU slower for a while under the server the scheduler
- * kept there (which CPU each ran on was not recorded).
+ * this 2-CPU machine has no more to give while wrk has the other), and wrk on another, the first. Pinned, the servers
+ * measured against each other always share one CPU. Unpinned, a bare server measured against another bare server made
+ * 0.59-0.76x of its req/s for three rounds in a row (35.7 against 20.9 µs of CPU a request): identical code, so the
+ * machine; most likely one CPU slower for a while under the server the scheduler kept there (which CPU each ran on was
+ * not recorded).
  */
 const CPUS = (() => {
   const count = availableParallelism();

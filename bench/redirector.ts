@@ -55,7 +55,7 @@ import {
   wrk,
   type WrkResult,
 } from './servers';
-import { median, ratiosToNeighbours } from './stats';
+import { median } from './stats';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 4);
@@ -219,17 +219,30 @@ interface Servers {
   readonly ours: Server;
 }
 
+/** One server's runs of a path, in the order they ran. */
+interface Runs {
+  readonly rps: readonly number[];
+  readonly p99Ms: readonly number[];
+  readonly cpuMicrosPerRequest: readonly number[];
+}
+
+/** The median of each measure over a server's runs. */
+interface Typical {
+  readonly requestsPerSecond: number;
+  readonly p99Ms: number;
+  readonly cpuMicrosPerRequest: number;
+}
+
 interface Comparison {
   readonly scenario: Scenario;
-  readonly bare: WrkResult;
-  readonly ours: WrkResult;
-  /** Each of ours' runs against the mean of the bare runs before and after it, req/s and p99. */
-  readonly rounds: { readonly rps: readonly number[]; readonly p99: readonly number[] };
-  /** The median of the rounds' req/s ratios: each compares runs back to back, under one load. */
+  readonly runs: { readonly bare: Runs; readonly ours: Runs };
+  readonly bare: Typical;
+  readonly ours: Typical;
+  /** Ours' median req/s over bare's. */
   readonly rpsRatio: number;
-  /** The median of the rounds' p99 ratios. */
+  /** Ours' median p99 over bare's. */
   readonly p99Ratio: number;
-  /** Ours' best req/s over bare's best, each from whichever round was least disturbed. */
+  /** Ours' best req/s over bare's best, each from whichever run was least disturbed. */
   readonly bestRpsRatio: number;
   /** Ours' lowest p99 over bare's lowest. */
   readonly lowestP99Ratio: number;
@@ -248,12 +261,13 @@ function load(server: Server, scenario: Scenario, connections = 50, seconds = SE
 
 /**
  * The bare server and ours in turn, the bare server first and last: ROUNDS runs of ours, each between two of the bare
- * server's (bare, ours, bare, ..., ours, bare). The ratios that decide are the medians of each of ours' runs against
- * the mean of the two bare runs around it (ratiosToNeighbours): the machine is shared and its load drifts, and a drift
- * that is steady over three runs cancels. Also shown, of each server, the best req/s and the lowest p99 and CPU per
- * request, and their ratios: those pit one server's least disturbed run against the other's, and a tail measure's
- * minimum over a few runs favours whichever server had one lucky run (a p99 of 1.65 against 2.4-2.9 ms in the bare
- * server's other rounds, seen).
+ * server's (bare, ours, bare, ..., ours, bare). The ratios that decide are of the servers' medians over their runs:
+ * both sets of runs span the same minutes, so a drift of the shared machine's load weighs on both alike, and one
+ * disturbed run of either server moves its median by one place at most. (Each run of ours against the mean of its two
+ * neighbours, tried first, let one disturbed bare run decide two of the four rounds: seen, a bare run whose p99 made
+ * two rounds' ratios 0.02.) Also shown, of each server, the best req/s and the lowest p99, and their ratios: those pit
+ * one server's least disturbed run against the other's, and a tail measure's minimum over a few runs favours
+ * whichever server had one lucky run (a p99 of 1.65 against 2.4-2.9 ms in the bare server's other rounds, seen).
  *
  * In turn, each server waits one run's length (BENCH_SECONDS) between its measured runs, both alike, and that wait
  * stays under the quiet spell after which V8's memory reducer made its memory-reducing full collections in traces of
@@ -265,45 +279,39 @@ function load(server: Server, scenario: Scenario, connections = 50, seconds = SE
  * BENCH_MODE=idle measures the burst after a quiet spell on its own.
  */
 function compare(scenario: Scenario, servers: Servers): Comparison {
-  const runs = { bare: [] as WrkResult[], ours: [] as WrkResult[] };
+  const results = { bare: [] as WrkResult[], ours: [] as WrkResult[] };
   // Unmeasured: without it, a path's first round was also V8's first optimizing of that path's code (ours' p99 in
   // the first round: 1.07-1.74x bare's, median 1.45; in the later rounds a median of 0.98x).
   for (const which of ['bare', 'ours'] as const) load(servers[which], scenario, 50, WARMUP_SECONDS);
-  runs.bare.push(load(servers.bare, scenario));
+  results.bare.push(load(servers.bare, scenario));
   for (let round = 0; round < ROUNDS; round++) {
-    runs.ours.push(load(servers.ours, scenario));
-    runs.bare.push(load(servers.bare, scenario));
+    results.ours.push(load(servers.ours, scenario));
+    results.bare.push(load(servers.bare, scenario));
   }
-  const least = (results: WrkResult[]) => ({
-    requestsPerSecond: Math.max(...results.map((r) => r.requestsPerSecond)),
-    p99Ms: Math.min(...results.map((r) => r.p99Ms)),
-    cpuMicrosPerRequest: Math.min(...results.map((r) => r.cpuMicrosPerRequest)),
-    non3xx: Math.max(...results.map((r) => r.non3xx)),
-    errors: Math.max(...results.map((r) => r.errors)),
-    errorText: results.map((r) => r.errorText).join('; '),
+  const non3xx = Math.max(...results.ours.map((r) => r.non3xx));
+  if (non3xx > 0) throw new Error(`${scenario.name}: ${non3xx} non-2xx/3xx answers`);
+  const runsOf = (of: readonly WrkResult[]): Runs => ({
+    rps: of.map((r) => r.requestsPerSecond),
+    p99Ms: of.map((r) => r.p99Ms),
+    cpuMicrosPerRequest: of.map((r) => r.cpuMicrosPerRequest),
   });
-  const bare = least(runs.bare);
-  const ours = least(runs.ours);
-  if (ours.non3xx > 0) throw new Error(`${scenario.name}: ${ours.non3xx} non-2xx/3xx answers`);
-  const rounds = {
-    rps: ratiosToNeighbours(
-      runs.ours.map((run) => run.requestsPerSecond),
-      runs.bare.map((run) => run.requestsPerSecond),
-    ),
-    p99: ratiosToNeighbours(
-      runs.ours.map((run) => run.p99Ms),
-      runs.bare.map((run) => run.p99Ms),
-    ),
-  };
+  const typical = (of: Runs): Typical => ({
+    requestsPerSecond: median(of.rps),
+    p99Ms: median(of.p99Ms),
+    cpuMicrosPerRequest: median(of.cpuMicrosPerRequest),
+  });
+  const runs = { bare: runsOf(results.bare), ours: runsOf(results.ours) };
+  const bare = typical(runs.bare);
+  const ours = typical(runs.ours);
   return {
     scenario,
+    runs,
     bare,
     ours,
-    rounds,
-    rpsRatio: median(rounds.rps),
-    p99Ratio: median(rounds.p99),
-    bestRpsRatio: ours.requestsPerSecond / bare.requestsPerSecond,
-    lowestP99Ratio: ours.p99Ms / bare.p99Ms,
+    rpsRatio: ours.requestsPerSecond / bare.requestsPerSecond,
+    p99Ratio: ours.p99Ms / bare.p99Ms,
+    bestRpsRatio: Math.max(...runs.ours.rps) / Math.max(...runs.bare.rps),
+    lowestP99Ratio: Math.min(...runs.ours.p99Ms) / Math.min(...runs.bare.p99Ms),
   };
 }
 
@@ -328,8 +336,9 @@ const CALIBRATION_COLUMNS = { bare: 'bare node:http 307 (A)', ours: 'bare node:h
 
 function throughputTable(rows: readonly Comparison[], columns = COLUMNS): string[] {
   return [
-    `| scenario | ${columns.bare} req/s (p99) | ${columns.ours} req/s (p99) | req/s ratio (>= 0.9): median of ` +
-      `rounds; best vs best | p99 ratio (<= 1.3): median of rounds; lowest vs lowest | CPU µs/request ${columns.pair} |`,
+    `| scenario | ${columns.bare} req/s (p99), medians | ${columns.ours} req/s (p99), medians | req/s ratio ` +
+      `(>= 0.9): medians; best vs best | p99 ratio (<= 1.3): medians; lowest vs lowest | CPU µs/request ` +
+      `${columns.pair}, medians |`,
     '| --- | --- | --- | --- | --- | --- |',
     ...rows.map(
       ({ scenario, bare, ours, rpsRatio, p99Ratio, bestRpsRatio, lowestP99Ratio }) =>
@@ -347,16 +356,18 @@ function throughputMethod(): string {
   return (
     `wrk -t1 -c50 -d${SECONDS}s --latency on 127.0.0.1 after ${WARMUP_SECONDS} s of warm-up a path and server, ` +
     `${ROUNDS} runs of ours, each between two of the bare server's ` +
-    "(ratios: the median of ours' runs against the mean of the bare runs around each, then best or lowest of " +
-    "each server against the other's; req/s: the best run; p99 and CPU: the lowest)"
+    "(ratios: of the servers' medians over their runs, then of their best req/s and lowest p99)"
   );
 }
 
-/** Each round's ratios, the spread behind each median. */
-function roundRatios(rows: readonly Comparison[]): string[] {
-  const list = (ratios: readonly number[]) => ratios.map((ratio) => ratio.toFixed(2)).join(' ');
+/** Each server's runs in the order they ran, the spread behind each median. */
+function runLists(rows: readonly Comparison[], columns = COLUMNS): string[] {
+  const list = (values: readonly number[], digits: number) => values.map((value) => value.toFixed(digits)).join(' ');
   return rows.map(
-    ({ scenario, rounds }) => `${scenario.name}, each round: req/s ${list(rounds.rps)}; p99 ${list(rounds.p99)}`,
+    ({ scenario, runs }) =>
+      `${scenario.name}, each run: req/s ${columns.bare} ${list(runs.bare.rps, 0)}, ${columns.ours} ` +
+      `${list(runs.ours.rps, 0)}; p99 ms ${columns.bare} ${list(runs.bare.p99Ms, 2)}, ${columns.ours} ` +
+      `${list(runs.ours.p99Ms, 2)}`,
   );
 }
 
@@ -519,7 +530,8 @@ async function main(): Promise<void> {
       const pair = { bare: servers.bare, ours: { port: secondBarePort, pid: secondBare.pid! } };
       const rows = scenarios.map((scenario) => compare(scenario, pair));
       console.log(`${throughputMethod()}; A/A: two bare servers, each path answered with the same fixed 307`);
-      for (const line of [...throughputTable(rows, CALIBRATION_COLUMNS), ...roundRatios(rows)]) console.log(line);
+      for (const line of [...throughputTable(rows, CALIBRATION_COLUMNS), ...runLists(rows, CALIBRATION_COLUMNS)])
+        console.log(line);
       console.log(`load average: ${loadAverage()}`);
       return;
     }
@@ -544,7 +556,7 @@ async function main(): Promise<void> {
       `${throughputMethod()}; server: what npm run build:redirector builds, LOG_LEVEL=info, ` +
         'GOOGLE_CLOUD_PROJECT set, stdout to /dev/null',
     );
-    for (const line of [...throughputTable(rows), ...roundRatios(rows)]) console.log(line);
+    for (const line of [...throughputTable(rows), ...runLists(rows)]) console.log(line);
     console.log(
       `build: ${Object.values(built.files)
         .map(({ path, bytes }) => `${basename(path)} ${Math.round(bytes / 1024)} KiB`)

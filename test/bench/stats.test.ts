@@ -1,4 +1,4 @@
-import { median, ratiosToNeighbours } from '../../bench/stats';
+import { median } from '../../bench/stats';
 
 describe('median', () => {
   it.each([
@@ -19,30 +19,5 @@ describe('median', () => {
 
   it('refuses no values', () => {
     expect(() => median([])).toThrow('median of no values');
-  });
-});
-
-describe('ratiosToNeighbours', () => {
-  it.each([
-    ['one run between two', [2], [1, 3], [1]],
-    ['a steady drift cancels', [1.5, 2.5], [1, 2, 3], [1, 1]],
-    ['each run against its own neighbours', [4, 1], [2, 2, 0], [2, 1]],
-    ['no runs', [], [5], []],
-  ])('%s', (_name, runs, reference, expected) => {
-    const ratios = ratiosToNeighbours(runs, reference);
-    expect(ratios).toHaveLength(expected.length);
-    ratios.forEach((ratio, index) => expect(ratio).toBeCloseTo(expected[index]!, 10));
-  });
-
-  it.each([
-    [
-      [1, 2],
-      [1, 2],
-    ],
-    [[1], [1, 2, 3]],
-  ])('refuses runs %j with reference %j, not one value more', (runs, reference) => {
-    expect(() => ratiosToNeighbours(runs, reference)).toThrow(
-      `${runs.length} runs need ${runs.length + 1} reference values around them, not ${reference.length}`,
-    );
   });
 });

@@ -55,6 +55,7 @@ import {
   wrk,
   type WrkResult,
 } from './servers';
+import { compareRuns, turnOrder, type RunComparison } from './redirector-compare';
 import { median } from './stats';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
@@ -219,33 +220,8 @@ interface Servers {
   readonly ours: Server;
 }
 
-/** One server's runs of a path, in the order they ran. */
-interface Runs {
-  readonly rps: readonly number[];
-  readonly p99Ms: readonly number[];
-  readonly cpuMicrosPerRequest: readonly number[];
-}
-
-/** The median of each measure over a server's runs. */
-interface Typical {
-  readonly requestsPerSecond: number;
-  readonly p99Ms: number;
-  readonly cpuMicrosPerRequest: number;
-}
-
-interface Comparison {
+interface Comparison extends RunComparison {
   readonly scenario: Scenario;
-  readonly runs: { readonly bare: Runs; readonly ours: Runs };
-  readonly bare: Typical;
-  readonly ours: Typical;
-  /** Ours' median req/s over bare's. */
-  readonly rpsRatio: number;
-  /** Ours' median p99 over bare's. */
-  readonly p99Ratio: number;
-  /** Ours' best req/s over bare's best, each from whichever run was least disturbed. */
-  readonly bestRpsRatio: number;
-  /** Ours' lowest p99 over bare's lowest. */
-  readonly lowestP99Ratio: number;
 }
 
 function load(server: Server, scenario: Scenario, connections = 50, seconds = SECONDS): WrkResult {
@@ -283,36 +259,10 @@ function compare(scenario: Scenario, servers: Servers): Comparison {
   // Unmeasured: without it, a path's first round was also V8's first optimizing of that path's code (ours' p99 in
   // the first round: 1.07-1.74x bare's, median 1.45; in the later rounds a median of 0.98x).
   for (const which of ['bare', 'ours'] as const) load(servers[which], scenario, 50, WARMUP_SECONDS);
-  results.bare.push(load(servers.bare, scenario));
-  for (let round = 0; round < ROUNDS; round++) {
-    results.ours.push(load(servers.ours, scenario));
-    results.bare.push(load(servers.bare, scenario));
-  }
+  for (const which of turnOrder(ROUNDS)) results[which].push(load(servers[which], scenario));
   const non3xx = Math.max(...results.ours.map((r) => r.non3xx));
   if (non3xx > 0) throw new Error(`${scenario.name}: ${non3xx} non-2xx/3xx answers`);
-  const runsOf = (of: readonly WrkResult[]): Runs => ({
-    rps: of.map((r) => r.requestsPerSecond),
-    p99Ms: of.map((r) => r.p99Ms),
-    cpuMicrosPerRequest: of.map((r) => r.cpuMicrosPerRequest),
-  });
-  const typical = (of: Runs): Typical => ({
-    requestsPerSecond: median(of.rps),
-    p99Ms: median(of.p99Ms),
-    cpuMicrosPerRequest: median(of.cpuMicrosPerRequest),
-  });
-  const runs = { bare: runsOf(results.bare), ours: runsOf(results.ours) };
-  const bare = typical(runs.bare);
-  const ours = typical(runs.ours);
-  return {
-    scenario,
-    runs,
-    bare,
-    ours,
-    rpsRatio: ours.requestsPerSecond / bare.requestsPerSecond,
-    p99Ratio: ours.p99Ms / bare.p99Ms,
-    bestRpsRatio: Math.max(...runs.ours.rps) / Math.max(...runs.bare.rps),
-    lowestP99Ratio: Math.min(...runs.ours.p99Ms) / Math.min(...runs.bare.p99Ms),
-  };
+  return { scenario, ...compareRuns(results.bare, results.ours) };
 }
 
 /**

@@ -49,6 +49,7 @@ import {
   bundleForNode,
   get,
   loadAverage,
+  onCpu,
   rssMb,
   startAndTime,
   stop,
@@ -74,7 +75,9 @@ if (!(MODES as readonly string[]).includes(MODE)) {
 }
 const CONCURRENCY_SECONDS = Number(process.env.BENCH_SECONDS ?? 60);
 /** BENCH_MODE=idle: how long each server is quiet before the burst measured, and how many such bursts. */
-const IDLE_SECONDS = Number(process.env.BENCH_IDLE_SECONDS ?? 12);
+const IDLE_SECONDS = Number(
+  process.env.BENCH_IDLE_SECONDS ?? (RELEASE_LIMITS.quietIntervals * RELEASE_INTERVAL_MS) / 1000 + 2,
+);
 const IDLE_ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 
 /** The servers measured: ours, the bare reference, and in calibration a second bare one. */
@@ -126,13 +129,13 @@ const CPUS = (() => {
 function launcher(limitBytes: number | undefined): { launch: Launcher; removeCgroups: () => void } {
   const cgroups = new Map<ServerName, MemoryCgroup>();
   const launch: Launcher = async (name, nodeArgs, env, port, path) => {
-    const args = ['-c', String(CPUS.servers), process.execPath, ...nodeArgs];
+    const pinned = onCpu(CPUS.servers, process.execPath, nodeArgs);
     let cgroup = cgroups.get(name);
     if (!cgroup && limitBytes !== undefined) {
       cgroup = createMemoryCgroup(`bench-redirector-${process.pid}-${name}`, limitBytes);
       cgroups.set(name, cgroup);
     }
-    const command = cgroup ? cgroup.wrap('taskset', args) : { command: 'taskset', args };
+    const command = cgroup ? cgroup.wrap(pinned.command, pinned.args) : pinned;
     const started = await startAndTime(command.command, command.args, env, port, path);
     const pid = started.child.pid!;
     const cpus = /^Cpus_allowed_list:\s*(\S+)$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
@@ -350,8 +353,8 @@ function concurrencyReport(scenario: Scenario, servers: Servers): string[] {
 /**
  * A burst after a quiet spell (BENCH_MODE=idle), on one path: after the warm-up, each round loads the bare server
  * and ours (the warm bursts), waits, and loads them again in the same order, so that each is quiet for IDLE_SECONDS
- * before its second burst. 12 s by default: past the 6-9.5 s after which V8's memory reducer made its full collections
- * in traces (compare), and past the release after a burst (lib/redirector/memory.ts, 10 s). Informative: issue 9's
+ * before its second burst. By default 2 s past the quiet period of the release after a burst (lib/redirector/memory.ts,
+ * 10 s: 12 s), and so past the 6-9.5 s after which V8's memory reducer made its full collections in traces (compare). Informative: issue 9's
  * targets are for a steady load.
  */
 async function idleReport(scenario: Scenario, servers: Servers): Promise<string[]> {

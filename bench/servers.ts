@@ -67,15 +67,24 @@ function wrkMs(text: string | undefined): number {
   return Number(match[1]) * WRK_UNITS_MS[match[2]!]!;
 }
 
+/** `command args` run on one CPU only (`taskset -c cpu`), or anywhere when `cpu` is undefined. */
+export function onCpu(
+  cpu: number | undefined,
+  command: string,
+  args: readonly string[],
+): { command: string; args: string[] } {
+  return cpu === undefined
+    ? { command, args: [...args] }
+    : { command: 'taskset', args: ['-c', String(cpu), command, ...args] };
+}
+
 /** `wrk -t1` (a second process, one thread) against `url`, served by the process `serverPid`. */
 export function wrk(url: string, serverPid: number, load: WrkLoad): WrkResult {
   const headers = (load.headers ?? []).flatMap((header) => ['-H', header]);
   const args = ['-t1', `-c${load.connections}`, `-d${load.seconds}s`, '--latency', ...headers, url];
   const cpuBefore = cpuSeconds(serverPid);
-  const out =
-    load.cpu === undefined
-      ? execFileSync('wrk', args, { encoding: 'utf8' })
-      : execFileSync('taskset', ['-c', String(load.cpu), 'wrk', ...args], { encoding: 'utf8' });
+  const pinned = onCpu(load.cpu, 'wrk', args);
+  const out = execFileSync(pinned.command, pinned.args, { encoding: 'utf8' });
   const cpu = cpuSeconds(serverPid) - cpuBefore;
   const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1]);
   const total = Number(/(\d+) requests in/.exec(out)?.[1]);

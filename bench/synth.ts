@@ -71,18 +71,14 @@ const EMPTY_CDK_APP = [
   `const { App, Stack } = ${req('aws-cdk-lib')};`,
   `const app = new App({ builtinCloudFormationValidation: false }); new Stack(app, 'empty'); app.synth();`,
 ].join(' ');
-const EMPTY_CDKTF_APP = [
-  `const { App, TerraformStack } = ${req('cdktf')};`,
-  `const { GoogleProvider } = ${req('@cdktf/provider-google/lib/provider')};`,
-  `const app = new App(); const stack = new TerraformStack(app, 'empty');`,
-  `new GoogleProvider(stack, 'google', { project: 'empty' }); app.synth();`,
-].join(' ');
-const EMPTY_CDKTF_AZURE_APP = [
-  `const { App, TerraformStack } = ${req('cdktf')};`,
-  `const { AzurermProvider } = ${req('@cdktf/provider-azurerm/lib/provider')};`,
-  `const app = new App(); const stack = new TerraformStack(app, 'empty');`,
-  `new AzurermProvider(stack, 'azurerm', { features: [{}] }); app.synth();`,
-].join(' ');
+/** cdktf's empty app with one provider, loaded by deep path (`module`, its class `provider`, built with `props`). */
+const emptyCdktfApp = (module: string, provider: string, props: string): string =>
+  [
+    `const { App, TerraformStack } = ${req('cdktf')};`,
+    `const { ${provider} } = ${req(module)};`,
+    `const app = new App(); const stack = new TerraformStack(app, 'empty');`,
+    `new ${provider}(stack, 'provider', ${props}); app.synth();`,
+  ].join(' ');
 
 function main(): void {
   const { values } = parseArgs({ options: { runs: { type: 'string', default: '5' } } });
@@ -93,8 +89,14 @@ function main(): void {
   // (lib/synth/targets.ts), next to its framework's empty app. A donor the topology leaves off has no app to run.
   const references: Record<string, { readonly code: string; readonly target: string }> = {
     AWS: { code: EMPTY_CDK_APP, target: 'target < 8 s, < 1536 MB' },
-    GCP: { code: EMPTY_CDKTF_APP, target: 'target < 5 s, < 1024 MB' },
-    Azure: { code: EMPTY_CDKTF_AZURE_APP, target: 'no target set' },
+    GCP: {
+      code: emptyCdktfApp('@cdktf/provider-google/lib/provider', 'GoogleProvider', "{ project: 'empty' }"),
+      target: 'target < 5 s, < 1024 MB',
+    },
+    Azure: {
+      code: emptyCdktfApp('@cdktf/provider-azurerm/lib/provider', 'AzurermProvider', '{ features: [{}] }'),
+      target: 'no target set',
+    },
   };
   const rows: Array<[string, Measurement, Measurement | undefined, string]> = [];
   // Absolute: `npm run synth` is measured from a temporary directory.
